@@ -1,0 +1,51 @@
+#include "backend.hpp"
+
+#include <fmt/format.h>
+
+#include "kernels/cuda_kernels.hpp"
+
+namespace cyto {
+
+BackendKind parse_backend_kind(const std::string& text) {
+  if (text == "auto") return BackendKind::Auto;
+  if (text == "cpu") return BackendKind::Cpu;
+  if (text == "gpu") return BackendKind::Gpu;
+  throw InputError({"--backend", 0, 0, ""},
+                   fmt::format("expected auto, cpu or gpu, found \"{}\"", text));
+}
+
+const char* backend_kind_name(BackendKind kind) {
+  switch (kind) {
+    case BackendKind::Auto: return "auto";
+    case BackendKind::Cpu: return "cpu";
+    case BackendKind::Gpu: return "gpu";
+  }
+  return "?";
+}
+
+std::string gpu_support_summary() {
+#ifdef CYTOSTORM_HAVE_CUDA
+  const CudaDeviceInfo info = cuda_probe_device();
+  if (!info.available) return fmt::format("CUDA compiled in; no usable GPU ({})", info.reason);
+  return fmt::format("CUDA compiled in; GPU 0: {} ({} SMs, sm_{}{}, {:.1f} GiB); the GPU backend "
+                     "is not implemented yet, runs use the CPU",
+                     info.name, info.sm_count, info.compute_major, info.compute_minor,
+                     info.memory_gib);
+#else
+  return "no CUDA support in this build (nvcc was not found when it was configured)";
+#endif
+}
+
+template <class Real>
+std::unique_ptr<Backend<Real>> make_backend(BackendKind kind, int cpu_threads) {
+  if (kind == BackendKind::Gpu)
+    throw InputError({"--backend", 0, 0, ""},
+                     fmt::format("the GPU backend is not available: {}; use --backend cpu or auto",
+                                 gpu_support_summary()));
+  return make_cpu_backend<Real>(cpu_threads);
+}
+
+template std::unique_ptr<Backend<float>> make_backend<float>(BackendKind, int);
+template std::unique_ptr<Backend<double>> make_backend<double>(BackendKind, int);
+
+}  // namespace cyto

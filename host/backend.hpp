@@ -1,0 +1,53 @@
+// The Backend interface: where fields live and how a step runs. Host code
+// reaches kernels only through this interface. Transfers use the full padded
+// layout (GridLayout, halo included), one species at a time.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "discretisation.hpp"
+
+namespace cyto {
+
+enum class BackendKind { Auto, Cpu, Gpu };
+
+BackendKind parse_backend_kind(const std::string& text);  // "auto" | "cpu" | "gpu"; InputError otherwise
+const char* backend_kind_name(BackendKind kind);
+
+template <class Real>
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;         // "cpu", "gpu"
+  virtual std::string description() const = 0; // device and threads, for logs and summaries
+
+  // Copies the material map and tissue runs; allocates n_species fields (two buffers each).
+  virtual void setup(const Discretisation& disc, int n_species) = 0;
+  virtual void upload_field(int species, const std::vector<Real>& values) = 0;    // layout.size
+  virtual void download_field(int species, std::vector<Real>& values) const = 0;  // layout.size
+  // Optional per-voxel source rate (pg/mL/s) added to the material's; empty clears it.
+  virtual void set_source_field(int species, const std::vector<Real>& values) = 0;
+  virtual void set_coefficients(const CoefficientTable<Real>& table) = 0;
+  virtual void step() = 0;  // one explicit step of length dt (as baked into the coefficients)
+  // Sum and max of a species per region; region_of_material as for cpu_region_sum_max.
+  virtual void region_sum_max(int species, const std::vector<int>& region_of_material, int n_regions,
+                              std::vector<double>& sums, std::vector<double>& maxima) const = 0;
+};
+
+// Chooses and builds a backend. Auto picks the GPU when one answers and the
+// GPU backend is built, else the CPU. Asking for gpu where none can run is an
+// InputError that says why.
+template <class Real>
+std::unique_ptr<Backend<Real>> make_backend(BackendKind kind, int cpu_threads = 0);
+
+// One line describing GPU support in this build and on this machine.
+std::string gpu_support_summary();
+
+}  // namespace cyto
+
+namespace cyto {
+template <class Real>
+std::unique_ptr<Backend<Real>> make_cpu_backend(int threads);
+}  // namespace cyto

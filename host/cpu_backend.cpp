@@ -1,0 +1,104 @@
+// The CPU backend: fields in host memory, OpenMP kernels from kernels/.
+#include <omp.h>
+
+#include <fmt/format.h>
+
+#include "backend.hpp"
+#include "kernels/cpu_kernels.hpp"
+#include "kernels/cuda_kernels.hpp"
+
+namespace cyto {
+namespace {
+
+template <class Real>
+class CpuBackend final : public Backend<Real> {
+ public:
+  explicit CpuBackend(int threads) : threads_(threads > 0 ? threads : omp_get_max_threads()) {}
+
+  std::string name() const override { return "cpu"; }
+  std::string description() const override {
+    return fmt::format("cpu (OpenMP, {} thread{})", threads_, threads_ == 1 ? "" : "s");
+  }
+
+  void setup(const Discretisation& disc, int n_species) override {
+    layout_ = disc.layout;
+    for (int a = 0; a < 3; ++a) inv_h2_[a] = Real(1.0 / (disc.grid.spacing[a] * disc.grid.spacing[a]));
+    material_ = disc.material;
+    runs_ = disc.runs;
+    current_.assign(n_species, std::vector<Real>());
+    next_.assign(n_species, std::vector<Real>());
+    source_field_.assign(n_species, std::vector<Real>());
+    for (int s = 0; s < n_species; ++s) {
+      current_[s].assign(std::size_t(layout_.size), Real(0));
+      next_[s].assign(std::size_t(layout_.size), Real(0));
+    }
+  }
+
+  void upload_field(int s, const std::vector<Real>& values) override {
+    // Both buffers: voxels that are never written (outside, Dirichlet) must
+    // hold their value in whichever buffer is current.
+    current_[s] = values;
+    next_[s] = values;
+  }
+  void download_field(int s, std::vector<Real>& values) const override { values = current_[s]; }
+  void set_source_field(int s, const std::vector<Real>& values) override { source_field_[s] = values; }
+  void set_coefficients(const CoefficientTable<Real>& table) override { coefficients_ = table; }
+
+  void step() override {
+    const int ns = int(current_.size());
+    std::vector<const Real*> in(ns);
+    std::vector<Real*> out(ns);
+    std::vector<const Real*> field(ns, nullptr);
+    bool any_field = false;
+    for (int s = 0; s < ns; ++s) {
+      in[s] = current_[s].data();
+      out[s] = next_[s].data();
+      if (!source_field_[s].empty()) {
+        field[s] = source_field_[s].data();
+        any_field = true;
+      }
+    }
+    StepArgs<Real> args;
+    args.layout = layout_;
+    args.n_species = ns;
+    args.inv_h2[0] = inv_h2_[0];
+    args.inv_h2[1] = inv_h2_[1];
+    args.inv_h2[2] = inv_h2_[2];
+    args.material = material_.data();
+    args.coeff = coefficients_.view();
+    args.in = in.data();
+    args.out = out.data();
+    args.source_field = any_field ? field.data() : nullptr;
+    cpu_fused_step(args, runs_, threads_);
+    current_.swap(next_);
+  }
+
+  void region_sum_max(int s, const std::vector<int>& region_of_material, int n_regions,
+                      std::vector<double>& sums, std::vector<double>& maxima) const override {
+    cpu_region_sum_max(layout_, material_.data(), region_of_material, n_regions, current_[s].data(),
+                       threads_, sums, maxima);
+  }
+
+ private:
+  int threads_;
+  GridLayout layout_;
+  std::vector<MaterialId> material_;
+  TissueRuns runs_;
+  std::vector<std::vector<Real>> current_, next_, source_field_;
+  CoefficientTable<Real> coefficients_;
+  Real inv_h2_[3] = {0, 0, 0};
+};
+
+}  // namespace
+}  // namespace cyto
+
+namespace cyto {
+
+template <class Real>
+std::unique_ptr<Backend<Real>> make_cpu_backend(int threads) {
+  return std::make_unique<CpuBackend<Real>>(threads);
+}
+template std::unique_ptr<Backend<float>> make_cpu_backend<float>(int);
+template std::unique_ptr<Backend<double>> make_cpu_backend<double>(int);
+
+}  // namespace cyto

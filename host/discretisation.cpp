@@ -1,0 +1,198 @@
+#include "discretisation.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "kernels/reaction_k.hpp"
+
+namespace cyto {
+namespace {
+
+// Materials are built incrementally: start from the tissue, then each
+// source's region maps (material, source) to a new material.
+struct MaterialBuilder {
+  std::vector<int> tissue{-1};
+  std::vector<std::vector<int>> sources{{}};
+  std::map<std::pair<int, int>, MaterialId> with_source;
+
+  MaterialId for_tissue(int t) {
+    tissue.push_back(t);
+    sources.emplace_back();
+    return MaterialId(tissue.size() - 1);
+  }
+  MaterialId add_source(MaterialId m, int source, const SourceLocation& where) {
+    auto [it, inserted] = with_source.try_emplace({m, source}, MaterialId(0));
+    if (inserted) {
+      if (tissue.size() >= std::numeric_limits<MaterialId>::max())
+        throw InputError(where, "too many distinct combinations of tissues and overlapping sources");
+      tissue.push_back(tissue[m]);
+      auto list = sources[m];
+      list.push_back(source);
+      sources.push_back(std::move(list));
+      it->second = MaterialId(tissue.size() - 1);
+    }
+    return it->second;
+  }
+};
+
+bool material_has_fixed_species(const Scenario& s, int tissue) {
+  return std::any_of(s.boundaries.begin(), s.boundaries.end(),
+                     [&](const DirichletBoundary& b) { return b.tissue == tissue; });
+}
+
+TissueRuns build_runs(const Scenario& scenario, const Discretisation& d, std::int64_t& uniform_voxels) {
+  const GridLayout& g = d.layout;
+  std::vector<std::uint8_t> has_fixed(d.material_tissue.size(), 0);
+  for (std::size_t m = 1; m < d.material_tissue.size(); ++m)
+    has_fixed[m] = material_has_fixed_species(scenario, d.material_tissue[m]);
+
+  TissueRuns tr;
+  tr.row_begin.reserve(std::size_t(g.rows()) + 1);
+  uniform_voxels = 0;
+  for (int k = 0; k < g.nz; ++k)
+    for (int j = 0; j < g.ny; ++j) {
+      tr.row_begin.push_back(std::int64_t(tr.runs.size()));
+      const std::int64_t base = g.index(0, j, k);
+      for (int i = 0; i < g.nx; ++i) {
+        const std::int64_t idx = base + i;
+        const MaterialId m = d.material[idx];
+        if (m == 0) continue;
+        const MaterialId* mat = d.material.data();
+        const bool uniform = !has_fixed[m] && mat[idx - 1] == m && mat[idx + 1] == m &&
+                             mat[idx - g.pitch] == m && mat[idx + g.pitch] == m &&
+                             mat[idx - g.plane] == m && mat[idx + g.plane] == m;
+        const auto kind = uniform ? TissueRun::kUniform : TissueRun::kGeneral;
+        uniform_voxels += uniform;
+        const bool extends = tr.runs.size() > std::size_t(tr.row_begin.back()) &&
+                             tr.runs.back().i_end == i && tr.runs.back().material == m &&
+                             tr.runs.back().kind == kind;
+        if (extends)
+          ++tr.runs.back().i_end;
+        else
+          tr.runs.push_back({i, i + 1, m, kind});
+      }
+    }
+  tr.row_begin.push_back(std::int64_t(tr.runs.size()));
+  return tr;
+}
+
+}  // namespace
+
+Discretisation discretise(const Scenario& scenario, const TissueMap& tissues) {
+  Discretisation d;
+  d.grid = tissues.grid;
+  d.layout = make_grid_layout(d.grid.nx, d.grid.ny, d.grid.nz);
+
+  MaterialBuilder builder;
+  std::vector<MaterialId> of_tissue(scenario.tissues.size());
+  for (std::size_t t = 0; t < scenario.tissues.size(); ++t) of_tissue[t] = builder.for_tissue(int(t));
+
+  std::vector<MaterialId> dense(tissues.tissue.size(), 0);
+  for (std::size_t idx = 0; idx < dense.size(); ++idx)
+    if (tissues.tissue[idx]) dense[idx] = of_tissue[tissues.tissue[idx] - 1];
+  for (std::size_t src = 0; src < scenario.sources.size(); ++src) {
+    const std::vector<std::uint8_t> mask = region_mask(tissues, scenario.sources[src].region);
+    for (std::size_t idx = 0; idx < dense.size(); ++idx)
+      if (mask[idx]) dense[idx] = builder.add_source(dense[idx], int(src), scenario.sources[src].where);
+  }
+  d.material_tissue = std::move(builder.tissue);
+  d.material_sources = std::move(builder.sources);
+
+  const GridLayout& g = d.layout;
+  d.material.assign(std::size_t(g.size), 0);
+  for (int k = 0; k < g.nz; ++k)
+    for (int j = 0; j < g.ny; ++j)
+      for (int i = 0; i < g.nx; ++i)
+        d.material[g.index(i, j, k)] = dense[tissues.index(i, j, k)];
+  d.runs = build_runs(scenario, d, d.uniform_voxels);
+  return d;
+}
+
+template <class Real>
+void fill_coefficients(const Scenario& s, const Discretisation& d, double t, double dt,
+                       CoefficientTable<Real>& table) {
+  const int ns = int(s.species.size());
+  const std::size_t n = std::size_t(d.n_materials()) * ns;
+  table.diffusion_dt.assign(n, Real(0));
+  table.decay_factor.assign(n, Real(1));
+  table.source_rate.assign(n, Real(0));
+  table.source_gain.assign(n, Real(0));
+  table.fixed.assign(n, 0);
+  for (int m = 1; m < d.n_materials(); ++m) {
+    const int tissue = d.material_tissue[m];
+    for (int sp = 0; sp < ns; ++sp) {
+      const std::size_t ms = std::size_t(m) * ns + sp;
+      const Species& species = s.species[sp];
+      const DecaySourceCoefficients c = decay_source_coefficients(species.decay_rate, dt);
+      table.diffusion_dt[ms] = Real(species.diffusion[tissue] * dt);
+      table.decay_factor[ms] = Real(c.decay_factor);
+      table.source_gain[ms] = Real(c.source_gain);
+      double rate = 0;
+      for (int src : d.material_sources[m]) {
+        const Source& source = s.sources[src];
+        if (source.species != sp) continue;
+        const double overlap = std::min(t + dt, source.end) - std::max(t, source.start);
+        if (overlap > 0) rate += source.rate * (overlap / dt);
+      }
+      table.source_rate[ms] = Real(rate);
+    }
+  }
+  for (const DirichletBoundary& b : s.boundaries)
+    for (int m = 1; m < d.n_materials(); ++m)
+      if (d.material_tissue[m] == b.tissue) table.fixed[std::size_t(m) * ns + b.species] = 1;
+}
+
+template void fill_coefficients<float>(const Scenario&, const Discretisation&, double, double,
+                                       CoefficientTable<float>&);
+template void fill_coefficients<double>(const Scenario&, const Discretisation&, double, double,
+                                        CoefficientTable<double>&);
+
+TimePlan plan_time(const Scenario& s) {
+  TimePlan plan;
+  for (const Species& sp : s.species)
+    for (std::size_t t = 0; t < sp.diffusion.size(); ++t)
+      if (sp.diffusion[t] > plan.max_diffusion) {
+        plan.max_diffusion = sp.diffusion[t];
+        plan.max_diffusion_where = fmt::format("{} in {}", sp.name, s.tissues[t].name);
+      }
+  const Vec3& h = s.grid.spacing;
+  const double inv_h2_sum = 1 / (h[0] * h[0]) + 1 / (h[1] * h[1]) + 1 / (h[2] * h[2]);
+  plan.stability_limit = plan.max_diffusion > 0 ? 1 / (2 * plan.max_diffusion * inv_h2_sum)
+                                                : std::numeric_limits<double>::infinity();
+  const double safe = s.time.safety * plan.stability_limit;
+  if (!s.time.dt) {
+    plan.max_dt = std::min(safe, s.output.interval);
+    return plan;
+  }
+  const double dt = *s.time.dt;
+  if (dt <= plan.stability_limit) {
+    plan.max_dt = dt;
+    return plan;
+  }
+  if (!s.time.substepping)
+    throw InputError(
+        s.time.dt_where,
+        fmt::format("dt = {:.6g} min exceeds the explicit diffusion stability limit "
+                    "dt <= 1 / (2 Dmax (1/hx^2 + 1/hy^2 + 1/hz^2)) = {:.6g} min "
+                    "(Dmax = {:.6g} um^2/min for {}, voxel {:.6g} x {:.6g} x {:.6g} um); "
+                    "use a smaller dt, dt: auto, or substepping: true",
+                    dt / 60, plan.stability_limit / 60, plan.max_diffusion * 1e12 * 60,
+                    plan.max_diffusion_where, h[0] * 1e6, h[1] * 1e6, h[2] * 1e6));
+  plan.substepped = true;
+  plan.substeps_per_dt = int(std::ceil(dt / safe));
+  plan.max_dt = dt / plan.substeps_per_dt;
+  return plan;
+}
+
+std::int64_t steps_between(double t0, double t1, double max_dt) {
+  if (!(t1 > t0)) return 0;
+  // The tiny allowance keeps an interval that is an exact multiple of max_dt
+  // from gaining a step through round-off in the division.
+  return std::max<std::int64_t>(1, std::int64_t(std::ceil((t1 - t0) / max_dt * (1 - 1e-12))));
+}
+
+}  // namespace cyto

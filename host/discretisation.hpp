@@ -1,0 +1,65 @@
+// From labels to what the kernels read: a material per voxel (a distinct
+// combination of tissue and active sources), tissue runs per row, the
+// per-step coefficient table, and the time-step plan.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "geometry.hpp"
+#include "kernels/cpu_kernels.hpp"
+#include "kernels/step_params.hpp"
+#include "scenario.hpp"
+
+namespace cyto {
+
+struct Discretisation {
+  DenseGrid grid;
+  GridLayout layout;
+  std::vector<MaterialId> material;            // layout.size entries, 0 outside and in the halo
+  std::vector<int> material_tissue;            // per material: tissue index, -1 for material 0
+  std::vector<std::vector<int>> material_sources;  // per material: indices into Scenario::sources
+  TissueRuns runs;
+  std::int64_t uniform_voxels = 0;  // voxels updated by the constant-coefficient fast path
+
+  int n_materials() const { return int(material_tissue.size()); }
+};
+
+Discretisation discretise(const Scenario& scenario, const TissueMap& tissues);
+
+// Coefficients for one step, owned; view() gives the kernels' StepCoefficients.
+template <class Real>
+struct CoefficientTable {
+  std::vector<Real> diffusion_dt, decay_factor, source_rate, source_gain;
+  std::vector<std::uint8_t> fixed;
+  StepCoefficients<Real> view() const {
+    return {diffusion_dt.data(), decay_factor.data(), source_rate.data(), source_gain.data(),
+            fixed.data()};
+  }
+  bool operator==(const CoefficientTable&) const = default;
+};
+
+// Fills the table for the step [t, t + dt]. A source active for part of the
+// step contributes rate * (overlap / dt), so the injected amount is exact.
+template <class Real>
+void fill_coefficients(const Scenario& scenario, const Discretisation& disc, double t, double dt,
+                       CoefficientTable<Real>& table);
+
+// The explicit diffusion limit and the step actually used.
+struct TimePlan {
+  double stability_limit = 0;  // s: 1 / (2 Dmax (1/hx^2 + 1/hy^2 + 1/hz^2)); inf without diffusion
+  double max_dt = 0;           // s: the largest step taken
+  double max_diffusion = 0;    // m^2/s
+  std::string max_diffusion_where;  // "TNF in parenchyma"
+  bool substepped = false;     // the requested dt was split into stable sub-steps
+  int substeps_per_dt = 1;
+};
+
+// Throws InputError at time.dt when dt exceeds the limit and sub-stepping is off.
+TimePlan plan_time(const Scenario& scenario);
+
+// Equal steps of at most max_dt covering [t0, t1].
+std::int64_t steps_between(double t0, double t1, double max_dt);
+
+}  // namespace cyto

@@ -1,0 +1,48 @@
+// Errors that carry their origin up to the CLI, which prints one line and
+// exits with a documented code. Library code never calls exit().
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace cyto {
+
+// Where a value came from: a YAML file position, or a --set override.
+// line and column are 1-based; 0 means unknown.
+struct SourceLocation {
+  std::string file;      // scenario path, or "--set" for command-line overrides
+  int line = 0;
+  int column = 0;
+  std::string key_path;  // e.g. "species[1].diffusion.parenchyma"
+
+  // "file:line:column" (or "file" / "--set key=value"), no trailing colon.
+  std::string position() const;
+};
+
+// Bad input of any kind (YAML, units, geometry, command line). Exit code 2.
+class InputError : public std::runtime_error {
+ public:
+  InputError(SourceLocation where, const std::string& message);
+  const SourceLocation& where() const { return where_; }
+  // The bare message without location.
+  const std::string& detail() const { return detail_; }
+
+ private:
+  SourceLocation where_;
+  std::string detail_;
+};
+
+// A failure while running (I/O, numerical blow-up, device error). Exit code 1.
+class RuntimeFailure : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Documented process exit codes (README "Exit codes").
+enum ExitCode : int {
+  kExitSuccess = 0,
+  kExitRuntimeFailure = 1,
+  kExitBadInput = 2,
+};
+
+}  // namespace cyto

@@ -1,0 +1,42 @@
+// Geometry: tissue labels on the voxel grid (the organ, painted from the
+// scenario's shapes), and regions of it for sources and initial values.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "output.hpp"
+#include "scenario.hpp"
+
+namespace cyto {
+
+// The grid's voxel counts from extent / spacing (rounded to the nearest whole
+// voxel; the spacing is kept exactly).
+DenseGrid make_dense_grid(const GridSettings& grid);
+
+inline Vec3 voxel_centre(const DenseGrid& g, int i, int j, int k) {
+  return {g.origin[0] + (i + 0.5) * g.spacing[0], g.origin[1] + (j + 0.5) * g.spacing[1],
+          g.origin[2] + (k + 0.5) * g.spacing[2]};
+}
+
+struct TissueMap {
+  DenseGrid grid;
+  std::vector<std::uint8_t> tissue;  // dense, x fastest: 0 outside, else tissue index + 1
+  std::vector<std::int64_t> voxel_count;  // per tissue index
+  std::int64_t tissue_voxels = 0;         // all tissue voxels
+  std::int64_t index(int i, int j, int k) const {
+    return i + std::int64_t(grid.nx) * (j + std::int64_t(grid.ny) * k);
+  }
+};
+
+// Paints the geometry items in order (later wins) at voxel centres. A tissue
+// left with no voxel is an InputError at its declaration.
+TissueMap rasterise_tissues(const Scenario& scenario);
+
+// 1 for tissue voxels inside `region` (its tissue and/or shape), else 0.
+std::vector<std::uint8_t> region_mask(const TissueMap& map, const Region& region);
+
+// Tissue label values per voxel (0 outside), for output files.
+std::vector<std::uint8_t> label_values(const Scenario& scenario, const TissueMap& map);
+
+}  // namespace cyto

@@ -1,0 +1,96 @@
+// cytostorm command line: run, check. Every error ends here as one line on
+// stderr and a documented exit code (README "Exit codes").
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "build_info.hpp"
+#include "config.hpp"
+#include "error.hpp"
+#include "run.hpp"
+
+namespace {
+
+struct CommonOptions {
+  std::string scenario;
+  std::vector<std::string> overrides;
+};
+
+void add_common(CLI::App* cmd, CommonOptions& o) {
+  cmd->add_option("scenario", o.scenario, "Scenario YAML file")->required();
+  cmd->add_option("--set", o.overrides,
+                  "Override a scenario value: key.path=value (repeatable), e.g. time.end=4h, "
+                  "species.TNF.decay=0.05/min")
+      ->allow_extra_args(false);
+}
+
+int fail(int code, const std::string& message) {
+  fmt::print(stderr, "cytostorm: error: {}\n", message);
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"cytostorm: reaction-diffusion solver for cytokine storms on 3D organ geometry"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", cyto::build_info().version + " (" + cyto::build_info().commit + ")");
+
+  CommonOptions run_opts, check_opts;
+  std::string backend = "auto", precision, output;
+  int threads = 0;
+  bool quiet = false;
+
+  CLI::App* run = app.add_subcommand("run", "Run a scenario to its end time, writing outputs");
+  add_common(run, run_opts);
+  run->add_option("--backend", backend, "auto (GPU if present, else CPU), cpu or gpu")
+      ->check(CLI::IsMember({"auto", "cpu", "gpu"}));
+  run->add_option("--threads", threads, "CPU threads (default: OMP_NUM_THREADS or all cores)")
+      ->check(CLI::NonNegativeNumber);
+  run->add_option("--precision", precision, "float or double (overrides the scenario)")
+      ->check(CLI::IsMember({"float", "double"}));
+  run->add_option("--output", output, "Output directory (overrides output.directory)");
+  run->add_flag("--quiet", quiet, "No progress lines");
+
+  CLI::App* check = app.add_subcommand(
+      "check", "Validate a scenario and print it resolved, with grid, voxel counts, memory and dt");
+  add_common(check, check_opts);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "cytostorm: error: {}\n", e.what());
+    fmt::print(stderr, "Run 'cytostorm --help' for usage.\n");
+    return cyto::kExitBadInput;
+  }
+
+  try {
+    if (*check) {
+      const cyto::Scenario s = cyto::load_scenario(check_opts.scenario, check_opts.overrides);
+      fmt::print("{}", cyto::check_scenario(s));
+      fmt::print("OK: {} is valid\n", check_opts.scenario);
+      return cyto::kExitSuccess;
+    }
+    cyto::RunOptions options;
+    options.backend = cyto::parse_backend_kind(backend);
+    options.threads = threads;
+    if (!precision.empty())
+      options.precision = precision == "float" ? cyto::Precision::Float : cyto::Precision::Double;
+    if (!output.empty()) options.output_directory = output;
+    options.progress = !quiet;
+    cyto::run_scenario(cyto::load_scenario(run_opts.scenario, run_opts.overrides), options);
+    return cyto::kExitSuccess;
+  } catch (const cyto::InputError& e) {
+    return fail(cyto::kExitBadInput, e.what());
+  } catch (const cyto::RuntimeFailure& e) {
+    return fail(cyto::kExitRuntimeFailure, e.what());
+  } catch (const std::exception& e) {
+    return fail(cyto::kExitRuntimeFailure, fmt::format("internal error: {}", e.what()));
+  }
+}

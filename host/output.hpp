@@ -1,0 +1,98 @@
+// Observers' file formats: HDF5 snapshots + XDMF, time series (CSV, JSON),
+// the run summary. Every file is written atomically (temporary name, fsync,
+// rename), so a killed run never leaves a half-written file under a final name.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "scenario.hpp"
+
+namespace cyto {
+
+// Writes `content` to `path` atomically: `path.tmp.<pid>` is written, flushed
+// with fsync, renamed over `path`, and the directory is fsync'ed.
+// Throws RuntimeFailure naming the file and the OS error.
+void write_file_atomically(const std::string& path, const std::string& content);
+
+// Creates `directory` (and parents); RuntimeFailure if impossible.
+void ensure_directory(const std::string& directory);
+
+// Dense (no halo) interior of the grid, x fastest: index = i + nx*(j + ny*k).
+struct DenseGrid {
+  int nx = 0, ny = 0, nz = 0;
+  Vec3 origin{0, 0, 0};   // m
+  Vec3 spacing{0, 0, 0};  // m
+  std::int64_t voxels() const { return std::int64_t(nx) * ny * nz; }
+};
+
+// One field to write: nx*ny*nz values of `precision`, x fastest.
+struct FieldView {
+  std::string name;   // species name; the dataset is /fields/<name>
+  const void* data = nullptr;
+  Precision precision = Precision::Float;
+};
+
+// HDF5 snapshots, one file per output time (snapshot_000042.h5 with
+// /fields/<species> datasets in pg/mL and attributes time_s, step), the labels
+// once in geometry.h5 (/labels, uint8, and /tissues names), and one XDMF file
+// (<directory>/fields.xmf) describing the whole time series as a temporal
+// collection of 3DCoRectMesh grids with cell-centred attributes. The XDMF is
+// rewritten atomically after every snapshot, so it always lists only
+// complete files and opens in ParaView or VisIt at any moment.
+class SnapshotWriter {
+ public:
+  SnapshotWriter(std::string directory, DenseGrid grid,
+                 std::vector<std::uint8_t> labels,  // tissue label per voxel, dense, x fastest
+                 std::vector<Tissue> tissues);      // label value -> name, for /tissues
+  void write(double time_s, std::int64_t step, const std::vector<FieldView>& fields);
+  const std::string& xdmf_path() const { return xdmf_path_; }
+
+ private:
+  struct Entry {
+    std::string file;
+    double time_s;
+    std::vector<std::pair<std::string, Precision>> fields;
+  };
+  void write_xdmf() const;
+
+  std::string directory_;
+  DenseGrid grid_;
+  std::string xdmf_path_;
+  std::vector<Entry> entries_;
+};
+
+// Amount and concentration statistics of one species over one region.
+struct RegionStats {
+  double total_pg = 0;  // integral of c over the region's volume (pg)
+  double mean = 0;      // pg/mL, total / region volume
+  double max = 0;       // pg/mL
+};
+
+struct TimeSeriesRow {
+  double time_s = 0;
+  std::int64_t step = 0;
+  // stats[species][region]: region 0 is all tissue, region r >= 1 is tissue r-1.
+  std::vector<std::vector<RegionStats>> stats;
+};
+
+// Writes timeseries.csv (tidy: one line per time, species and region) and
+// timeseries.json (arrays per species and region), both rewritten atomically
+// at each append so they are always complete up to the last output time.
+class TimeSeriesWriter {
+ public:
+  TimeSeriesWriter(std::string directory, std::vector<std::string> species_names,
+                   std::vector<std::string> tissue_names);
+  void append(const TimeSeriesRow& row);
+
+ private:
+  std::string directory_;
+  std::vector<std::string> species_;
+  std::vector<std::string> tissues_;
+  std::vector<TimeSeriesRow> rows_;
+};
+
+}  // namespace cyto

@@ -1,0 +1,200 @@
+#include "run.hpp"
+
+#include <chrono>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "build_info.hpp"
+#include "config.hpp"
+#include "progress.hpp"
+#include "simulation.hpp"
+
+namespace cyto {
+namespace {
+
+const char* precision_name(Precision p) { return p == Precision::Float ? "float" : "double"; }
+
+std::vector<double> output_times(const Scenario& s) {
+  std::vector<double> times{0.0};
+  for (std::int64_t k = 1;; ++k) {
+    const double t = double(k) * s.output.interval;
+    if (t >= s.time.end * (1 - 1e-12)) break;
+    times.push_back(t);
+  }
+  times.push_back(s.time.end);
+  return times;
+}
+
+std::int64_t planned_steps(const std::vector<double>& times, double max_dt) {
+  std::int64_t total = 0;
+  for (std::size_t i = 1; i < times.size(); ++i) total += steps_between(times[i - 1], times[i], max_dt);
+  return total;
+}
+
+double memory_estimate_bytes(const Scenario& s, const Discretisation& d) {
+  const double real_size = s.precision == Precision::Float ? 4 : 8;
+  return 2.0 * double(s.species.size()) * double(d.layout.size) * real_size +
+         double(d.layout.size) * sizeof(MaterialId) + double(d.runs.runs.size()) * sizeof(TissueRun) +
+         double(d.runs.row_begin.size()) * sizeof(std::int64_t);
+}
+
+std::string format_bytes(double bytes) {
+  if (bytes >= 1024.0 * 1024 * 1024) return fmt::format("{:.2f} GiB", bytes / (1024.0 * 1024 * 1024));
+  return fmt::format("{:.1f} MiB", bytes / (1024.0 * 1024));
+}
+
+nlohmann::json build_json() {
+  const BuildInfo b = build_info();
+  return {{"version", b.version},          {"commit", b.commit},
+          {"build_type", b.build_type},    {"compiler", b.compiler},
+          {"cxx_flags", b.cxx_flags},      {"native_arch", b.native_arch},
+          {"cuda_compiled", b.cuda_compiled}, {"cuda_architectures", b.cuda_architectures}};
+}
+
+template <class Real>
+nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
+  std::FILE* log = opt.log;
+  const auto wall_start = std::chrono::steady_clock::now();
+  Simulation<Real> sim(s, make_backend<Real>(opt.backend, opt.threads));
+  const Discretisation& disc = sim.discretisation();
+  const TimePlan& plan = sim.time_plan();
+  const std::vector<double> times = output_times(s);
+  const std::int64_t total_steps = planned_steps(times, plan.max_dt);
+  const std::int64_t voxels = sim.tissues().tissue_voxels;
+  const int ns = int(s.species.size());
+
+  fmt::print(log, "cytostorm {} | scenario {} ({})\n", build_info().version, s.name, s.source_file);
+  fmt::print(log, "backend {} | precision {} | grid {} x {} x {} ({} tissue voxels) | {} species\n",
+             sim.backend().description(), precision_name(s.precision), disc.grid.nx, disc.grid.ny,
+             disc.grid.nz, voxels, ns);
+  fmt::print(log, "dt {:.6g} s (stability limit {:.6g} s) | {} steps to t = {} | output every {} -> {}\n",
+             plan.max_dt, plan.stability_limit, total_steps, format_sim_time(s.time.end),
+             format_sim_time(s.output.interval), s.output.directory);
+  std::fflush(log);
+
+  ensure_directory(s.output.directory);
+  std::vector<std::string> species_names, tissue_names;
+  for (const Species& sp : s.species) species_names.push_back(sp.name);
+  for (const Tissue& t : s.tissues) tissue_names.push_back(t.name);
+  std::optional<SnapshotWriter> snapshots;
+  if (s.output.snapshots)
+    snapshots.emplace(s.output.directory, disc.grid, label_values(s, sim.tissues()), s.tissues);
+  TimeSeriesWriter series(s.output.directory, species_names, tissue_names);
+
+  const Precision native = sizeof(Real) == 4 ? Precision::Float : Precision::Double;
+  auto write_outputs = [&] {
+    series.append(sim.statistics());
+    if (!snapshots) return;
+    std::vector<std::vector<Real>> data;
+    std::vector<FieldView> views;
+    data.reserve(s.output.fields.size());
+    for (int sp : s.output.fields) {
+      data.push_back(sim.native_field(sp));
+      views.push_back({s.species[sp].name, data.back().data(), native});
+    }
+    snapshots->write(sim.time(), sim.steps(), views);
+  };
+
+  ProgressReporter progress(log, s.output.progress_interval, total_steps, s.time.end, voxels, opt.progress);
+  const auto step_start = std::chrono::steady_clock::now();
+  double stepping_seconds = 0;
+  write_outputs();
+  for (std::size_t k = 1; k < times.size(); ++k) {
+    const auto t0 = std::chrono::steady_clock::now();
+    sim.advance_to(times[k], [&] { progress.update(sim.steps(), sim.time()); });
+    stepping_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    write_outputs();
+  }
+  progress.finish(sim.steps(), sim.time());
+  const double loop_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+
+  const double steps_per_s = stepping_seconds > 0 ? double(sim.steps()) / stepping_seconds : 0;
+  nlohmann::json summary = {
+      {"scenario", {{"name", s.name}, {"file", s.source_file}, {"hash", scenario_hash(s)}}},
+      {"build", build_json()},
+      {"backend", {{"name", sim.backend().name()}, {"description", sim.backend().description()}}},
+      {"precision", precision_name(s.precision)},
+      {"grid", {{"nx", disc.grid.nx}, {"ny", disc.grid.ny}, {"nz", disc.grid.nz},
+                {"spacing_m", disc.grid.spacing}, {"tissue_voxels", voxels}}},
+      {"species", species_names},
+      {"time", {{"end_s", s.time.end}, {"dt_s", plan.max_dt}, {"stability_limit_s", plan.stability_limit},
+                {"steps", sim.steps()}, {"outputs", times.size()}}},
+      {"performance", {{"wall_s", wall}, {"loop_s", loop_seconds}, {"stepping_s", stepping_seconds},
+                       {"steps_per_s", steps_per_s},
+                       {"voxel_updates_per_s", steps_per_s * double(voxels)},
+                       {"voxel_species_updates_per_s", steps_per_s * double(voxels) * ns}}},
+      {"outputs", {{"directory", s.output.directory},
+                   {"xdmf", snapshots ? snapshots->xdmf_path() : ""},
+                   {"timeseries_csv", s.output.directory + "/timeseries.csv"},
+                   {"timeseries_json", s.output.directory + "/timeseries.json"}}},
+      {"status", "finished"}};
+  write_file_atomically(s.output.directory + "/summary.json", summary.dump(2) + "\n");
+
+  const TimeSeriesRow final_stats = sim.statistics();
+  fmt::print(log, "finished: {} steps in {} ({:.3g} voxel-species updates/s stepping)\n", sim.steps(),
+             format_duration(wall), steps_per_s * double(voxels) * ns);
+  for (int sp = 0; sp < ns; ++sp)
+    fmt::print(log, "  {:<12} total {:.6g} pg   mean {:.6g} pg/mL   max {:.6g} pg/mL\n",
+               s.species[sp].name, final_stats.stats[sp][0].total_pg, final_stats.stats[sp][0].mean,
+               final_stats.stats[sp][0].max);
+  fmt::print(log, "outputs in {}/ (summary.json, timeseries.csv/.json{})\n", s.output.directory,
+             snapshots ? ", fields.xmf + HDF5 snapshots" : "");
+  return summary;
+}
+
+}  // namespace
+
+std::string scenario_hash(const Scenario& s) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s.resolved_yaml) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return fmt::format("{:016x}", h);
+}
+
+nlohmann::json run_scenario(Scenario scenario, const RunOptions& options) {
+  if (options.precision) scenario.precision = *options.precision;
+  if (options.output_directory) scenario.output.directory = *options.output_directory;
+  if (scenario.precision == Precision::Float) return run_with<float>(scenario, options);
+  return run_with<double>(scenario, options);
+}
+
+std::string check_scenario(const Scenario& s) {
+  const TissueMap tissues = rasterise_tissues(s);
+  const Discretisation disc = discretise(s, tissues);
+  const TimePlan plan = plan_time(s);
+  const std::vector<double> times = output_times(s);
+  std::string out = describe_scenario(s);
+  const DenseGrid& g = disc.grid;
+  out += fmt::format("\nGrid: {} x {} x {} = {} voxels (voxel {:.6g} x {:.6g} x {:.6g} um)\n", g.nx, g.ny,
+                     g.nz, g.voxels(), g.spacing[0] * 1e6, g.spacing[1] * 1e6, g.spacing[2] * 1e6);
+  out += fmt::format("Tissue voxels: {} ({:.1f}% of the box; {:.1f}% on the uniform fast path)\n",
+                     tissues.tissue_voxels, 100.0 * double(tissues.tissue_voxels) / double(g.voxels()),
+                     100.0 * double(disc.uniform_voxels) / double(tissues.tissue_voxels));
+  const double voxel_ml = g.spacing[0] * g.spacing[1] * g.spacing[2] * 1e6;
+  for (std::size_t t = 0; t < s.tissues.size(); ++t)
+    out += fmt::format("  {:<16} label {:>3}  {:>10} voxels  {:.4g} mL\n", s.tissues[t].name,
+                       s.tissues[t].label, tissues.voxel_count[t], double(tissues.voxel_count[t]) * voxel_ml);
+  out += fmt::format("Materials (tissue x source combinations): {}\n", disc.n_materials() - 1);
+  out += fmt::format("Memory estimate: {} ({} species, {}, two buffers, halo included)\n",
+                     format_bytes(memory_estimate_bytes(s, disc)), s.species.size(),
+                     precision_name(s.precision));
+  if (std::isfinite(plan.stability_limit))
+    out += fmt::format("Stable explicit dt: {:.6g} s = {:.6g} min (Dmax {:.6g} um^2/min, {})\n",
+                       plan.stability_limit, plan.stability_limit / 60, plan.max_diffusion * 6e13,
+                       plan.max_diffusion_where);
+  else
+    out += "Stable explicit dt: unlimited (no diffusion)\n";
+  out += fmt::format("Time step used: {:.6g} s{}; {} steps to t = {}, {} outputs\n", plan.max_dt,
+                     plan.substepped ? fmt::format(" ({} sub-steps per requested dt)", plan.substeps_per_dt)
+                                     : std::string(),
+                     planned_steps(times, plan.max_dt), format_sim_time(s.time.end), times.size());
+  out += fmt::format("GPU: {}\n", gpu_support_summary());
+  return out;
+}
+
+}  // namespace cyto

@@ -1,0 +1,34 @@
+// OpenMP launchers of the pointwise physics (the CPU backend's kernels).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "step_params.hpp"
+
+namespace cyto {
+
+// Tissue runs grouped by row: runs of row r = j + ny * k are
+// runs[row_begin[r] .. row_begin[r + 1]). Voxels in no run (outside) are never touched.
+struct TissueRuns {
+  std::vector<std::int64_t> row_begin;
+  std::vector<TissueRun> runs;
+};
+
+// One fused explicit step of every species. Each row is computed by one
+// thread with a fixed sequence of operations, so the result is bitwise
+// independent of the thread count.
+template <class Real>
+void cpu_fused_step(const StepArgs<Real>& args, const TissueRuns& runs, int threads);
+
+// Sum and maximum of `field` over each region, where region_of_material[m]
+// gives the region of material m (-1: not counted). Accumulates in double in
+// a fixed order (per z-plane, then planes in order), so it is bitwise
+// independent of the thread count. sums/maxima have n_regions entries.
+template <class Real>
+void cpu_region_sum_max(const GridLayout& layout, const MaterialId* material,
+                        const std::vector<int>& region_of_material, int n_regions,
+                        const Real* field, int threads, std::vector<double>& sums,
+                        std::vector<double>& maxima);
+
+}  // namespace cyto

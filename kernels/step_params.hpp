@@ -1,0 +1,48 @@
+// Everything one fused time step needs, as plain pointers so the same struct
+// serves the OpenMP loops and (with device pointers) the CUDA kernel.
+#pragma once
+
+#include <cstdint>
+
+#include "grid_layout.hpp"
+
+namespace cyto {
+
+using MaterialId = std::uint16_t;  // 0 = outside the organ
+
+// A run of voxels along x in one row that share a material and a kind of update.
+struct TissueRun {
+  enum Kind : std::uint8_t {
+    kUniform = 0,  // the voxel and its six neighbours share one material: constant-coefficient stencil
+    kGeneral = 1,  // anything else: per-face harmonic means, Dirichlet checks
+  };
+  std::int32_t i_begin;  // interior x index, inclusive
+  std::int32_t i_end;    // exclusive
+  MaterialId material;
+  Kind kind;
+};
+
+// Per-material, per-species coefficients for one step of length dt, indexed
+// [material * n_species + species]. Material 0 (outside) has all zeros.
+template <class Real>
+struct StepCoefficients {
+  const Real* diffusion_dt = nullptr;  // D * dt (m^2)
+  const Real* decay_factor = nullptr;  // exp(-lambda dt)
+  const Real* source_rate = nullptr;   // effective source rate over the step (pg/mL/s)
+  const Real* source_gain = nullptr;   // (1 - exp(-lambda dt)) / lambda (s)
+  const std::uint8_t* fixed = nullptr; // 1 where the species is held (Dirichlet)
+};
+
+template <class Real>
+struct StepArgs {
+  GridLayout layout;
+  int n_species = 0;
+  Real inv_h2[3] = {0, 0, 0};            // 1/hx^2, 1/hy^2, 1/hz^2
+  const MaterialId* material = nullptr;  // per voxel, layout.size entries
+  StepCoefficients<Real> coeff;
+  const Real* const* in = nullptr;        // [species] -> field at t
+  Real* const* out = nullptr;             // [species] -> field at t + dt
+  const Real* const* source_field = nullptr;  // optional [species] -> per-voxel rate (pg/mL/s) or nullptr
+};
+
+}  // namespace cyto

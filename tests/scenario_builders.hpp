@@ -1,0 +1,75 @@
+// Scenarios built in code for verification tests (no YAML, SI units).
+#pragma once
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "host/scenario.hpp"
+
+namespace cyto::testing {
+
+inline Shape box_shape(Vec3 lo, Vec3 hi) {
+  Shape s;
+  s.kind = ShapeKind::Box;
+  s.a = lo;
+  s.b = hi;
+  return s;
+}
+
+inline Shape sphere_shape(Vec3 centre, double radius) {
+  Shape s;
+  s.kind = ShapeKind::Sphere;
+  s.a = centre;
+  s.radius = radius;
+  return s;
+}
+
+inline Shape cylinder_shape(Vec3 start, Vec3 end, double radius) {
+  Shape s;
+  s.kind = ShapeKind::Cylinder;
+  s.a = start;
+  s.b = end;
+  s.radius = radius;
+  return s;
+}
+
+inline Shape union_shape(std::vector<Shape> parts) {
+  Shape s;
+  s.kind = ShapeKind::Union;
+  s.parts = std::move(parts);
+  return s;
+}
+
+// A box grid of n[0] x n[1] x n[2] voxels of the given spacing, one tissue
+// filling it, no species yet.
+inline Scenario box_scenario(std::array<int, 3> n, Vec3 spacing, Precision precision = Precision::Double) {
+  Scenario s;
+  s.name = "test";
+  s.precision = precision;
+  s.grid.spacing = spacing;
+  for (int a = 0; a < 3; ++a) s.grid.extent[a] = n[a] * spacing[a];
+  s.tissues.push_back({"tissue", 1, {}});
+  s.geometry.push_back({0, box_shape({0, 0, 0}, s.grid.extent), {}});
+  s.time.end = 1;
+  s.output.interval = 1;
+  s.output.directory = "unused";
+  return s;
+}
+
+inline Species make_species(const std::string& name, std::vector<double> diffusion, double decay = 0,
+                            double initial = 0) {
+  Species sp;
+  sp.name = name;
+  sp.diffusion = std::move(diffusion);
+  sp.decay_rate = decay;
+  sp.initial.push_back({Region{}, initial, {}});
+  return sp;
+}
+
+// Observed order of convergence from errors at h and h/2.
+inline double observed_order(double error_coarse, double error_fine) {
+  return std::log2(error_coarse / error_fine);
+}
+
+}  // namespace cyto::testing
