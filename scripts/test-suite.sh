@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite: install what is missing, build with warnings as
+# errors, run every test (unit, verification, end-to-end; GPU tests skip with
+# a printed reason where no GPU answers).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CYTOSTORM_CMAKE_ARGS="-DCYTOSTORM_WERROR=ON ${CYTOSTORM_CMAKE_ARGS:-}" scripts/bootstrap.sh
+ctest --test-dir build --output-on-failure -j2 --timeout 900
