@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
   run->add_option("--backend", backend, "auto (GPU if present, else CPU), cpu or gpu")
       ->check(CLI::IsMember({"auto", "cpu", "gpu"}));
   run->add_option("--threads", threads, "CPU threads (default: OMP_NUM_THREADS or all cores)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, 4096));
   run->add_option("--precision", precision, "float or double (overrides the scenario)")
       ->check(CLI::IsMember({"float", "double"}));
   run->add_option("--output", output, "Output directory (overrides output.directory)");

@@ -1,0 +1,179 @@
+// End to end through the cytostorm binary: exit codes, one-line errors with
+// their position, and the files a run leaves behind.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+
+Result run_cli(const std::string& args) {
+  const std::string command = std::string(CYTOSTORM_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return {-1, "popen failed"};
+  std::string output;
+  std::array<char, 4096> buffer{};
+  while (std::fgets(buffer.data(), int(buffer.size()), pipe)) output += buffer.data();
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+std::string config(const std::string& name) { return std::string(CYTOSTORM_SOURCE_DIR) + "/configs/" + name; }
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) /
+           ("cytostorm_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string write(const std::string& name, const std::string& text) {
+    const fs::path p = dir_ / name;
+    std::ofstream(p) << text;
+    return p.string();
+  }
+
+  // A small valid scenario; `extra` is appended (e.g. to add a bad key).
+  std::string scenario(const std::string& extra = "", const std::string& time_block = "time: {end: 10 min}\n") {
+    return write("s.yaml", R"(name: small
+grid: {extent: [200 um, 160 um, 120 um], voxel: 20 um}
+tissues:
+  - {name: tissue, label: 1}
+  - {name: vessel, label: 2}
+geometry:
+  - tissue: tissue
+    sphere: {center: [100 um, 80 um, 60 um], radius: 55 um}
+  - tissue: vessel
+    box: {min: [80 um, 60 um, 40 um], max: [120 um, 100 um, 80 um]}
+species:
+  - name: TNF
+    diffusion: 1200 um^2/min
+    decay: 0.0275 /min
+    initial: 10 pg/mL
+)" + time_block + "output: {interval: 5 min, directory: " + (dir_ / "out").string() + "}\n" + extra);
+  }
+
+  fs::path dir_;
+};
+
+void expect_one_line_error(const Result& r, int code, const std::string& pattern) {
+  EXPECT_EQ(r.exit_code, code) << r.output;
+  EXPECT_TRUE(std::regex_search(r.output, std::regex(pattern))) << "pattern: " << pattern << "\noutput: " << r.output;
+  EXPECT_EQ(r.output.find("terminate called"), std::string::npos);
+}
+
+TEST_F(Cli, ChecksEveryShippedScenario) {
+  for (const char* name : {"default.yaml", "pc4covid19_slab.yaml", "plasma_il6_penetration.yaml"}) {
+    const Result r = run_cli("check " + config(name));
+    EXPECT_EQ(r.exit_code, 0) << name << "\n" << r.output;
+    for (const char* part : {"Grid:", "Tissue voxels:", "Memory estimate:", "Stable explicit dt:", "OK:"})
+      EXPECT_NE(r.output.find(part), std::string::npos) << name << " lacks " << part;
+  }
+}
+
+TEST_F(Cli, RunWritesCompleteOutputsAtomically) {
+  const Result r = run_cli("run " + scenario() + " --set time.end=20min --threads 2");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const fs::path out = dir_ / "out";
+  for (const char* f : {"summary.json", "timeseries.csv", "timeseries.json", "fields.xmf", "geometry.h5",
+                        "snapshot_000000.h5", "snapshot_000004.h5"})
+    EXPECT_TRUE(fs::exists(out / f)) << f;
+  EXPECT_FALSE(fs::exists(out / "snapshot_000005.h5"));  // 0, 5, 10, 15, 20 min
+  for (const auto& entry : fs::directory_iterator(out))
+    EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos) << entry.path();
+  const auto summary = nlohmann::json::parse(std::ifstream(out / "summary.json"));
+  EXPECT_EQ(summary["status"], "finished");
+  EXPECT_EQ(summary["backend"]["name"], "cpu");
+  EXPECT_DOUBLE_EQ(summary["time"]["end_s"].get<double>(), 1200.0);  // the --set override took effect
+  EXPECT_GT(summary["performance"]["voxel_species_updates_per_s"].get<double>(), 0);
+  EXPECT_EQ(summary["scenario"]["hash"].get<std::string>().size(), 16u);
+  // Progress lines are plain lines when stdout is not a terminal.
+  EXPECT_EQ(r.output.find('\r'), std::string::npos);
+  EXPECT_NE(r.output.find("step "), std::string::npos);
+}
+
+TEST_F(Cli, MissingFileIsBadInput) {
+  expect_one_line_error(run_cli("check " + (dir_ / "nope.yaml").string()), 2,
+                        "nope\\.yaml: cannot open scenario file: No such file");
+}
+
+TEST_F(Cli, MalformedYamlNamesLineAndColumn) {
+  const std::string path = write("bad.yaml", "name: x\ngrid: {extent: [1 mm, 1 mm\n");
+  expect_one_line_error(run_cli("check " + path), 2, "bad\\.yaml:\\d+:\\d+: ");
+}
+
+TEST_F(Cli, UnknownKeySuggestsTheKnownOne) {
+  expect_one_line_error(run_cli("check " + scenario("outptu: {}\n")), 2,
+                        "s\\.yaml:\\d+:1: .*unknown key \"outptu\".*did you mean \"output\"");
+}
+
+TEST_F(Cli, EmptyTissueIsBadInput) {
+  // A 5 um sphere contains no voxel centre of a 20 um grid.
+  const std::string path = write("empty.yaml", R"(name: empty
+grid: {extent: [200 um, 160 um, 120 um], voxel: 20 um}
+tissues:
+  - {name: tissue, label: 1}
+  - {name: vessel, label: 2}
+geometry:
+  - tissue: tissue
+    sphere: {center: [100 um, 80 um, 60 um], radius: 55 um}
+  - tissue: vessel
+    sphere: {center: [101 um, 81 um, 61 um], radius: 5 um}
+species:
+  - {name: TNF, diffusion: 1200 um^2/min}
+time: {end: 10 min}
+output: {interval: 5 min}
+)");
+  expect_one_line_error(run_cli("check " + path), 2, "empty\\.yaml:5:\\d+: .*tissue \"vessel\" has no voxels");
+}
+
+TEST_F(Cli, UnstableDtWithoutSubsteppingStatesTheLimit) {
+  const Result r = run_cli("check " + scenario("", "time: {end: 10 min, dt: 1 min, substepping: false}\n"));
+  expect_one_line_error(r, 2, "s\\.yaml:\\d+:\\d+: time\\.dt: dt = 1 min exceeds the explicit diffusion stability limit");
+  EXPECT_NE(r.output.find("0.0555556 min"), std::string::npos) << r.output;  // (20 um)^2 / (6 * 1200 um^2/min)
+}
+
+TEST_F(Cli, SubsteppingSplitsAnUnstableDt) {
+  const Result r = run_cli("check " + scenario("", "time: {end: 10 min, dt: 1 min}\n"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("sub-steps per requested dt"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, BadOverrideIsBadInput) {
+  expect_one_line_error(run_cli("check " + scenario() + " --set time.end"), 2, "--set");
+  expect_one_line_error(run_cli("check " + scenario() + " --set time.end=-3min"), 2, "--set.*time\\.end");
+}
+
+TEST_F(Cli, GpuWithoutGpuIsBadInputWithTheReason) {
+  expect_one_line_error(run_cli("run " + scenario() + " --backend gpu"), 2, "GPU backend is not available");
+}
+
+TEST_F(Cli, UnknownOptionIsBadInput) {
+  expect_one_line_error(run_cli("run " + scenario() + " --frobnicate"), 2, "frobnicate");
+  expect_one_line_error(run_cli("launch"), 2, "error");
+}
+
+TEST_F(Cli, UnwritableOutputDirectoryIsARuntimeFailure) {
+  write("blocker", "a file where the output directory should be");
+  const Result r = run_cli("run " + scenario() + " --output " + (dir_ / "blocker" / "out").string());
+  expect_one_line_error(r, 1, "blocker");
+}
+
+}  // namespace
