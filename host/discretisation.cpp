@@ -44,7 +44,29 @@ bool material_has_fixed_species(const Scenario& s, int tissue) {
                      [&](const DirichletBoundary& b) { return b.tissue == tissue; });
 }
 
-TissueRuns build_runs(const Scenario& scenario, const Discretisation& d, std::int64_t& uniform_voxels) {
+// Appends one row's tissue voxels (in x order) as runs: a new run where the
+// material or kind changes or a gap begins; wall voxels of uniform runs are
+// listed for their fix-up.
+template <class Voxel>
+void append_row_runs(const std::vector<Voxel>& row, TissueRuns& tr, std::int64_t row_first_run) {
+  for (std::size_t v = 0; v < row.size(); ++v) {
+    const Voxel& x = row[v];
+    const bool extends = std::int64_t(tr.runs.size()) > row_first_run && tr.runs.back().i_end == x.i &&
+                         tr.runs.back().material == x.material && tr.runs.back().kind == x.kind;
+    const auto n_walls = std::int32_t(tr.walls.size());
+    if (extends)
+      ++tr.runs.back().i_end;
+    else
+      tr.runs.push_back({x.i, x.i + 1, x.material, x.kind, n_walls, n_walls});
+    if (x.kind == TissueRun::kUniform && x.open != kAllFacesOpen) {
+      tr.walls.push_back({x.i, x.open});
+      tr.runs.back().walls_end = n_walls + 1;
+    }
+  }
+}
+
+TissueRuns build_runs(const Scenario& scenario, const Discretisation& d, std::int64_t& uniform_voxels,
+                      std::int64_t& walled_voxels) {
   const GridLayout& g = d.layout;
   std::vector<std::uint8_t> has_fixed(d.material_tissue.size(), 0);
   for (std::size_t m = 1; m < d.material_tissue.size(); ++m)
@@ -53,30 +75,47 @@ TissueRuns build_runs(const Scenario& scenario, const Discretisation& d, std::in
   TissueRuns tr;
   tr.row_begin.reserve(std::size_t(g.rows()) + 1);
   uniform_voxels = 0;
+  walled_voxels = 0;
+  struct Voxel {
+    int i;
+    MaterialId material;
+    TissueRun::Kind kind;
+    std::uint8_t open;
+  };
+  std::vector<Voxel> row;
   for (int k = 0; k < g.nz; ++k)
     for (int j = 0; j < g.ny; ++j) {
       tr.row_begin.push_back(std::int64_t(tr.runs.size()));
       const std::int64_t base = g.index(0, j, k);
+      row.clear();
       for (int i = 0; i < g.nx; ++i) {
         const std::int64_t idx = base + i;
         const MaterialId m = d.material[idx];
         if (m == 0) continue;
         const MaterialId* mat = d.material.data();
-        const bool uniform = !has_fixed[m] && mat[idx - 1] == m && mat[idx + 1] == m &&
-                             mat[idx - g.pitch] == m && mat[idx + g.pitch] == m &&
-                             mat[idx - g.plane] == m && mat[idx + g.plane] == m;
-        const auto kind = uniform ? TissueRun::kUniform : TissueRun::kGeneral;
-        uniform_voxels += uniform;
-        const bool extends = tr.runs.size() > std::size_t(tr.row_begin.back()) &&
-                             tr.runs.back().i_end == i && tr.runs.back().material == m &&
-                             tr.runs.back().kind == kind;
-        if (extends)
-          ++tr.runs.back().i_end;
-        else
-          tr.runs.push_back({i, i + 1, m, kind});
+        const MaterialId neighbour[6] = {mat[idx - 1],       mat[idx + 1],       mat[idx - g.pitch],
+                                         mat[idx + g.pitch], mat[idx - g.plane], mat[idx + g.plane]};
+        std::uint8_t open = 0;
+        bool only_same_or_outside = true;
+        for (int f = 0; f < 6; ++f) {
+          if (neighbour[f] == m) open |= std::uint8_t(1u << f);
+          else if (neighbour[f] != 0) only_same_or_outside = false;
+        }
+        const bool fast = !has_fixed[m] && only_same_or_outside;
+        row.push_back({i, m, fast ? TissueRun::kUniform : TissueRun::kGeneral, open});
+        uniform_voxels += fast && open == kAllFacesOpen;
+        walled_voxels += fast && open != kAllFacesOpen;
       }
+      append_row_runs(row, tr, tr.row_begin.back());
     }
   tr.row_begin.push_back(std::int64_t(tr.runs.size()));
+  tr.voxels_before_plane.assign(std::size_t(g.nz) + 1, 0);
+  for (int k = 0; k < g.nz; ++k) {
+    std::int64_t in_plane = 0;
+    for (std::int64_t q = tr.row_begin[std::size_t(k) * g.ny]; q < tr.row_begin[std::size_t(k + 1) * g.ny]; ++q)
+      in_plane += tr.runs[q].i_end - tr.runs[q].i_begin;
+    tr.voxels_before_plane[k + 1] = tr.voxels_before_plane[k] + in_plane;
+  }
   return tr;
 }
 
@@ -108,7 +147,7 @@ Discretisation discretise(const Scenario& scenario, const TissueMap& tissues) {
     for (int j = 0; j < g.ny; ++j)
       for (int i = 0; i < g.nx; ++i)
         d.material[g.index(i, j, k)] = dense[tissues.index(i, j, k)];
-  d.runs = build_runs(scenario, d, d.uniform_voxels);
+  d.runs = build_runs(scenario, d, d.uniform_voxels, d.walled_voxels);
   return d;
 }
 

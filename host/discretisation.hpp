@@ -22,6 +22,7 @@ struct Discretisation {
   std::vector<std::vector<int>> material_sources;  // per material: indices into Scenario::sources
   TissueRuns runs;
   std::int64_t uniform_voxels = 0;  // voxels updated by the constant-coefficient fast path
+  std::int64_t walled_voxels = 0;   // same, with faces to the outside closed
 
   int n_materials() const { return int(material_tissue.size()); }
 };

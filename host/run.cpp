@@ -172,9 +172,12 @@ std::string check_scenario(const Scenario& s) {
   const DenseGrid& g = disc.grid;
   out += fmt::format("\nGrid: {} x {} x {} = {} voxels (voxel {:.6g} x {:.6g} x {:.6g} um)\n", g.nx, g.ny,
                      g.nz, g.voxels(), g.spacing[0] * 1e6, g.spacing[1] * 1e6, g.spacing[2] * 1e6);
-  out += fmt::format("Tissue voxels: {} ({:.1f}% of the box; {:.1f}% on the uniform fast path)\n",
+  const double per_tissue_voxel = 100.0 / double(tissues.tissue_voxels);
+  out += fmt::format("Tissue voxels: {} ({:.1f}% of the box); update paths: {:.1f}% uniform, {:.1f}% walled, "
+                     "{:.1f}% per-face (interfaces, Dirichlet)\n",
                      tissues.tissue_voxels, 100.0 * double(tissues.tissue_voxels) / double(g.voxels()),
-                     100.0 * double(disc.uniform_voxels) / double(tissues.tissue_voxels));
+                     double(disc.uniform_voxels) * per_tissue_voxel, double(disc.walled_voxels) * per_tissue_voxel,
+                     double(tissues.tissue_voxels - disc.uniform_voxels - disc.walled_voxels) * per_tissue_voxel);
   const double voxel_ml = g.spacing[0] * g.spacing[1] * g.spacing[2] * 1e6;
   for (std::size_t t = 0; t < s.tissues.size(); ++t)
     out += fmt::format("  {:<16} label {:>3}  {:>10} voxels  {:.4g} mL\n", s.tissues[t].name,

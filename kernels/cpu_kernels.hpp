@@ -13,10 +13,14 @@ namespace cyto {
 struct TissueRuns {
   std::vector<std::int64_t> row_begin;
   std::vector<TissueRun> runs;
+  std::vector<WallVoxel> walls;  // wall voxels of uniform runs, run by run
+  std::vector<std::int64_t> voxels_before_plane;  // tissue voxels in planes < k (nz + 1 entries)
 };
 
-// One fused explicit step of every species. Each row is computed by one
-// thread with a fixed sequence of operations, so the result is bitwise
+// One fused explicit step of every species. Each thread owns a slab of
+// planes holding an equal share of the tissue voxels, and sweeps it in bands
+// of rows sized so that the three planes of a band stay in L2. Every voxel
+// is computed with a fixed sequence of operations, so the result is bitwise
 // independent of the thread count.
 template <class Real>
 void cpu_fused_step(const StepArgs<Real>& args, const TissueRuns& runs, int threads);

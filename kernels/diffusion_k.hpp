@@ -19,6 +19,17 @@ CYTO_HD Real harmonic_face_diffusivity(Real d_self, Real d_neighbour) {
 
 // Change of c over one explicit step due to the flux through one face:
 // (D_face dt / h^2) (c_neighbour - c_self), with d_dt = D dt.
+// Walled voxel: like uniform_diffusion_update, with each face's flux
+// multiplied by 1 (open: the same material) or 0 (closed: outside).
+template <class Real>
+CYTO_HD Real walled_diffusion_update(Real c, Real west, Real east, Real south, Real north, Real below,
+                                     Real above, Real kx, Real ky, Real kz, unsigned open_faces) {
+  const auto open = [open_faces](unsigned bit) { return (open_faces & bit) ? Real(1) : Real(0); };
+  return c + kx * (open(1u) * (west - c) + open(2u) * (east - c)) +
+         ky * (open(4u) * (south - c) + open(8u) * (north - c)) +
+         kz * (open(16u) * (below - c) + open(32u) * (above - c));
+}
+
 template <class Real>
 CYTO_HD Real face_exchange(Real d_dt_self, Real d_dt_neighbour, Real inv_h2, Real c_self,
                            Real c_neighbour) {

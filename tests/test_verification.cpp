@@ -332,10 +332,10 @@ TEST(Verification, DirichletBarReachesLinearSteadyState) {
   }
 }
 
-// The uniform fast path and the general per-face path compute the same
-// update: a Dirichlet species forces every voxel of its tissue onto the
-// general path, and the other species must not notice.
-TEST(Verification, UniformFastPathAgreesWithGeneralPath) {
+// The uniform and walled fast paths and the general per-face path compute
+// the same update: a Dirichlet species forces every voxel of its tissue onto
+// the general path, and the other species must not notice.
+TEST(Verification, FastPathsAgreeWithGeneralPath) {
   const double h = 1.0 / 24;
   auto run = [&](bool force_general) {
     Scenario s = box_scenario({24, 24, 24}, {h, h, h});
@@ -348,6 +348,7 @@ TEST(Verification, UniformFastPathAgreesWithGeneralPath) {
     s.output.interval = s.time.end;
     Sim sim = make_sim(s);
     EXPECT_EQ(sim.discretisation().uniform_voxels == 0, force_general);
+    EXPECT_EQ(sim.discretisation().walled_voxels == 0, force_general);  // the box faces
     sim.advance_to(s.time.end);
     return sim.field(0);
   };
