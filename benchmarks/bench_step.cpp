@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <fstream>
+#include <string>
 #include <map>
 #include <vector>
 
@@ -46,6 +48,13 @@ double copy_seconds(std::size_t bytes_each, int reps) {
   benchmark::DoNotOptimize(dst.data());
   std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
   return times[times.size() / 2];
+}
+
+std::string cpu_model_name() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);)
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  return "unknown CPU";
 }
 
 Scenario dense_box(int n, int species, Precision precision) {
@@ -103,8 +112,7 @@ void BM_FusedStep(benchmark::State& state, Case c) {
   const double field_bytes = double(disc.layout.size) * c.species * sizeof(Real);
   state.counters["voxel_species_updates_per_s"] =
       benchmark::Counter(voxels * c.species, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["bytes_per_s"] = benchmark::Counter(bytes, benchmark::Counter::kIsIterationInvariantRate,
-                                                     benchmark::Counter::kIs1024);
+  state.counters["bytes_per_s"] = benchmark::Counter(bytes, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["compulsory_bytes_per_step"] = bytes;
   const double copy = copy_bandwidth_by_bytes[std::size_t(field_bytes)];
   state.counters["copy_same_bytes_per_s"] = copy;
@@ -139,6 +147,7 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("cytostorm_build", b.build_type + " " + b.compiler + " " + b.cxx_flags +
                                                      (b.native_arch ? " -march=native" : ""));
   benchmark::AddCustomContext("omp_threads", std::to_string(omp_get_max_threads()));
+  benchmark::AddCustomContext("device", cpu_model_name());
   benchmark::AddCustomContext("copy_2x1GiB_bytes_per_s", fmt::format("{:.6g}", dram_copy));
   for (const auto& [bytes, bw] : copy_bandwidth_by_bytes)
     benchmark::AddCustomContext(fmt::format("copy_{}MiB_bytes_per_s", bytes >> 20), fmt::format("{:.6g}", bw));
