@@ -15,8 +15,8 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
-#include <string>
 #include <map>
+#include <string>
 #include <vector>
 
 #include <fmt/format.h>
@@ -150,18 +150,25 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("device", cpu_model_name());
   benchmark::AddCustomContext("copy_2x1GiB_bytes_per_s", fmt::format("{:.6g}", dram_copy));
   for (const auto& [bytes, bw] : copy_bandwidth_by_bytes)
-    benchmark::AddCustomContext(fmt::format("copy_{}MiB_bytes_per_s", bytes >> 20), fmt::format("{:.6g}", bw));
+    benchmark::AddCustomContext(fmt::format("copy_{}MiB_bytes_per_s", bytes >> 20),
+                                fmt::format("{:.6g}", bw));
   fmt::print("copy bandwidth (read + write, {} threads): main memory {:.1f} GB/s", omp_get_max_threads(),
              dram_copy / 1e9);
-  for (const auto& [bytes, bw] : copy_bandwidth_by_bytes) fmt::print(", {} MiB {:.1f} GB/s", bytes >> 20, bw / 1e9);
+  for (const auto& [bytes, bw] : copy_bandwidth_by_bytes)
+    fmt::print(", {} MiB {:.1f} GB/s", bytes >> 20, bw / 1e9);
   fmt::print("\n");
 
   for (const Case& c : cases) {
-    const std::string name = fmt::format("FusedStep/{}^3/{}species/{}", c.n, c.species, c.use_float ? "float" : "double");
+    const std::string name =
+        fmt::format("FusedStep/{}^3/{}species/{}", c.n, c.species, c.use_float ? "float" : "double");
     if (c.use_float)
-      benchmark::RegisterBenchmark(name.c_str(), BM_FusedStep<float>, c)->Unit(benchmark::kMillisecond)->UseRealTime();
+      benchmark::RegisterBenchmark(name.c_str(), BM_FusedStep<float>, c)
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime();
     else
-      benchmark::RegisterBenchmark(name.c_str(), BM_FusedStep<double>, c)->Unit(benchmark::kMillisecond)->UseRealTime();
+      benchmark::RegisterBenchmark(name.c_str(), BM_FusedStep<double>, c)
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime();
   }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

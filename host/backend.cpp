@@ -10,15 +10,17 @@ BackendKind parse_backend_kind(const std::string& text) {
   if (text == "auto") return BackendKind::Auto;
   if (text == "cpu") return BackendKind::Cpu;
   if (text == "gpu") return BackendKind::Gpu;
-  throw InputError({"--backend", 0, 0, ""},
-                   fmt::format("expected auto, cpu or gpu, found \"{}\"", text));
+  throw InputError({"--backend", 0, 0, ""}, fmt::format("expected auto, cpu or gpu, found \"{}\"", text));
 }
 
 const char* backend_kind_name(BackendKind kind) {
   switch (kind) {
-    case BackendKind::Auto: return "auto";
-    case BackendKind::Cpu: return "cpu";
-    case BackendKind::Gpu: return "gpu";
+    case BackendKind::Auto:
+      return "auto";
+    case BackendKind::Cpu:
+      return "cpu";
+    case BackendKind::Gpu:
+      return "gpu";
   }
   return "?";
 }
@@ -27,10 +29,10 @@ std::string gpu_support_summary() {
 #ifdef CYTOSTORM_HAVE_CUDA
   const CudaDeviceInfo info = cuda_probe_device();
   if (!info.available) return fmt::format("CUDA compiled in; no usable GPU ({})", info.reason);
-  return fmt::format("CUDA compiled in; GPU 0: {} ({} SMs, sm_{}{}, {:.1f} GiB); the GPU backend "
-                     "is not implemented yet, runs use the CPU",
-                     info.name, info.sm_count, info.compute_major, info.compute_minor,
-                     info.memory_gib);
+  return fmt::format(
+      "CUDA compiled in; GPU 0: {} ({} SMs, sm_{}{}, {:.1f} GiB); the GPU backend "
+      "is not implemented yet, runs use the CPU",
+      info.name, info.sm_count, info.compute_major, info.compute_minor, info.memory_gib);
 #else
   return "no CUDA support in this build (nvcc was not found when it was configured)";
 #endif

@@ -21,7 +21,7 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;         // "cpu", "gpu"
-  virtual std::string description() const = 0; // device and threads, for logs and summaries
+  virtual std::string description() const = 0;  // device and threads, for logs and summaries
 
   // Copies the material map and tissue runs; allocates n_species fields (two buffers each).
   virtual void setup(const Discretisation& disc, int n_species) = 0;

@@ -75,8 +75,8 @@ class CpuBackend final : public Backend<Real> {
 
   void region_sum_max(int s, const std::vector<int>& region_of_material, int n_regions,
                       std::vector<double>& sums, std::vector<double>& maxima) const override {
-    cpu_region_sum_max(layout_, material_.data(), region_of_material, n_regions, current_[s].data(),
-                       threads_, sums, maxima);
+    cpu_region_sum_max(layout_, material_.data(), region_of_material, n_regions, current_[s].data(), threads_,
+                       sums, maxima);
   }
 
  private:

@@ -98,8 +98,10 @@ TissueRuns build_runs(const Scenario& scenario, const Discretisation& d, std::in
         std::uint8_t open = 0;
         bool only_same_or_outside = true;
         for (int f = 0; f < 6; ++f) {
-          if (neighbour[f] == m) open |= std::uint8_t(1u << f);
-          else if (neighbour[f] != 0) only_same_or_outside = false;
+          if (neighbour[f] == m)
+            open |= std::uint8_t(1u << f);
+          else if (neighbour[f] != 0)
+            only_same_or_outside = false;
         }
         const bool fast = !has_fixed[m] && only_same_or_outside;
         row.push_back({i, m, fast ? TissueRun::kUniform : TissueRun::kGeneral, open});
@@ -112,7 +114,8 @@ TissueRuns build_runs(const Scenario& scenario, const Discretisation& d, std::in
   tr.voxels_before_plane.assign(std::size_t(g.nz) + 1, 0);
   for (int k = 0; k < g.nz; ++k) {
     std::int64_t in_plane = 0;
-    for (std::int64_t q = tr.row_begin[std::size_t(k) * g.ny]; q < tr.row_begin[std::size_t(k + 1) * g.ny]; ++q)
+    for (std::int64_t q = tr.row_begin[std::size_t(k) * g.ny]; q < tr.row_begin[std::size_t(k + 1) * g.ny];
+         ++q)
       in_plane += tr.runs[q].i_end - tr.runs[q].i_begin;
     tr.voxels_before_plane[k + 1] = tr.voxels_before_plane[k] + in_plane;
   }
@@ -145,8 +148,7 @@ Discretisation discretise(const Scenario& scenario, const TissueMap& tissues) {
   d.material.assign(std::size_t(g.size), 0);
   for (int k = 0; k < g.nz; ++k)
     for (int j = 0; j < g.ny; ++j)
-      for (int i = 0; i < g.nx; ++i)
-        d.material[g.index(i, j, k)] = dense[tissues.index(i, j, k)];
+      for (int i = 0; i < g.nx; ++i) d.material[g.index(i, j, k)] = dense[tissues.index(i, j, k)];
   d.runs = build_runs(scenario, d, d.uniform_voxels, d.walled_voxels);
   return d;
 }
@@ -213,14 +215,13 @@ TimePlan plan_time(const Scenario& s) {
     return plan;
   }
   if (!s.time.substepping)
-    throw InputError(
-        s.time.dt_where,
-        fmt::format("dt = {:.6g} min exceeds the explicit diffusion stability limit "
-                    "dt <= 1 / (2 Dmax (1/hx^2 + 1/hy^2 + 1/hz^2)) = {:.6g} min "
-                    "(Dmax = {:.6g} um^2/min for {}, voxel {:.6g} x {:.6g} x {:.6g} um); "
-                    "use a smaller dt, dt: auto, or substepping: true",
-                    dt / 60, plan.stability_limit / 60, plan.max_diffusion * 1e12 * 60,
-                    plan.max_diffusion_where, h[0] * 1e6, h[1] * 1e6, h[2] * 1e6));
+    throw InputError(s.time.dt_where,
+                     fmt::format("dt = {:.6g} min exceeds the explicit diffusion stability limit "
+                                 "dt <= 1 / (2 Dmax (1/hx^2 + 1/hy^2 + 1/hz^2)) = {:.6g} min "
+                                 "(Dmax = {:.6g} um^2/min for {}, voxel {:.6g} x {:.6g} x {:.6g} um); "
+                                 "use a smaller dt, dt: auto, or substepping: true",
+                                 dt / 60, plan.stability_limit / 60, plan.max_diffusion * 1e12 * 60,
+                                 plan.max_diffusion_where, h[0] * 1e6, h[1] * 1e6, h[2] * 1e6));
   plan.substepped = true;
   plan.substeps_per_dt = int(std::ceil(dt / safe));
   plan.max_dt = dt / plan.substeps_per_dt;

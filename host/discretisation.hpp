@@ -17,8 +17,8 @@ namespace cyto {
 struct Discretisation {
   DenseGrid grid;
   GridLayout layout;
-  std::vector<MaterialId> material;            // layout.size entries, 0 outside and in the halo
-  std::vector<int> material_tissue;            // per material: tissue index, -1 for material 0
+  std::vector<MaterialId> material;                // layout.size entries, 0 outside and in the halo
+  std::vector<int> material_tissue;                // per material: tissue index, -1 for material 0
   std::vector<std::vector<int>> material_sources;  // per material: indices into Scenario::sources
   TissueRuns runs;
   std::int64_t uniform_voxels = 0;  // voxels updated by the constant-coefficient fast path
@@ -35,8 +35,7 @@ struct CoefficientTable {
   std::vector<Real> diffusion_dt, decay_factor, source_rate, source_gain;
   std::vector<std::uint8_t> fixed;
   StepCoefficients<Real> view() const {
-    return {diffusion_dt.data(), decay_factor.data(), source_rate.data(), source_gain.data(),
-            fixed.data()};
+    return {diffusion_dt.data(), decay_factor.data(), source_rate.data(), source_gain.data(), fixed.data()};
   }
   bool operator==(const CoefficientTable&) const = default;
 };
@@ -49,11 +48,11 @@ void fill_coefficients(const Scenario& scenario, const Discretisation& disc, dou
 
 // The explicit diffusion limit and the step actually used.
 struct TimePlan {
-  double stability_limit = 0;  // s: 1 / (2 Dmax (1/hx^2 + 1/hy^2 + 1/hz^2)); inf without diffusion
-  double max_dt = 0;           // s: the largest step taken
-  double max_diffusion = 0;    // m^2/s
+  double stability_limit = 0;       // s: 1 / (2 Dmax (1/hx^2 + 1/hy^2 + 1/hz^2)); inf without diffusion
+  double max_dt = 0;                // s: the largest step taken
+  double max_diffusion = 0;         // m^2/s
   std::string max_diffusion_where;  // "TNF in parenchyma"
-  bool substepped = false;     // the requested dt was split into stable sub-steps
+  bool substepped = false;          // the requested dt was split into stable sub-steps
   int substeps_per_dt = 1;
 };
 

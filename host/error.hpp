@@ -10,7 +10,7 @@ namespace cyto {
 // Where a value came from: a YAML file position, or a --set override.
 // line and column are 1-based; 0 means unknown.
 struct SourceLocation {
-  std::string file;      // scenario path, or "--set" for command-line overrides
+  std::string file;  // scenario path, or "--set" for command-line overrides
   int line = 0;
   int column = 0;
   std::string key_path;  // e.g. "species[1].diffusion.parenchyma"

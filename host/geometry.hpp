@@ -21,7 +21,7 @@ inline Vec3 voxel_centre(const DenseGrid& g, int i, int j, int k) {
 
 struct TissueMap {
   DenseGrid grid;
-  std::vector<std::uint8_t> tissue;  // dense, x fastest: 0 outside, else tissue index + 1
+  std::vector<std::uint8_t> tissue;       // dense, x fastest: 0 outside, else tissue index + 1
   std::vector<std::int64_t> voxel_count;  // per tissue index
   std::int64_t tissue_voxels = 0;         // all tissue voxels
   std::int64_t index(int i, int j, int k) const {

@@ -71,8 +71,7 @@ class Handle {
   Handle(hid_t id, Closer closer, const std::string& operation) : id_(id), closer_(closer) {
     if (id_ < 0) fail(operation);
   }
-  Handle(Handle&& other) noexcept
-      : id_(std::exchange(other.id_, H5I_INVALID_HID)), closer_(other.closer_) {}
+  Handle(Handle&& other) noexcept : id_(std::exchange(other.id_, H5I_INVALID_HID)), closer_(other.closer_) {}
   Handle(const Handle&) = delete;
   Handle& operator=(const Handle&) = delete;
   Handle& operator=(Handle&&) = delete;

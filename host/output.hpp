@@ -31,7 +31,7 @@ struct DenseGrid {
 
 // One field to write: nx*ny*nz values of `precision`, x fastest.
 struct FieldView {
-  std::string name;   // species name; the dataset is /fields/<name>
+  std::string name;  // species name; the dataset is /fields/<name>
   const void* data = nullptr;
   Precision precision = Precision::Float;
 };

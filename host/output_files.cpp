@@ -60,9 +60,7 @@ void rename_into_place(const std::string& temporary, const std::string& path) {
 
 namespace detail {
 
-std::string temporary_path(const std::string& path) {
-  return fmt::format("{}.tmp.{}", path, ::getpid());
-}
+std::string temporary_path(const std::string& path) { return fmt::format("{}.tmp.{}", path, ::getpid()); }
 
 void commit_temporary_file(const std::string& temporary, const std::string& path) {
   if (const int error = sync_path(temporary, O_RDONLY); error != 0) {

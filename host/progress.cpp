@@ -53,10 +53,10 @@ void ProgressReporter::print(std::int64_t step, double time_s, bool final_line) 
   const double updates_per_s = steps_per_s * double(voxels_);
   const double remaining = steps_per_s > 0 ? double(total_steps_ - step) / steps_per_s : NAN;
   const double percent = end_time_s_ > 0 ? 100.0 * time_s / end_time_s_ : 100.0;
-  const std::string line = fmt::format(
-      "step {}/{}  t = {} ({:.1f}%)  {:.1f} steps/s  {:.3g} voxel-updates/s  {} {}", step,
-      total_steps_, format_sim_time(time_s), percent, steps_per_s, updates_per_s,
-      final_line ? "elapsed" : "ETA", format_duration(final_line ? elapsed : remaining));
+  const std::string line =
+      fmt::format("step {}/{}  t = {} ({:.1f}%)  {:.1f} steps/s  {:.3g} voxel-updates/s  {} {}", step,
+                  total_steps_, format_sim_time(time_s), percent, steps_per_s, updates_per_s,
+                  final_line ? "elapsed" : "ETA", format_duration(final_line ? elapsed : remaining));
   if (terminal_)
     fmt::print(out_, "\r\033[K{}{}", line, final_line ? "\n" : "");
   else

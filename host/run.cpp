@@ -46,10 +46,14 @@ std::string format_bytes(double bytes) {
 
 nlohmann::json build_json() {
   const BuildInfo b = build_info();
-  return {{"version", b.version},          {"commit", b.commit},
-          {"build_type", b.build_type},    {"compiler", b.compiler},
-          {"cxx_flags", b.cxx_flags},      {"native_arch", b.native_arch},
-          {"cuda_compiled", b.cuda_compiled}, {"cuda_architectures", b.cuda_architectures}};
+  return {{"version", b.version},
+          {"commit", b.commit},
+          {"build_type", b.build_type},
+          {"compiler", b.compiler},
+          {"cxx_flags", b.cxx_flags},
+          {"native_arch", b.native_arch},
+          {"cuda_compiled", b.cuda_compiled},
+          {"cuda_architectures", b.cuda_architectures}};
 }
 
 template <class Real>
@@ -117,19 +121,31 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
       {"build", build_json()},
       {"backend", {{"name", sim.backend().name()}, {"description", sim.backend().description()}}},
       {"precision", precision_name(s.precision)},
-      {"grid", {{"nx", disc.grid.nx}, {"ny", disc.grid.ny}, {"nz", disc.grid.nz},
-                {"spacing_m", disc.grid.spacing}, {"tissue_voxels", voxels}}},
+      {"grid",
+       {{"nx", disc.grid.nx},
+        {"ny", disc.grid.ny},
+        {"nz", disc.grid.nz},
+        {"spacing_m", disc.grid.spacing},
+        {"tissue_voxels", voxels}}},
       {"species", species_names},
-      {"time", {{"end_s", s.time.end}, {"dt_s", plan.max_dt}, {"stability_limit_s", plan.stability_limit},
-                {"steps", sim.steps()}, {"outputs", times.size()}}},
-      {"performance", {{"wall_s", wall}, {"loop_s", loop_seconds}, {"stepping_s", stepping_seconds},
-                       {"steps_per_s", steps_per_s},
-                       {"voxel_updates_per_s", steps_per_s * double(voxels)},
-                       {"voxel_species_updates_per_s", steps_per_s * double(voxels) * ns}}},
-      {"outputs", {{"directory", s.output.directory},
-                   {"xdmf", snapshots ? snapshots->xdmf_path() : ""},
-                   {"timeseries_csv", s.output.directory + "/timeseries.csv"},
-                   {"timeseries_json", s.output.directory + "/timeseries.json"}}},
+      {"time",
+       {{"end_s", s.time.end},
+        {"dt_s", plan.max_dt},
+        {"stability_limit_s", plan.stability_limit},
+        {"steps", sim.steps()},
+        {"outputs", times.size()}}},
+      {"performance",
+       {{"wall_s", wall},
+        {"loop_s", loop_seconds},
+        {"stepping_s", stepping_seconds},
+        {"steps_per_s", steps_per_s},
+        {"voxel_updates_per_s", steps_per_s * double(voxels)},
+        {"voxel_species_updates_per_s", steps_per_s * double(voxels) * ns}}},
+      {"outputs",
+       {{"directory", s.output.directory},
+        {"xdmf", snapshots ? snapshots->xdmf_path() : ""},
+        {"timeseries_csv", s.output.directory + "/timeseries.csv"},
+        {"timeseries_json", s.output.directory + "/timeseries.json"}}},
       {"status", "finished"}};
   write_file_atomically(s.output.directory + "/summary.json", summary.dump(2) + "\n");
 
@@ -137,8 +153,8 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
   fmt::print(log, "finished: {} steps in {} ({:.3g} voxel-species updates/s stepping)\n", sim.steps(),
              format_duration(wall), steps_per_s * double(voxels) * ns);
   for (int sp = 0; sp < ns; ++sp)
-    fmt::print(log, "  {:<12} total {:.6g} pg   mean {:.6g} pg/mL   max {:.6g} pg/mL\n",
-               s.species[sp].name, final_stats.stats[sp][0].total_pg, final_stats.stats[sp][0].mean,
+    fmt::print(log, "  {:<12} total {:.6g} pg   mean {:.6g} pg/mL   max {:.6g} pg/mL\n", s.species[sp].name,
+               final_stats.stats[sp][0].total_pg, final_stats.stats[sp][0].mean,
                final_stats.stats[sp][0].max);
   fmt::print(log, "outputs in {}/ (summary.json, timeseries.csv/.json{})\n", s.output.directory,
              snapshots ? ", fields.xmf + HDF5 snapshots" : "");
@@ -173,11 +189,12 @@ std::string check_scenario(const Scenario& s) {
   out += fmt::format("\nGrid: {} x {} x {} = {} voxels (voxel {:.6g} x {:.6g} x {:.6g} um)\n", g.nx, g.ny,
                      g.nz, g.voxels(), g.spacing[0] * 1e6, g.spacing[1] * 1e6, g.spacing[2] * 1e6);
   const double per_tissue_voxel = 100.0 / double(tissues.tissue_voxels);
-  out += fmt::format("Tissue voxels: {} ({:.1f}% of the box); update paths: {:.1f}% uniform, {:.1f}% walled, "
-                     "{:.1f}% per-face (interfaces, Dirichlet)\n",
-                     tissues.tissue_voxels, 100.0 * double(tissues.tissue_voxels) / double(g.voxels()),
-                     double(disc.uniform_voxels) * per_tissue_voxel, double(disc.walled_voxels) * per_tissue_voxel,
-                     double(tissues.tissue_voxels - disc.uniform_voxels - disc.walled_voxels) * per_tissue_voxel);
+  out += fmt::format(
+      "Tissue voxels: {} ({:.1f}% of the box); update paths: {:.1f}% uniform, {:.1f}% walled, "
+      "{:.1f}% per-face (interfaces, Dirichlet)\n",
+      tissues.tissue_voxels, 100.0 * double(tissues.tissue_voxels) / double(g.voxels()),
+      double(disc.uniform_voxels) * per_tissue_voxel, double(disc.walled_voxels) * per_tissue_voxel,
+      double(tissues.tissue_voxels - disc.uniform_voxels - disc.walled_voxels) * per_tissue_voxel);
   const double voxel_ml = g.spacing[0] * g.spacing[1] * g.spacing[2] * 1e6;
   for (std::size_t t = 0; t < s.tissues.size(); ++t)
     out += fmt::format("  {:<16} label {:>3}  {:>10} voxels  {:.4g} mL\n", s.tissues[t].name,
@@ -192,10 +209,10 @@ std::string check_scenario(const Scenario& s) {
                        plan.max_diffusion_where);
   else
     out += "Stable explicit dt: unlimited (no diffusion)\n";
-  out += fmt::format("Time step used: {:.6g} s{}; {} steps to t = {}, {} outputs\n", plan.max_dt,
-                     plan.substepped ? fmt::format(" ({} sub-steps per requested dt)", plan.substeps_per_dt)
-                                     : std::string(),
-                     planned_steps(times, plan.max_dt), format_sim_time(s.time.end), times.size());
+  out += fmt::format(
+      "Time step used: {:.6g} s{}; {} steps to t = {}, {} outputs\n", plan.max_dt,
+      plan.substepped ? fmt::format(" ({} sub-steps per requested dt)", plan.substeps_per_dt) : std::string(),
+      planned_steps(times, plan.max_dt), format_sim_time(s.time.end), times.size());
   out += fmt::format("GPU: {}\n", gpu_support_summary());
   return out;
 }

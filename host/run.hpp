@@ -14,9 +14,9 @@ namespace cyto {
 
 struct RunOptions {
   BackendKind backend = BackendKind::Auto;
-  int threads = 0;                                // 0: OpenMP's default
-  std::optional<Precision> precision;             // overrides the scenario's
-  std::optional<std::string> output_directory;    // overrides the scenario's
+  int threads = 0;                              // 0: OpenMP's default
+  std::optional<Precision> precision;           // overrides the scenario's
+  std::optional<std::string> output_directory;  // overrides the scenario's
   bool progress = true;
   std::FILE* log = stdout;
 };

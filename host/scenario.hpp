@@ -49,9 +49,9 @@ struct Shape {
 };
 
 struct GridSettings {
-  Vec3 origin{0, 0, 0};  // position of the grid's min corner
-  Vec3 extent{0, 0, 0};  // physical size along x, y, z
-  Vec3 spacing{0, 0, 0}; // voxel size along x, y, z
+  Vec3 origin{0, 0, 0};   // position of the grid's min corner
+  Vec3 extent{0, 0, 0};   // physical size along x, y, z
+  Vec3 spacing{0, 0, 0};  // voxel size along x, y, z
   SourceLocation where;
 };
 
@@ -96,17 +96,17 @@ struct Source {
   std::string name;
   int species = 0;  // index into Scenario::species
   Region region;
-  double rate = 0;   // pg/mL/s, may be negative (a sink)
-  double start = 0;  // s
+  double rate = 0;                                       // pg/mL/s, may be negative (a sink)
+  double start = 0;                                      // s
   double end = std::numeric_limits<double>::infinity();  // s
   SourceLocation where;
 };
 
 // Voxels of `tissue` hold `value` of `species` for all time.
 struct DirichletBoundary {
-  int tissue = 0;   // index into Scenario::tissues
-  int species = 0;  // index into Scenario::species
-  double value = 0; // pg/mL
+  int tissue = 0;    // index into Scenario::tissues
+  int species = 0;   // index into Scenario::species
+  double value = 0;  // pg/mL
   SourceLocation where;
 };
 

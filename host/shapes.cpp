@@ -53,8 +53,8 @@ Bounds shape_bounds(const Shape& s) {
 bool shape_contains(const Shape& s, const Vec3& p) {
   switch (s.kind) {
     case ShapeKind::Box:
-      return p[0] >= s.a[0] && p[0] <= s.b[0] && p[1] >= s.a[1] && p[1] <= s.b[1] &&
-             p[2] >= s.a[2] && p[2] <= s.b[2];
+      return p[0] >= s.a[0] && p[0] <= s.b[0] && p[1] >= s.a[1] && p[1] <= s.b[1] && p[2] >= s.a[2] &&
+             p[2] <= s.b[2];
     case ShapeKind::Sphere: {
       const Vec3 d = sub(p, s.a);
       return dot(d, d) <= s.radius * s.radius;

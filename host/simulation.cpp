@@ -70,8 +70,7 @@ std::vector<Real> Simulation<Real>::native_field(int species) const {
   for (int k = 0; k < g.nz; ++k)
     for (int j = 0; j < g.ny; ++j) {
       const std::int64_t from = g.index(0, j, k);
-      std::copy(padded.begin() + from, padded.begin() + from + g.nx,
-                dense.begin() + tissues_.index(0, j, k));
+      std::copy(padded.begin() + from, padded.begin() + from + g.nx, dense.begin() + tissues_.index(0, j, k));
     }
   return dense;
 }

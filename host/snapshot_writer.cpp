@@ -35,8 +35,8 @@ void write_hdf5_atomically(const std::string& path, Fill fill) {
     // file systems without flock (Lustre, some NFS setups).
     h5::check(H5Pset_file_locking(access.get(), false, true), "disabling file locking");
 #endif
-    h5::Handle file(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()),
-                    H5Fclose, "creating the file");
+    h5::Handle file(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()), H5Fclose,
+                    "creating the file");
     fill(file.get());
     h5::check(file.close(), "closing the file");
   } catch (const RuntimeFailure& failure) {
@@ -50,15 +50,13 @@ void write_hdf5_atomically(const std::string& path, Fill fill) {
 }
 
 // count == 0: a scalar attribute; otherwise a 1-D array of `count` values.
-void write_attribute(hid_t object, const char* name, hid_t file_type, hid_t memory_type,
-                     const void* value, hsize_t count) {
-  h5::Handle space(count == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &count, nullptr),
-                   H5Sclose, fmt::format("creating the dataspace of attribute {}", name));
-  h5::Handle attribute(
-      H5Acreate2(object, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
-      fmt::format("creating attribute {}", name));
-  h5::check(H5Awrite(attribute.get(), memory_type, value),
-            fmt::format("writing attribute {}", name));
+void write_attribute(hid_t object, const char* name, hid_t file_type, hid_t memory_type, const void* value,
+                     hsize_t count) {
+  h5::Handle space(count == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &count, nullptr), H5Sclose,
+                   fmt::format("creating the dataspace of attribute {}", name));
+  h5::Handle attribute(H5Acreate2(object, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+                       fmt::format("creating attribute {}", name));
+  h5::check(H5Awrite(attribute.get(), memory_type, value), fmt::format("writing attribute {}", name));
 }
 
 // Fixed-length, null-terminated strings: the kind every HDF5 reader handles.
@@ -74,11 +72,10 @@ void write_string_attribute(hid_t object, const char* name, const std::string& v
   write_attribute(object, name, type.get(), type.get(), value.c_str(), 0);
 }
 
-h5::Handle write_dataset(hid_t file, const std::string& path, hid_t file_type,
-                         hid_t memory_type, hid_t space, hid_t creation, const void* data) {
-  h5::Handle dataset(
-      H5Dcreate2(file, path.c_str(), file_type, space, H5P_DEFAULT, creation, H5P_DEFAULT),
-      H5Dclose, "creating dataset " + path);
+h5::Handle write_dataset(hid_t file, const std::string& path, hid_t file_type, hid_t memory_type, hid_t space,
+                         hid_t creation, const void* data) {
+  h5::Handle dataset(H5Dcreate2(file, path.c_str(), file_type, space, H5P_DEFAULT, creation, H5P_DEFAULT),
+                     H5Dclose, "creating dataset " + path);
   h5::check(H5Dwrite(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data),
             "writing dataset " + path);
   return dataset;
@@ -103,8 +100,7 @@ void write_geometry(hid_t file, const DenseGrid& grid, const std::vector<std::ui
     h5::check(H5Pset_chunk(creation.get(), 3, chunk), "setting the chunk size of /labels");
     h5::check(H5Pset_deflate(creation.get(), 1), "enabling compression of /labels");
   }
-  write_dataset(file, "/labels", H5T_STD_U8LE, H5T_NATIVE_UINT8, space.get(), creation.get(),
-                labels.data());
+  write_dataset(file, "/labels", H5T_STD_U8LE, H5T_NATIVE_UINT8, space.get(), creation.get(), labels.data());
   write_attribute(file, "origin_m", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, grid.origin.data(), 3);
   write_attribute(file, "spacing_m", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, grid.spacing.data(), 3);
 
@@ -121,13 +117,12 @@ void write_geometry(hid_t file, const DenseGrid& grid, const std::vector<std::ui
     std::copy(tissues[i].name.begin(), tissues[i].name.end(), names.begin() + i * width);
   }
   const hsize_t count = tissues.size();
-  h5::Handle list_space(H5Screate_simple(1, &count, nullptr), H5Sclose,
-                        "creating the dataspace of /tissues");
+  h5::Handle list_space(H5Screate_simple(1, &count, nullptr), H5Sclose, "creating the dataspace of /tissues");
   const h5::Handle name_type = string_type(longest);
-  write_dataset(file, "/tissues/label", H5T_STD_U8LE, H5T_NATIVE_UINT8, list_space.get(),
-                H5P_DEFAULT, values.data());
-  write_dataset(file, "/tissues/name", name_type.get(), name_type.get(), list_space.get(),
-                H5P_DEFAULT, names.data());
+  write_dataset(file, "/tissues/label", H5T_STD_U8LE, H5T_NATIVE_UINT8, list_space.get(), H5P_DEFAULT,
+                values.data());
+  write_dataset(file, "/tissues/name", name_type.get(), name_type.get(), list_space.get(), H5P_DEFAULT,
+                names.data());
 }
 
 void write_snapshot(hid_t file, const DenseGrid& grid, double time_s, std::int64_t step,
@@ -141,8 +136,7 @@ void write_snapshot(hid_t file, const DenseGrid& grid, double time_s, std::int64
     const bool single = field.precision == Precision::Float;
     const h5::Handle dataset =
         write_dataset(file, "/fields/" + field.name, single ? H5T_IEEE_F32LE : H5T_IEEE_F64LE,
-                      single ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE, space.get(), H5P_DEFAULT,
-                      field.data);
+                      single ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE, space.get(), H5P_DEFAULT, field.data);
     write_string_attribute(dataset.get(), "units", "pg/mL");
   }
 }
@@ -151,11 +145,20 @@ std::string xml_escape(std::string_view text) {
   std::string out;
   for (const char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -173,15 +176,15 @@ void append_xdmf_attribute(std::string& out, const std::string& name, const std:
 
 }  // namespace
 
-SnapshotWriter::SnapshotWriter(std::string directory, DenseGrid grid,
-                               std::vector<std::uint8_t> labels, std::vector<Tissue> tissues)
+SnapshotWriter::SnapshotWriter(std::string directory, DenseGrid grid, std::vector<std::uint8_t> labels,
+                               std::vector<Tissue> tissues)
     : directory_(std::move(directory)), grid_(grid), xdmf_path_(join(directory_, "fields.xmf")) {
   if (grid_.nx < 1 || grid_.ny < 1 || grid_.nz < 1) {
     throw std::invalid_argument("SnapshotWriter: the grid has no voxels");
   }
   if (std::int64_t(labels.size()) != grid_.voxels()) {
-    throw std::invalid_argument(fmt::format("SnapshotWriter: {} labels for {} voxels",
-                                            labels.size(), grid_.voxels()));
+    throw std::invalid_argument(
+        fmt::format("SnapshotWriter: {} labels for {} voxels", labels.size(), grid_.voxels()));
   }
   ensure_directory(directory_);
   write_hdf5_atomically(join(directory_, kGeometryFile),
@@ -200,9 +203,8 @@ void SnapshotWriter::write(double time_s, std::int64_t step, const std::vector<F
     }
     entry.fields.emplace_back(field.name, field.precision);
   }
-  write_hdf5_atomically(join(directory_, entry.file), [&](hid_t file) {
-    write_snapshot(file, grid_, time_s, step, fields);
-  });
+  write_hdf5_atomically(join(directory_, entry.file),
+                        [&](hid_t file) { write_snapshot(file, grid_, time_s, step, fields); });
   entries_.push_back(std::move(entry));
   write_xdmf();
 }
@@ -212,10 +214,8 @@ void SnapshotWriter::write_xdmf() const {
   const std::string nodes = fmt::format("{} {} {}", grid_.nz + 1, grid_.ny + 1, grid_.nx + 1);
   // XDMF orders the CoRectMesh origin and spacing like the dimensions,
   // slowest axis first: z y x (ParaView and VisIt reverse them back).
-  const std::string origin =
-      fmt::format("{} {} {}", grid_.origin[2], grid_.origin[1], grid_.origin[0]);
-  const std::string spacing =
-      fmt::format("{} {} {}", grid_.spacing[2], grid_.spacing[1], grid_.spacing[0]);
+  const std::string origin = fmt::format("{} {} {}", grid_.origin[2], grid_.origin[1], grid_.origin[0]);
+  const std::string spacing = fmt::format("{} {} {}", grid_.spacing[2], grid_.spacing[1], grid_.spacing[0]);
 
   std::string out =
       "<?xml version=\"1.0\" ?>\n"
@@ -234,11 +234,9 @@ void SnapshotWriter::write_xdmf() const {
                    "     <DataItem Name=\"Spacing\" Dimensions=\"3\" NumberType=\"Float\" "
                    "Precision=\"8\" Format=\"XML\">{}</DataItem>\n"
                    "    </Geometry>\n",
-                   std::filesystem::path(entry.file).stem().string(), entry.time_s, nodes,
-                   origin, spacing);
+                   std::filesystem::path(entry.file).stem().string(), entry.time_s, nodes, origin, spacing);
     // Relative paths: the output folder can be moved or copied as a whole.
-    append_xdmf_attribute(out, "labels", cells, "UChar", 1,
-                          fmt::format("{}:/labels", kGeometryFile));
+    append_xdmf_attribute(out, "labels", cells, "UChar", 1, fmt::format("{}:/labels", kGeometryFile));
     for (const auto& [name, precision] : entry.fields) {
       append_xdmf_attribute(out, name, cells, "Float", precision == Precision::Float ? 4 : 8,
                             fmt::format("{}:/fields/{}", entry.file, name));

@@ -45,25 +45,23 @@ std::vector<std::string> region_names(const std::vector<std::string>& tissues) {
 }
 
 // fmt's "{}" prints the shortest text that reads back as the same double.
-std::string render_csv(const std::vector<std::string>& species,
-                       const std::vector<std::string>& regions,
+std::string render_csv(const std::vector<std::string>& species, const std::vector<std::string>& regions,
                        const std::vector<TimeSeriesRow>& rows) {
   std::string out = "time_s,time_h,step,species,region,total_pg,mean_pg_per_mL,max_pg_per_mL\n";
   for (const TimeSeriesRow& row : rows) {
     for (std::size_t s = 0; s < species.size(); ++s) {
       for (std::size_t r = 0; r < regions.size(); ++r) {
         const RegionStats& stats = row.stats[s][r];
-        fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{},{}\n", row.time_s,
-                       row.time_s / 3600.0, row.step, csv_field(species[s]),
-                       csv_field(regions[r]), stats.total_pg, stats.mean, stats.max);
+        fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{},{}\n", row.time_s, row.time_s / 3600.0,
+                       row.step, csv_field(species[s]), csv_field(regions[r]), stats.total_pg, stats.mean,
+                       stats.max);
       }
     }
   }
   return out;
 }
 
-std::string render_json(const std::vector<std::string>& species,
-                        const std::vector<std::string>& regions,
+std::string render_json(const std::vector<std::string>& species, const std::vector<std::string>& regions,
                         const std::vector<TimeSeriesRow>& rows) {
   Json out;
   out["time_s"] = Json::array();
@@ -81,10 +79,9 @@ std::string render_json(const std::vector<std::string>& species,
         mean.push_back(row.stats[s][r].mean);
         max.push_back(row.stats[s][r].max);
       }
-      out["species"][species[s]][regions[r]] = {
-          {"total_pg", std::move(total)},
-          {"mean_pg_per_mL", std::move(mean)},
-          {"max_pg_per_mL", std::move(max)}};
+      out["species"][species[s]][regions[r]] = {{"total_pg", std::move(total)},
+                                                {"mean_pg_per_mL", std::move(mean)},
+                                                {"max_pg_per_mL", std::move(max)}};
     }
   }
   return out.dump(2) + "\n";
@@ -105,8 +102,8 @@ TimeSeriesWriter::TimeSeriesWriter(std::string directory, std::vector<std::strin
 void TimeSeriesWriter::append(const TimeSeriesRow& row) {
   const std::vector<std::string> regions = region_names(tissues_);
   if (row.stats.size() != species_.size()) {
-    throw std::invalid_argument(fmt::format("TimeSeriesWriter: {} species in a row, expected {}",
-                                            row.stats.size(), species_.size()));
+    throw std::invalid_argument(
+        fmt::format("TimeSeriesWriter: {} species in a row, expected {}", row.stats.size(), species_.size()));
   }
   for (const auto& per_region : row.stats) {
     if (per_region.size() != regions.size()) {

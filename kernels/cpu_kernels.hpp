@@ -13,7 +13,7 @@ namespace cyto {
 struct TissueRuns {
   std::vector<std::int64_t> row_begin;
   std::vector<TissueRun> runs;
-  std::vector<WallVoxel> walls;  // wall voxels of uniform runs, run by run
+  std::vector<WallVoxel> walls;                   // wall voxels of uniform runs, run by run
   std::vector<std::int64_t> voxels_before_plane;  // tissue voxels in planes < k (nz + 1 entries)
 };
 
@@ -31,8 +31,7 @@ void cpu_fused_step(const StepArgs<Real>& args, const TissueRuns& runs, int thre
 // independent of the thread count. sums/maxima have n_regions entries.
 template <class Real>
 void cpu_region_sum_max(const GridLayout& layout, const MaterialId* material,
-                        const std::vector<int>& region_of_material, int n_regions,
-                        const Real* field, int threads, std::vector<double>& sums,
-                        std::vector<double>& maxima);
+                        const std::vector<int>& region_of_material, int n_regions, const Real* field,
+                        int threads, std::vector<double>& sums, std::vector<double>& maxima);
 
 }  // namespace cyto

@@ -7,9 +7,8 @@ namespace cyto {
 
 template <class Real>
 void cpu_region_sum_max(const GridLayout& g, const MaterialId* material,
-                        const std::vector<int>& region_of_material, int n_regions,
-                        const Real* field, int threads, std::vector<double>& sums,
-                        std::vector<double>& maxima) {
+                        const std::vector<int>& region_of_material, int n_regions, const Real* field,
+                        int threads, std::vector<double>& sums, std::vector<double>& maxima) {
   const double lowest = -std::numeric_limits<double>::infinity();
   std::vector<double> plane_sum(std::size_t(g.nz) * n_regions, 0.0);
   std::vector<double> plane_max(std::size_t(g.nz) * n_regions, lowest);
@@ -37,11 +36,9 @@ void cpu_region_sum_max(const GridLayout& g, const MaterialId* material,
     }
 }
 
-template void cpu_region_sum_max<float>(const GridLayout&, const MaterialId*, const std::vector<int>&,
-                                        int, const float*, int, std::vector<double>&,
-                                        std::vector<double>&);
-template void cpu_region_sum_max<double>(const GridLayout&, const MaterialId*, const std::vector<int>&,
-                                         int, const double*, int, std::vector<double>&,
-                                         std::vector<double>&);
+template void cpu_region_sum_max<float>(const GridLayout&, const MaterialId*, const std::vector<int>&, int,
+                                        const float*, int, std::vector<double>&, std::vector<double>&);
+template void cpu_region_sum_max<double>(const GridLayout&, const MaterialId*, const std::vector<int>&, int,
+                                         const double*, int, std::vector<double>&, std::vector<double>&);
 
 }  // namespace cyto

@@ -31,8 +31,8 @@ void uniform_run(const StepArgs<Real>& a, int s, std::int64_t row0, const Tissue
   const Real* __restrict field = kWithSourceField ? a.source_field[s] + row0 : nullptr;
 #pragma omp simd
   for (std::int32_t i = run.i_begin; i < run.i_end; ++i) {
-    const Real diffused = uniform_diffusion_update(c[i], c[i - 1], c[i + 1], c[i - py], c[i + py],
-                                                   c[i - pz], c[i + pz], kx, ky, kz);
+    const Real diffused = uniform_diffusion_update(c[i], c[i - 1], c[i + 1], c[i - py], c[i + py], c[i - pz],
+                                                   c[i + pz], kx, ky, kz);
     const Real voxel_rate = kWithSourceField ? rate + field[i] : rate;
     out[i] = decay_source_update(diffused, decay, voxel_rate, gain);
   }
@@ -70,7 +70,8 @@ void step_row(const StepArgs<Real>& a, const TissueRuns& tissue, int j, int k) {
 // The first plane of thread t's slab: planes split at equal shares of tissue voxels.
 int slab_begin(const TissueRuns& tissue, int nz, int t, int threads) {
   const std::int64_t target = tissue.voxels_before_plane[nz] * t / threads;
-  const auto it = std::lower_bound(tissue.voxels_before_plane.begin(), tissue.voxels_before_plane.end(), target);
+  const auto it =
+      std::lower_bound(tissue.voxels_before_plane.begin(), tissue.voxels_before_plane.end(), target);
   return int(it - tissue.voxels_before_plane.begin());
 }
 

@@ -31,8 +31,7 @@ CYTO_HD Real walled_diffusion_update(Real c, Real west, Real east, Real south, R
 }
 
 template <class Real>
-CYTO_HD Real face_exchange(Real d_dt_self, Real d_dt_neighbour, Real inv_h2, Real c_self,
-                           Real c_neighbour) {
+CYTO_HD Real face_exchange(Real d_dt_self, Real d_dt_neighbour, Real inv_h2, Real c_self, Real c_neighbour) {
   return harmonic_face_diffusivity(d_dt_self, d_dt_neighbour) * inv_h2 * (c_neighbour - c_self);
 }
 
@@ -40,8 +39,8 @@ CYTO_HD Real face_exchange(Real d_dt_self, Real d_dt_neighbour, Real inv_h2, Rea
 // one material: the same sum as six face_exchange calls with equal D, grouped
 // per axis (k = D dt / h^2 per axis).
 template <class Real>
-CYTO_HD Real uniform_diffusion_update(Real c, Real west, Real east, Real south, Real north,
-                                      Real below, Real above, Real kx, Real ky, Real kz) {
+CYTO_HD Real uniform_diffusion_update(Real c, Real west, Real east, Real south, Real north, Real below,
+                                      Real above, Real kx, Real ky, Real kz) {
   return c + kx * ((west - c) + (east - c)) + ky * ((south - c) + (north - c)) +
          kz * ((below - c) + (above - c));
 }

@@ -31,7 +31,12 @@ struct TissueRun {
 // Bits of a wall voxel's open-face mask: a set bit means the neighbour
 // across that face is the same material (flux flows); clear means outside.
 enum OpenFace : std::uint8_t {
-  kOpenWest = 1, kOpenEast = 2, kOpenSouth = 4, kOpenNorth = 8, kOpenBelow = 16, kOpenAbove = 32
+  kOpenWest = 1,
+  kOpenEast = 2,
+  kOpenSouth = 4,
+  kOpenNorth = 8,
+  kOpenBelow = 16,
+  kOpenAbove = 32
 };
 
 inline constexpr std::uint8_t kAllFacesOpen = 63;
@@ -45,11 +50,11 @@ struct WallVoxel {
 // [material * n_species + species]. Material 0 (outside) has all zeros.
 template <class Real>
 struct StepCoefficients {
-  const Real* diffusion_dt = nullptr;  // D * dt (m^2)
-  const Real* decay_factor = nullptr;  // exp(-lambda dt)
-  const Real* source_rate = nullptr;   // effective source rate over the step (pg/mL/s)
-  const Real* source_gain = nullptr;   // (1 - exp(-lambda dt)) / lambda (s)
-  const std::uint8_t* fixed = nullptr; // 1 where the species is held (Dirichlet)
+  const Real* diffusion_dt = nullptr;   // D * dt (m^2)
+  const Real* decay_factor = nullptr;   // exp(-lambda dt)
+  const Real* source_rate = nullptr;    // effective source rate over the step (pg/mL/s)
+  const Real* source_gain = nullptr;    // (1 - exp(-lambda dt)) / lambda (s)
+  const std::uint8_t* fixed = nullptr;  // 1 where the species is held (Dirichlet)
 };
 
 template <class Real>
@@ -59,8 +64,8 @@ struct StepArgs {
   Real inv_h2[3] = {0, 0, 0};            // 1/hx^2, 1/hy^2, 1/hz^2
   const MaterialId* material = nullptr;  // per voxel, layout.size entries
   StepCoefficients<Real> coeff;
-  const Real* const* in = nullptr;        // [species] -> field at t
-  Real* const* out = nullptr;             // [species] -> field at t + dt
+  const Real* const* in = nullptr;            // [species] -> field at t
+  Real* const* out = nullptr;                 // [species] -> field at t + dt
   const Real* const* source_field = nullptr;  // optional [species] -> per-voxel rate (pg/mL/s) or nullptr
 };
 

@@ -51,7 +51,8 @@ class Cli : public ::testing::Test {
   }
 
   // A small valid scenario; `extra` is appended (e.g. to add a bad key).
-  std::string scenario(const std::string& extra = "", const std::string& time_block = "time: {end: 10 min}\n") {
+  std::string scenario(const std::string& extra = "",
+                       const std::string& time_block = "time: {end: 10 min}\n") {
     return write("s.yaml", R"(name: small
 grid: {extent: [200 um, 160 um, 120 um], voxel: 20 um}
 tissues:
@@ -67,7 +68,8 @@ species:
     diffusion: 1200 um^2/min
     decay: 0.0275 /min
     initial: 10 pg/mL
-)" + time_block + "output: {interval: 5 min, directory: " + (dir_ / "out").string() + "}\n" + extra);
+)" + time_block + "output: {interval: 5 min, directory: " +
+                               (dir_ / "out").string() + "}\n" + extra);
   }
 
   fs::path dir_;
@@ -75,7 +77,8 @@ species:
 
 void expect_one_line_error(const Result& r, int code, const std::string& pattern) {
   EXPECT_EQ(r.exit_code, code) << r.output;
-  EXPECT_TRUE(std::regex_search(r.output, std::regex(pattern))) << "pattern: " << pattern << "\noutput: " << r.output;
+  EXPECT_TRUE(std::regex_search(r.output, std::regex(pattern)))
+      << "pattern: " << pattern << "\noutput: " << r.output;
   EXPECT_EQ(r.output.find("terminate called"), std::string::npos);
 }
 
@@ -141,13 +144,16 @@ species:
 time: {end: 10 min}
 output: {interval: 5 min}
 )");
-  expect_one_line_error(run_cli("check " + path), 2, "empty\\.yaml:5:\\d+: .*tissue \"vessel\" has no voxels");
+  expect_one_line_error(run_cli("check " + path), 2,
+                        "empty\\.yaml:5:\\d+: .*tissue \"vessel\" has no voxels");
 }
 
 TEST_F(Cli, UnstableDtWithoutSubsteppingStatesTheLimit) {
   const Result r = run_cli("check " + scenario("", "time: {end: 10 min, dt: 1 min, substepping: false}\n"));
-  expect_one_line_error(r, 2, "s\\.yaml:\\d+:\\d+: time\\.dt: dt = 1 min exceeds the explicit diffusion stability limit");
-  EXPECT_NE(r.output.find("0.0555556 min"), std::string::npos) << r.output;  // (20 um)^2 / (6 * 1200 um^2/min)
+  expect_one_line_error(
+      r, 2, "s\\.yaml:\\d+:\\d+: time\\.dt: dt = 1 min exceeds the explicit diffusion stability limit");
+  EXPECT_NE(r.output.find("0.0555556 min"), std::string::npos)
+      << r.output;  // (20 um)^2 / (6 * 1200 um^2/min)
 }
 
 TEST_F(Cli, SubsteppingSplitsAnUnstableDt) {

@@ -216,10 +216,8 @@ TEST(AtomicFile, UnwritableLocationNamesThePath) {
     cyto::write_file_atomically(path, "content");
     FAIL() << "expected RuntimeFailure";
   } catch (const cyto::RuntimeFailure& failure) {
-    EXPECT_NE(std::string(failure.what()).find("cannot write " + path), std::string::npos)
-        << failure.what();
-    EXPECT_NE(std::string(failure.what()).find(std::strerror(ENOTDIR)), std::string::npos)
-        << failure.what();
+    EXPECT_NE(std::string(failure.what()).find("cannot write " + path), std::string::npos) << failure.what();
+    EXPECT_NE(std::string(failure.what()).find(std::strerror(ENOTDIR)), std::string::npos) << failure.what();
   }
   EXPECT_FALSE(has_temporaries(scratch.str()));
 }
@@ -237,8 +235,7 @@ TEST(AtomicFile, EnsureDirectoryCreatesParentsAndReportsAFileInTheWay) {
       cyto::ensure_directory(bad);
       ADD_FAILURE() << "expected RuntimeFailure for " << bad;
     } catch (const cyto::RuntimeFailure& failure) {
-      EXPECT_NE(std::string(failure.what()).find("cannot create directory " + bad),
-                std::string::npos)
+      EXPECT_NE(std::string(failure.what()).find("cannot create directory " + bad), std::string::npos)
           << failure.what();
     }
   }
@@ -264,8 +261,7 @@ TEST(AtomicFileDeathTest, FullDiskKeepsThePreviousFile) {
     }
     std::_Exit(1);
   };
-  EXPECT_EXIT(write_too_much(), ::testing::ExitedWithCode(0),
-              "cannot write .*state\\.txt: File too large");
+  EXPECT_EXIT(write_too_much(), ::testing::ExitedWithCode(0), "cannot write .*state\\.txt: File too large");
   EXPECT_EQ(read_text(path), good);
   EXPECT_FALSE(has_temporaries(scratch.str()));
 }
@@ -283,15 +279,16 @@ TEST(SnapshotWriter, GeometryAndSnapshotsReadBackBitwise) {
   const std::vector<float> tnf_f = awkward_values<float>(n, 1), il6_f = awkward_values<float>(n, 2);
   const std::vector<double> tnf_d = awkward_values<double>(n, 3);
   const std::vector<double> il6_d = awkward_values<double>(n, 4);
-  writer.write(0.25, 10, {{"TNF", tnf_f.data(), cyto::Precision::Float},
-                          {"IL6", il6_f.data(), cyto::Precision::Float}});
-  writer.write(3600.5, 123456789012LL, {{"TNF", tnf_d.data(), cyto::Precision::Double},
-                                        {"IL6", il6_d.data(), cyto::Precision::Double}});
+  writer.write(
+      0.25, 10,
+      {{"TNF", tnf_f.data(), cyto::Precision::Float}, {"IL6", il6_f.data(), cyto::Precision::Float}});
+  writer.write(
+      3600.5, 123456789012LL,
+      {{"TNF", tnf_d.data(), cyto::Precision::Double}, {"IL6", il6_d.data(), cyto::Precision::Double}});
 
   const std::vector<hsize_t> dims{5, 4, 3};  // nz, ny, nx
   {
-    Id file(H5Fopen(scratch.file("out/geometry.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT),
-            H5Fclose);
+    Id file(H5Fopen(scratch.file("out/geometry.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
     const Dataset stored = read_dataset(file.id, "/labels");
     EXPECT_EQ(stored.dims, dims);
     EXPECT_EQ(stored.type_class, H5T_INTEGER);
@@ -314,11 +311,10 @@ TEST(SnapshotWriter, GeometryAndSnapshotsReadBackBitwise) {
     EXPECT_EQ(name_at(1), "vessel");
   }
 
-  const auto check_snapshot = [&](const char* name, double time_s, std::int64_t step,
-                                  std::size_t value_size, const auto& tnf, const auto& il6) {
+  const auto check_snapshot = [&](const char* name, double time_s, std::int64_t step, std::size_t value_size,
+                                  const auto& tnf, const auto& il6) {
     SCOPED_TRACE(name);
-    Id file(H5Fopen(scratch.file(std::string("out/") + name).c_str(), H5F_ACC_RDONLY, H5P_DEFAULT),
-            H5Fclose);
+    Id file(H5Fopen(scratch.file(std::string("out/") + name).c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
     EXPECT_EQ(read_attribute<double>(file.id, "time_s", H5T_NATIVE_DOUBLE, 1)[0], time_s);
     EXPECT_EQ(read_attribute<std::int64_t>(file.id, "step", H5T_NATIVE_INT64, 1)[0], step);
     for (const auto& [field, values] : {std::pair{"/fields/TNF", &tnf}, {"/fields/IL6", &il6}}) {
@@ -364,10 +360,8 @@ TEST(SnapshotWriter, XdmfDescribesTheTimeSeriesWithRelativePaths) {
   EXPECT_EQ(occurrences(xdmf, fmt::format(">{} {} {}<", 3e-4, 2e-4, 1e-4)), 2u);
   EXPECT_EQ(occurrences(xdmf, ">geometry.h5:/labels<"), 2u);
   EXPECT_EQ(occurrences(xdmf, "Center=\"Cell\""), 4u);
-  EXPECT_EQ(occurrences(xdmf, "Precision=\"4\" Format=\"HDF\">snapshot_000000.h5:/fields/TNF<"),
-            1u);
-  EXPECT_EQ(occurrences(xdmf, "Precision=\"8\" Format=\"HDF\">snapshot_000001.h5:/fields/TNF<"),
-            1u);
+  EXPECT_EQ(occurrences(xdmf, "Precision=\"4\" Format=\"HDF\">snapshot_000000.h5:/fields/TNF<"), 1u);
+  EXPECT_EQ(occurrences(xdmf, "Precision=\"8\" Format=\"HDF\">snapshot_000001.h5:/fields/TNF<"), 1u);
   EXPECT_EQ(xdmf.find(scratch.str()), std::string::npos) << "absolute path in the XDMF";
   EXPECT_FALSE(has_temporaries(scratch.file("out")));
 }
@@ -397,8 +391,8 @@ TEST(SnapshotWriterDeathTest, FullDiskLeavesNoPartialSnapshot) {
       writer.write(1.0, 1, {{"TNF", values.data(), cyto::Precision::Double}});
     } catch (const cyto::RuntimeFailure& failure) {
       std::fprintf(stderr, "%s\n", failure.what());
-      const bool clean = !fs::exists(out + "/snapshot_000000.h5") &&
-                         !fs::exists(out + "/fields.xmf") && !has_temporaries(out);
+      const bool clean = !fs::exists(out + "/snapshot_000000.h5") && !fs::exists(out + "/fields.xmf") &&
+                         !has_temporaries(out);
       // exit(), not _Exit(): HDF5's exit-time cleanup must survive the failed file.
       std::exit(clean ? 0 : 2);
     }

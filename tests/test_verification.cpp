@@ -109,7 +109,8 @@ double manufactured_error(int n) {
 TEST(Verification, ManufacturedSolutionWithDiffusivityJumpConvergesAtSecondOrder) {
   const double e16 = manufactured_error(16), e32 = manufactured_error(32), e64 = manufactured_error(64);
   const double p1 = observed_order(e16, e32), p2 = observed_order(e32, e64);
-  std::printf("MMS (D jump 1:4): L2 errors %.3e %.3e %.3e, observed orders %.3f %.3f\n", e16, e32, e64, p1, p2);
+  std::printf("MMS (D jump 1:4): L2 errors %.3e %.3e %.3e, observed orders %.3f %.3f\n", e16, e32, e64, p1,
+              p2);
   EXPECT_GT(p1, 1.8);
   EXPECT_LT(p1, 2.2);
   EXPECT_GT(p2, 1.8);
@@ -141,19 +142,20 @@ SphericalSourceResult spherical_source(int n) {
   };
   const int sub = 8;  // volume fraction by 8^3 sub-samples where the surface cuts the voxel
   sim.set_source_field(0, sample(sim.tissues().grid, [&](const Vec3& p) {
-    const double r = radius(p);
-    if (r < a - h) return rate;
-    if (r > a + h) return 0.0;
-    int inside = 0;
-    for (int z = 0; z < sub; ++z)
-      for (int y = 0; y < sub; ++y)
-        for (int x = 0; x < sub; ++x) {
-          const Vec3 q{p[0] + h * ((x + 0.5) / sub - 0.5), p[1] + h * ((y + 0.5) / sub - 0.5),
-                       p[2] + h * ((z + 0.5) / sub - 0.5)};
-          inside += radius(q) <= a;
-        }
-    return rate * inside / double(sub * sub * sub);
-  }));
+                         const double r = radius(p);
+                         if (r < a - h) return rate;
+                         if (r > a + h) return 0.0;
+                         int inside = 0;
+                         for (int z = 0; z < sub; ++z)
+                           for (int y = 0; y < sub; ++y)
+                             for (int x = 0; x < sub; ++x) {
+                               const Vec3 q{p[0] + h * ((x + 0.5) / sub - 0.5),
+                                            p[1] + h * ((y + 0.5) / sub - 0.5),
+                                            p[2] + h * ((z + 0.5) / sub - 0.5)};
+                               inside += radius(q) <= a;
+                             }
+                         return rate * inside / double(sub * sub * sub);
+                       }));
   sim.advance_to(s.time.end);
 
   // Continuity of c and dc/dr at r = a gives a 2x2 system for A (and B).
@@ -191,10 +193,11 @@ SphericalSourceResult spherical_source(int n) {
 TEST(Verification, SteadyProfileAroundSphericalSourceMatchesAnalytic) {
   const double L = 0.1;
   const SphericalSourceResult coarse = spherical_source(48), fine = spherical_source(96);
-  std::printf("spherical source: max relative error %.3e (h = 1.6/48), %.3e (h = 1.6/96); "
-              "decay length %.5f, %.5f (exact %.5f)\n",
-              coarse.max_relative_error, fine.max_relative_error, coarse.fitted_decay_length,
-              fine.fitted_decay_length, L);
+  std::printf(
+      "spherical source: max relative error %.3e (h = 1.6/48), %.3e (h = 1.6/96); "
+      "decay length %.5f, %.5f (exact %.5f)\n",
+      coarse.max_relative_error, fine.max_relative_error, coarse.fitted_decay_length,
+      fine.fitted_decay_length, L);
   EXPECT_LT(fine.max_relative_error, 0.01);
   // Second order: halving h cuts the error by about 4.
   EXPECT_GT(observed_order(coarse.max_relative_error, fine.max_relative_error), 1.7);
@@ -208,10 +211,12 @@ TEST(Verification, MassIsConservedInIrregularDomain) {
   Scenario s = box_scenario({48, 48, 48}, {h, h, h});
   s.geometry.clear();
   s.tissues.push_back({"vessel", 2, {}});
-  s.geometry.push_back({0, testing::union_shape({testing::sphere_shape({0.4, 0.5, 0.5}, 0.3),
-                                                 testing::box_shape({0.5, 0.3, 0.2}, {0.95, 0.6, 0.45}),
-                                                 testing::cylinder_shape({0.1, 0.1, 0.1}, {0.9, 0.9, 0.8}, 0.08)}),
-                        {}});
+  s.geometry.push_back(
+      {0,
+       testing::union_shape({testing::sphere_shape({0.4, 0.5, 0.5}, 0.3),
+                             testing::box_shape({0.5, 0.3, 0.2}, {0.95, 0.6, 0.45}),
+                             testing::cylinder_shape({0.1, 0.1, 0.1}, {0.9, 0.9, 0.8}, 0.08)}),
+       {}});
   s.geometry.push_back({1, testing::cylinder_shape({0.2, 0.5, 0.5}, {0.8, 0.5, 0.5}, 0.06), {}});
   Species sp = make_species("c", {1.0, 7.0}, 0.0, 1.0);
   sp.initial.push_back({Region{std::nullopt, testing::sphere_shape({0.55, 0.45, 0.5}, 0.12)}, 50.0, {}});

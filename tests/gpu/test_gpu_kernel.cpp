@@ -17,7 +17,9 @@ namespace cyto {
 namespace {
 
 #ifdef CYTOSTORM_HAVE_CUDA
-void check(cudaError_t err, const char* what) { ASSERT_EQ(err, cudaSuccess) << what << ": " << cudaGetErrorString(err); }
+void check(cudaError_t err, const char* what) {
+  ASSERT_EQ(err, cudaSuccess) << what << ": " << cudaGetErrorString(err);
+}
 
 template <class T>
 T* to_device(const std::vector<T>& host) {
@@ -84,7 +86,8 @@ double max_relative_difference_gpu_vs_cpu(int steps) {
   double worst = 0;
   for (int sp = 0; sp < 2; ++sp) {
     std::vector<Real> gpu(std::size_t(disc.layout.size)), ref;
-    check(cudaMemcpy(gpu.data(), result[sp], gpu.size() * sizeof(Real), cudaMemcpyDeviceToHost), "cudaMemcpy");
+    check(cudaMemcpy(gpu.data(), result[sp], gpu.size() * sizeof(Real), cudaMemcpyDeviceToHost),
+          "cudaMemcpy");
     cpu->download_field(sp, ref);
     double max_ref = 0, max_diff = 0;
     for (std::size_t i = 0; i < gpu.size(); ++i) {
