@@ -39,6 +39,15 @@ struct MaterialBuilder {
   }
 };
 
+std::string empty_region_message(const char* what, const Region& region, const Scenario& s) {
+  return fmt::format(
+      "this {} covers no tissue voxel: its {}{}{} contains no voxel centre of {} "
+      "(a shape smaller than a voxel, or outside that tissue?)",
+      what, region.shape ? "shape" : "", region.shape && region.tissue ? " within " : "",
+      region.tissue ? "tissue \"" + s.tissues[*region.tissue].name + "\"" : "",
+      region.tissue ? "it" : "any tissue");
+}
+
 bool material_has_fixed_species(const Scenario& s, int tissue) {
   return std::any_of(s.boundaries.begin(), s.boundaries.end(),
                      [&](const DirichletBoundary& b) { return b.tissue == tissue; });
@@ -137,10 +146,24 @@ Discretisation discretise(const Scenario& scenario, const TissueMap& tissues) {
   for (std::size_t idx = 0; idx < dense.size(); ++idx)
     if (tissues.tissue[idx]) dense[idx] = of_tissue[tissues.tissue[idx] - 1];
   for (std::size_t src = 0; src < scenario.sources.size(); ++src) {
-    const std::vector<std::uint8_t> mask = region_mask(tissues, scenario.sources[src].region);
+    const Source& source = scenario.sources[src];
+    const std::vector<std::uint8_t> mask = region_mask(tissues, source.region);
+    std::int64_t covered = 0;
     for (std::size_t idx = 0; idx < dense.size(); ++idx)
-      if (mask[idx]) dense[idx] = builder.add_source(dense[idx], int(src), scenario.sources[src].where);
+      if (mask[idx]) {
+        dense[idx] = builder.add_source(dense[idx], int(src), source.where);
+        ++covered;
+      }
+    if (covered == 0) throw InputError(source.where, empty_region_message("source", source.region, scenario));
   }
+  // Initial values are applied later, per species; a region that misses every
+  // tissue voxel is a mistake to report now, before anything runs.
+  for (const Species& sp : scenario.species)
+    for (const InitialValue& init : sp.initial) {
+      const std::vector<std::uint8_t> mask = region_mask(tissues, init.region);
+      if (std::none_of(mask.begin(), mask.end(), [](std::uint8_t m) { return m != 0; }))
+        throw InputError(init.where, empty_region_message("initial value", init.region, scenario));
+    }
   d.material_tissue = std::move(builder.tissue);
   d.material_sources = std::move(builder.sources);
 
@@ -207,24 +230,32 @@ TimePlan plan_time(const Scenario& s) {
   const double safe = s.time.safety * plan.stability_limit;
   if (!s.time.dt) {
     plan.max_dt = std::min(safe, s.output.interval);
-    return plan;
+  } else if (*s.time.dt <= plan.stability_limit) {
+    plan.max_dt = *s.time.dt;
+  } else {
+    const double dt = *s.time.dt;
+    if (!s.time.substepping)
+      throw InputError(s.time.dt_where,
+                       fmt::format("dt = {:.6g} min exceeds the explicit diffusion stability limit "
+                                   "dt <= 1 / (2 Dmax (1/hx^2 + 1/hy^2 + 1/hz^2)) = {:.6g} min "
+                                   "(Dmax = {:.6g} um^2/min for {}, voxel {:.6g} x {:.6g} x {:.6g} um); "
+                                   "use a smaller dt, dt: auto, or substepping: true",
+                                   dt / 60, plan.stability_limit / 60, plan.max_diffusion * 1e12 * 60,
+                                   plan.max_diffusion_where, h[0] * 1e6, h[1] * 1e6, h[2] * 1e6));
+    plan.substepped = true;
+    plan.substeps_per_dt = std::ceil(dt / safe);  // in double: a huge dt must not overflow an integer
+    plan.max_dt = dt / plan.substeps_per_dt;
   }
-  const double dt = *s.time.dt;
-  if (dt <= plan.stability_limit) {
-    plan.max_dt = dt;
-    return plan;
-  }
-  if (!s.time.substepping)
-    throw InputError(s.time.dt_where,
-                     fmt::format("dt = {:.6g} min exceeds the explicit diffusion stability limit "
-                                 "dt <= 1 / (2 Dmax (1/hx^2 + 1/hy^2 + 1/hz^2)) = {:.6g} min "
-                                 "(Dmax = {:.6g} um^2/min for {}, voxel {:.6g} x {:.6g} x {:.6g} um); "
-                                 "use a smaller dt, dt: auto, or substepping: true",
-                                 dt / 60, plan.stability_limit / 60, plan.max_diffusion * 1e12 * 60,
-                                 plan.max_diffusion_where, h[0] * 1e6, h[1] * 1e6, h[2] * 1e6));
-  plan.substepped = true;
-  plan.substeps_per_dt = int(std::ceil(dt / safe));
-  plan.max_dt = dt / plan.substeps_per_dt;
+  // A run that cannot finish is bad input, not a run that silently takes
+  // unstable steps (or none) after an integer overflow.
+  plan.total_steps = s.time.end / plan.max_dt;
+  if (!(plan.max_dt > 0) || !std::isfinite(plan.max_dt) || !(plan.total_steps <= kMaxSteps))
+    throw InputError(s.time.where,
+                     fmt::format("the run would take {:.3g} steps of {:.3g} s (stability limit {:.3g} s, "
+                                 "Dmax = {:.3g} um^2/min for {}), more than the {:.0e} allowed; "
+                                 "coarsen the voxels, lower the diffusivity or shorten time.end",
+                                 plan.total_steps, plan.max_dt, plan.stability_limit,
+                                 plan.max_diffusion * 1e12 * 60, plan.max_diffusion_where, kMaxSteps));
   return plan;
 }
 

@@ -53,10 +53,15 @@ struct TimePlan {
   double max_diffusion = 0;         // m^2/s
   std::string max_diffusion_where;  // "TNF in parenchyma"
   bool substepped = false;          // the requested dt was split into stable sub-steps
-  int substeps_per_dt = 1;
+  double substeps_per_dt = 1;       // a count, kept in double: a huge requested dt must not overflow
+  double total_steps = 0;           // about time.end / max_dt
 };
 
-// Throws InputError at time.dt when dt exceeds the limit and sub-stepping is off.
+// More steps than this is refused as bad input (10^12 steps is weeks of GPU time).
+inline constexpr double kMaxSteps = 1e12;
+
+// Throws InputError at time.dt when dt exceeds the limit and sub-stepping is
+// off, and at time when the run would take more than kMaxSteps steps.
 TimePlan plan_time(const Scenario& scenario);
 
 // Equal steps of at most max_dt covering [t0, t1].

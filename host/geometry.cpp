@@ -36,7 +36,18 @@ DenseGrid make_dense_grid(const GridSettings& grid) {
   g.origin = grid.origin;
   g.spacing = grid.spacing;
   int* n[3] = {&g.nx, &g.ny, &g.nz};
-  for (int a = 0; a < 3; ++a) *n[a] = std::max(1, int(std::lround(grid.extent[a] / grid.spacing[a])));
+  for (int a = 0; a < 3; ++a) {
+    // Whole voxels covering the extent (a last partial voxel is kept, so every
+    // shape validated against the extent lies on the grid); the tiny allowance
+    // keeps an exact multiple from gaining a voxel through round-off.
+    const double voxels = std::ceil(grid.extent[a] / grid.spacing[a] * (1 - 1e-9));
+    if (!(voxels <= kMaxVoxelsPerAxis))
+      throw InputError(grid.where, fmt::format("expected at most {} voxels along {}, found {:.4g} "
+                                               "(extent {:.6g} um / voxel {:.6g} um)",
+                                               kMaxVoxelsPerAxis, "xyz"[a], voxels, grid.extent[a] * 1e6,
+                                               grid.spacing[a] * 1e6));
+    *n[a] = std::max(1, int(voxels));
+  }
   return g;
 }
 

@@ -10,8 +10,13 @@
 
 namespace cyto {
 
-// The grid's voxel counts from extent / spacing (rounded to the nearest whole
-// voxel; the spacing is kept exactly).
+// Voxels along one axis beyond this are refused (x indices are 32-bit, and
+// 2^20 voxels per axis is far beyond any organ at any useful resolution).
+inline constexpr int kMaxVoxelsPerAxis = 1 << 20;
+
+// The grid's voxel counts: whole voxels covering the extent (the spacing is
+// kept exactly, so the grid may reach up to one voxel past the extent).
+// InputError at grid for more than kMaxVoxelsPerAxis along an axis.
 DenseGrid make_dense_grid(const GridSettings& grid);
 
 inline Vec3 voxel_centre(const DenseGrid& g, int i, int j, int k) {

@@ -65,9 +65,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "cytostorm: error: {}\n", e.what());
-    fmt::print(stderr, "Run 'cytostorm --help' for usage.\n");
-    return cyto::kExitBadInput;
+    return fail(cyto::kExitBadInput, fmt::format("{} (see cytostorm --help)", e.what()));
   }
 
   try {
@@ -82,7 +80,10 @@ int main(int argc, char** argv) {
     options.threads = threads;
     if (!precision.empty())
       options.precision = precision == "float" ? cyto::Precision::Float : cyto::Precision::Double;
-    if (!output.empty()) options.output_directory = output;
+    if (run->count("--output")) {
+      if (output.empty()) return fail(cyto::kExitBadInput, "--output: expected a directory, found \"\"");
+      options.output_directory = output;
+    }
     options.progress = !quiet;
     cyto::run_scenario(cyto::load_scenario(run_opts.scenario, run_opts.overrides), options);
     return cyto::kExitSuccess;
@@ -90,6 +91,10 @@ int main(int argc, char** argv) {
     return fail(cyto::kExitBadInput, e.what());
   } catch (const cyto::RuntimeFailure& e) {
     return fail(cyto::kExitRuntimeFailure, e.what());
+  } catch (const std::bad_alloc&) {
+    return fail(cyto::kExitRuntimeFailure,
+                "out of memory: the scenario needs more memory than could be allocated (see the "
+                "memory estimate of 'cytostorm check')");
   } catch (const std::exception& e) {
     return fail(cyto::kExitRuntimeFailure, fmt::format("internal error: {}", e.what()));
   }

@@ -3,6 +3,7 @@
 // rename), so a killed run never leaves a half-written file under a final name.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -41,14 +42,18 @@ struct FieldView {
 // once in geometry.h5 (/labels, uint8, and /tissues names), and one XDMF file
 // (<directory>/fields.xmf) describing the whole time series as a temporal
 // collection of 3DCoRectMesh grids with cell-centred attributes. The XDMF is
-// rewritten atomically after every snapshot, so it always lists only
-// complete files and opens in ParaView or VisIt at any moment.
+// rewritten atomically after a snapshot (at most once per
+// min_rewrite_interval_s of wall time, and on flush()), so it always lists
+// only complete files and opens in ParaView or VisIt at any moment; the
+// throttle bounds the cost of rewriting a growing index on long runs.
 class SnapshotWriter {
  public:
   SnapshotWriter(std::string directory, DenseGrid grid,
                  std::vector<std::uint8_t> labels,  // tissue label per voxel, dense, x fastest
-                 std::vector<Tissue> tissues);      // label value -> name, for /tissues
+                 std::vector<Tissue> tissues,       // label value -> name, for /tissues
+                 double min_rewrite_interval_s = 0);
   void write(double time_s, std::int64_t step, const std::vector<FieldView>& fields);
+  void flush();  // rewrites the XDMF if snapshots were added since it was last written
   const std::string& xdmf_path() const { return xdmf_path_; }
 
  private:
@@ -63,6 +68,9 @@ class SnapshotWriter {
   DenseGrid grid_;
   std::string xdmf_path_;
   std::vector<Entry> entries_;
+  double min_rewrite_interval_s_;
+  std::chrono::steady_clock::time_point last_rewrite_{};
+  bool index_stale_ = false;
 };
 
 // Amount and concentration statistics of one species over one region.
@@ -81,18 +89,23 @@ struct TimeSeriesRow {
 
 // Writes timeseries.csv (tidy: one line per time, species and region) and
 // timeseries.json (arrays per species and region), both rewritten atomically
-// at each append so they are always complete up to the last output time.
+// after an append (at most once per min_rewrite_interval_s of wall time, and
+// on flush()), so they are always complete up to the last rewrite.
 class TimeSeriesWriter {
  public:
   TimeSeriesWriter(std::string directory, std::vector<std::string> species_names,
-                   std::vector<std::string> tissue_names);
+                   std::vector<std::string> tissue_names, double min_rewrite_interval_s = 0);
   void append(const TimeSeriesRow& row);
+  void flush();  // rewrites both files if rows were added since they were last written
 
  private:
   std::string directory_;
   std::vector<std::string> species_;
   std::vector<std::string> tissues_;
   std::vector<TimeSeriesRow> rows_;
+  double min_rewrite_interval_s_;
+  std::chrono::steady_clock::time_point last_rewrite_{};
+  bool files_stale_ = false;
 };
 
 }  // namespace cyto

@@ -1,7 +1,13 @@
 #include "run.hpp"
 
+#include <omp.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cmath>
+#include <filesystem>
+#include <limits>
+#include <regex>
 
 #include <fmt/format.h>
 
@@ -15,7 +21,18 @@ namespace {
 
 const char* precision_name(Precision p) { return p == Precision::Float ? "float" : "double"; }
 
+// More outputs than this is refused: each one scans every field and writes files.
+constexpr double kMaxOutputs = 1e5;
+// Wall seconds between rewrites of the growing index files (time series, XDMF).
+constexpr double kIndexRewriteInterval = 10.0;
+
 std::vector<double> output_times(const Scenario& s) {
+  const double count = std::ceil(s.time.end / s.output.interval);
+  if (!(count <= kMaxOutputs))
+    throw InputError(s.output.where,
+                     fmt::format("the run would write {:.3g} outputs (time.end / output.interval), "
+                                 "more than the {:.0e} allowed; use a longer output.interval",
+                                 count, kMaxOutputs));
   std::vector<double> times{0.0};
   for (std::int64_t k = 1;; ++k) {
     const double t = double(k) * s.output.interval;
@@ -32,11 +49,21 @@ std::int64_t planned_steps(const std::vector<double>& times, double max_dt) {
   return total;
 }
 
-double memory_estimate_bytes(const Scenario& s, const Discretisation& d) {
+// Peak memory of a run, from the grid alone (so it can be checked before
+// anything is allocated): per padded voxel two buffers per species and two
+// copies of the material id; per dense voxel the tissue map, output labels
+// and, while initial values are built, a double field and a region mask.
+double memory_estimate_bytes(const Scenario& s, const DenseGrid& g) {
   const double real_size = s.precision == Precision::Float ? 4 : 8;
-  return 2.0 * double(s.species.size()) * double(d.layout.size) * real_size +
-         double(d.layout.size) * sizeof(MaterialId) + double(d.runs.runs.size()) * sizeof(TissueRun) +
-         double(d.runs.row_begin.size()) * sizeof(std::int64_t);
+  const GridLayout layout = make_grid_layout(g.nx, g.ny, g.nz);
+  const double padded = double(layout.size), dense = double(g.voxels());
+  return padded * (2.0 * double(s.species.size()) * real_size + 2 * sizeof(MaterialId) + real_size) +
+         dense * (1 + 1 + sizeof(double) + 1);
+}
+
+double physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? double(pages) * double(page) : 0;
 }
 
 std::string format_bytes(double bytes) {
@@ -56,14 +83,87 @@ nlohmann::json build_json() {
           {"cuda_architectures", b.cuda_architectures}};
 }
 
+// Refuses a grid whose memory estimate exceeds this machine's memory, before
+// anything is allocated (a clear message instead of bad_alloc or swapping).
+void check_memory(const Scenario& s, const DenseGrid& g) {
+  const double needed = memory_estimate_bytes(s, g), available = physical_memory_bytes();
+  if (available > 0 && needed > 0.9 * available)
+    throw InputError(s.grid.where,
+                     fmt::format("a grid of {} x {} x {} voxels with {} {} species needs about {}, more than "
+                                 "the {} of memory on this machine; use larger voxels or fewer species",
+                                 g.nx, g.ny, g.nz, s.species.size(), precision_name(s.precision),
+                                 format_bytes(needed), format_bytes(available)));
+}
+
+// In float precision a concentration or rate beyond ~1e30 overflows within a
+// few steps; refuse it rather than produce infinities.
+void check_precision_range(const Scenario& s) {
+  if (s.precision != Precision::Float) return;
+  static constexpr double kFloatSafe = 1e30;
+  const auto check = [](double value, const SourceLocation& where, const char* what) {
+    if (std::abs(value) > kFloatSafe)
+      throw InputError(where, fmt::format("{} {:.3g} is too large for float precision (|value| <= {:.0e}); "
+                                          "use precision: double or other units",
+                                          what, value, kFloatSafe));
+  };
+  for (const Species& sp : s.species)
+    for (const InitialValue& init : sp.initial) check(init.value, init.where, "initial value");
+  for (const Source& src : s.sources) check(src.rate, src.where, "source rate (pg/mL/s)");
+  for (const DirichletBoundary& b : s.boundaries) check(b.value, b.where, "Dirichlet value");
+}
+
+// Removes the files of an earlier run in the output directory (only names
+// cytostorm writes), so that a new run never sits next to stale snapshots or
+// a stale "finished" summary. Returns how many were removed.
+int clear_previous_outputs(const std::string& directory) {
+  namespace fs = std::filesystem;
+  static const std::regex ours(
+      R"((summary\.json|timeseries\.csv|timeseries\.json|fields\.xmf|geometry\.h5|snapshot_\d{6}\.h5)(\.tmp\.\d+)?)");
+  int removed = 0;
+  std::error_code ec;
+  for (const fs::directory_entry& entry : fs::directory_iterator(directory, ec)) {
+    if (!entry.is_regular_file(ec) || !std::regex_match(entry.path().filename().string(), ours)) continue;
+    if (!fs::remove(entry.path(), ec))
+      throw RuntimeFailure(
+          fmt::format("cannot remove the earlier output {}: {}", entry.path().string(), ec.message()));
+    ++removed;
+  }
+  return removed;
+}
+
+// A NaN or infinity anywhere makes a species' total non-finite; name the
+// first voxel where it appears so the user can see where the run went wrong.
+template <class Real>
+void check_finite(const Simulation<Real>& sim, const TimeSeriesRow& row) {
+  for (std::size_t sp = 0; sp < row.stats.size(); ++sp) {
+    if (std::isfinite(row.stats[sp][0].total_pg)) continue;
+    const std::vector<double> values = sim.field(int(sp));
+    const DenseGrid& g = sim.tissues().grid;
+    for (std::int64_t idx = 0; idx < g.voxels(); ++idx) {
+      if (std::isfinite(values[idx])) continue;
+      const int i = int(idx % g.nx), j = int(idx / g.nx % g.ny), k = int(idx / g.nx / g.ny);
+      const Vec3 p = voxel_centre(g, i, j, k);
+      throw RuntimeFailure(fmt::format(
+          "{} is {} at voxel ({}, {}, {}), position ({:.6g}, {:.6g}, {:.6g}) mm, tissue \"{}\", at step {} "
+          "(t = {}): the run overflowed or became unstable; outputs up to the previous output time are "
+          "intact",
+          sim.scenario().species[sp].name, values[idx], i, j, k, p[0] * 1e3, p[1] * 1e3, p[2] * 1e3,
+          sim.scenario().tissues[sim.tissues().tissue[idx] - 1].name, sim.steps(),
+          format_sim_time(sim.time())));
+    }
+  }
+}
+
 template <class Real>
 nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
   std::FILE* log = opt.log;
   const auto wall_start = std::chrono::steady_clock::now();
+  check_memory(s, make_dense_grid(s.grid));
+  check_precision_range(s);
+  const std::vector<double> times = output_times(s);
   Simulation<Real> sim(s, make_backend<Real>(opt.backend, opt.threads));
   const Discretisation& disc = sim.discretisation();
   const TimePlan& plan = sim.time_plan();
-  const std::vector<double> times = output_times(s);
   const std::int64_t total_steps = planned_steps(times, plan.max_dt);
   const std::int64_t voxels = sim.tissues().tissue_voxels;
   const int ns = int(s.species.size());
@@ -78,17 +178,29 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
   std::fflush(log);
 
   ensure_directory(s.output.directory);
+  if (const int removed = clear_previous_outputs(s.output.directory))
+    fmt::print(log, "replaced {} output file{} of an earlier run in {}\n", removed, removed == 1 ? "" : "s",
+               s.output.directory);
+  // Until the run finishes, the summary says so: a killed run is never taken for a finished one.
+  write_file_atomically(
+      s.output.directory + "/summary.json",
+      nlohmann::json{{"scenario", {{"name", s.name}, {"file", s.source_file}}}, {"status", "running"}}.dump(
+          2) +
+          "\n");
   std::vector<std::string> species_names, tissue_names;
   for (const Species& sp : s.species) species_names.push_back(sp.name);
   for (const Tissue& t : s.tissues) tissue_names.push_back(t.name);
   std::optional<SnapshotWriter> snapshots;
   if (s.output.snapshots)
-    snapshots.emplace(s.output.directory, disc.grid, label_values(s, sim.tissues()), s.tissues);
-  TimeSeriesWriter series(s.output.directory, species_names, tissue_names);
+    snapshots.emplace(s.output.directory, disc.grid, label_values(s, sim.tissues()), s.tissues,
+                      kIndexRewriteInterval);
+  TimeSeriesWriter series(s.output.directory, species_names, tissue_names, kIndexRewriteInterval);
 
   const Precision native = sizeof(Real) == 4 ? Precision::Float : Precision::Double;
   auto write_outputs = [&] {
-    series.append(sim.statistics());
+    const TimeSeriesRow row = sim.statistics();
+    check_finite(sim, row);
+    series.append(row);
     if (!snapshots) return;
     std::vector<std::vector<Real>> data;
     std::vector<FieldView> views;
@@ -111,6 +223,8 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
     write_outputs();
   }
   progress.finish(sim.steps(), sim.time());
+  series.flush();
+  if (snapshots) snapshots->flush();
   const double loop_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
@@ -173,6 +287,8 @@ std::string scenario_hash(const Scenario& s) {
 }
 
 nlohmann::json run_scenario(Scenario scenario, const RunOptions& options) {
+  // Geometry painting and reductions use OpenMP too: one thread count for all.
+  if (options.threads > 0) omp_set_num_threads(options.threads);
   if (options.precision) scenario.precision = *options.precision;
   if (options.output_directory) scenario.output.directory = *options.output_directory;
   if (scenario.precision == Precision::Float) return run_with<float>(scenario, options);
@@ -180,10 +296,14 @@ nlohmann::json run_scenario(Scenario scenario, const RunOptions& options) {
 }
 
 std::string check_scenario(const Scenario& s) {
-  const TissueMap tissues = rasterise_tissues(s);
-  const Discretisation disc = discretise(s, tissues);
+  // Everything that can be refused from the numbers alone comes before the
+  // grid is allocated, so a check on a login node cannot exhaust its memory.
+  check_memory(s, make_dense_grid(s.grid));
+  check_precision_range(s);
   const TimePlan plan = plan_time(s);
   const std::vector<double> times = output_times(s);
+  const TissueMap tissues = rasterise_tissues(s);
+  const Discretisation disc = discretise(s, tissues);
   std::string out = describe_scenario(s);
   const DenseGrid& g = disc.grid;
   out += fmt::format("\nGrid: {} x {} x {} = {} voxels (voxel {:.6g} x {:.6g} x {:.6g} um)\n", g.nx, g.ny,
@@ -200,8 +320,8 @@ std::string check_scenario(const Scenario& s) {
     out += fmt::format("  {:<16} label {:>3}  {:>10} voxels  {:.4g} mL\n", s.tissues[t].name,
                        s.tissues[t].label, tissues.voxel_count[t], double(tissues.voxel_count[t]) * voxel_ml);
   out += fmt::format("Materials (tissue x source combinations): {}\n", disc.n_materials() - 1);
-  out += fmt::format("Memory estimate: {} ({} species, {}, two buffers, halo included)\n",
-                     format_bytes(memory_estimate_bytes(s, disc)), s.species.size(),
+  out += fmt::format("Memory estimate: {} at peak ({} species, {}, two buffers, halo and set-up included)\n",
+                     format_bytes(memory_estimate_bytes(s, disc.grid)), s.species.size(),
                      precision_name(s.precision));
   if (std::isfinite(plan.stability_limit))
     out += fmt::format("Stable explicit dt: {:.6g} s = {:.6g} min (Dmax {:.6g} um^2/min, {})\n",
@@ -209,10 +329,11 @@ std::string check_scenario(const Scenario& s) {
                        plan.max_diffusion_where);
   else
     out += "Stable explicit dt: unlimited (no diffusion)\n";
-  out += fmt::format(
-      "Time step used: {:.6g} s{}; {} steps to t = {}, {} outputs\n", plan.max_dt,
-      plan.substepped ? fmt::format(" ({} sub-steps per requested dt)", plan.substeps_per_dt) : std::string(),
-      planned_steps(times, plan.max_dt), format_sim_time(s.time.end), times.size());
+  out +=
+      fmt::format("Time step used: {:.6g} s{}; {} steps to t = {}, {} outputs\n", plan.max_dt,
+                  plan.substepped ? fmt::format(" ({:.0f} sub-steps per requested dt)", plan.substeps_per_dt)
+                                  : std::string(),
+                  planned_steps(times, plan.max_dt), format_sim_time(s.time.end), times.size());
   out += fmt::format("GPU: {}\n", gpu_support_summary());
   return out;
 }

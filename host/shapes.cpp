@@ -36,8 +36,10 @@ Bounds shape_bounds(const Shape& s) {
       return box;
     }
     case ShapeKind::Union: {
+      // Each part's bounds once: nested unions stay linear in their size.
       Bounds box = shape_bounds(s.parts.front());
-      for (const Shape& part : s.parts) {
+      for (auto part_it = s.parts.begin() + 1; part_it != s.parts.end(); ++part_it) {
+        const Shape& part = *part_it;
         const Bounds b = shape_bounds(part);
         for (int i = 0; i < 3; ++i) {
           box.lo[i] = std::min(box.lo[i], b.lo[i]);

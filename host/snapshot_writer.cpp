@@ -177,8 +177,11 @@ void append_xdmf_attribute(std::string& out, const std::string& name, const std:
 }  // namespace
 
 SnapshotWriter::SnapshotWriter(std::string directory, DenseGrid grid, std::vector<std::uint8_t> labels,
-                               std::vector<Tissue> tissues)
-    : directory_(std::move(directory)), grid_(grid), xdmf_path_(join(directory_, "fields.xmf")) {
+                               std::vector<Tissue> tissues, double min_rewrite_interval_s)
+    : directory_(std::move(directory)),
+      grid_(grid),
+      xdmf_path_(join(directory_, "fields.xmf")),
+      min_rewrite_interval_s_(min_rewrite_interval_s) {
   if (grid_.nx < 1 || grid_.ny < 1 || grid_.nz < 1) {
     throw std::invalid_argument("SnapshotWriter: the grid has no voxels");
   }
@@ -206,7 +209,17 @@ void SnapshotWriter::write(double time_s, std::int64_t step, const std::vector<F
   write_hdf5_atomically(join(directory_, entry.file),
                         [&](hid_t file) { write_snapshot(file, grid_, time_s, step, fields); });
   entries_.push_back(std::move(entry));
+  index_stale_ = true;
+  const double since =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - last_rewrite_).count();
+  if (entries_.size() == 1 || since >= min_rewrite_interval_s_) flush();
+}
+
+void SnapshotWriter::flush() {
+  if (!index_stale_) return;
   write_xdmf();
+  index_stale_ = false;
+  last_rewrite_ = std::chrono::steady_clock::now();
 }
 
 void SnapshotWriter::write_xdmf() const {

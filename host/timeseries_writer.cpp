@@ -90,10 +90,11 @@ std::string render_json(const std::vector<std::string>& species, const std::vect
 }  // namespace
 
 TimeSeriesWriter::TimeSeriesWriter(std::string directory, std::vector<std::string> species_names,
-                                   std::vector<std::string> tissue_names)
+                                   std::vector<std::string> tissue_names, double min_rewrite_interval_s)
     : directory_(std::move(directory)),
       species_(std::move(species_names)),
-      tissues_(std::move(tissue_names)) {
+      tissues_(std::move(tissue_names)),
+      min_rewrite_interval_s_(min_rewrite_interval_s) {
   require_unique(species_, "species");
   require_unique(region_names(tissues_), "region");
   ensure_directory(directory_);
@@ -112,9 +113,20 @@ void TimeSeriesWriter::append(const TimeSeriesRow& row) {
     }
   }
   rows_.push_back(row);
+  files_stale_ = true;
+  const double since =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - last_rewrite_).count();
+  if (rows_.size() == 1 || since >= min_rewrite_interval_s_) flush();
+}
+
+void TimeSeriesWriter::flush() {
+  if (!files_stale_) return;
   // Both files are rebuilt whole, so each is complete up to the last row.
+  const std::vector<std::string> regions = region_names(tissues_);
   write_file_atomically(join(directory_, "timeseries.csv"), render_csv(species_, regions, rows_));
   write_file_atomically(join(directory_, "timeseries.json"), render_json(species_, regions, rows_));
+  files_stale_ = false;
+  last_rewrite_ = std::chrono::steady_clock::now();
 }
 
 }  // namespace cyto

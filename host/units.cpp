@@ -279,13 +279,18 @@ double parse_quantity(const std::string& text, Quantity q) {
 
   const std::string_view unit_text =
       trim(std::string_view(number_end, static_cast<std::size_t>(last - number_end)));
-  if (unit_text.empty()) return number * expected.unit_scale / expected.internal_scale;
-
-  const UnitProduct unit =
-      parse_unit_expression(unit_text, [&](const std::string& problem) { fail(": " + problem); });
-  if (q == Quantity::Dimensionless) fail(fmt::format(" (a unit, \"{}\", is not allowed here)", unit_text));
-  if (!(unit.dim == expected.dim)) fail(fmt::format(" ({})", describe_dim(unit.dim)));
-  return number * unit.scale / expected.internal_scale;
+  double scale = expected.unit_scale;
+  if (!unit_text.empty()) {
+    const UnitProduct unit =
+        parse_unit_expression(unit_text, [&](const std::string& problem) { fail(": " + problem); });
+    if (q == Quantity::Dimensionless) fail(fmt::format(" (a unit, \"{}\", is not allowed here)", unit_text));
+    if (!(unit.dim == expected.dim)) fail(fmt::format(" ({})", describe_dim(unit.dim)));
+    scale = unit.scale;
+  }
+  // A finite number can still overflow (or vanish) when converted.
+  const double value = number * (scale / expected.internal_scale);  // ratio first: no overflow in between
+  if (!std::isfinite(value)) fail(" (out of range once converted to internal units)");
+  return value;
 }
 
 std::string format_quantity(double internal_value, Quantity q) {

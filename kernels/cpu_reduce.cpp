@@ -23,7 +23,7 @@ void cpu_region_sum_max(const GridLayout& g, const MaterialId* material,
         if (region < 0) continue;
         const double v = double(field[base + i]);
         psum[region] += v;
-        pmax[region] = std::max(pmax[region], v);
+        if (v > pmax[region] || v != v) pmax[region] = v;  // a NaN sticks (std::max would drop it)
       }
     }
   }
@@ -32,7 +32,8 @@ void cpu_region_sum_max(const GridLayout& g, const MaterialId* material,
   for (int k = 0; k < g.nz; ++k)
     for (int r = 0; r < n_regions; ++r) {
       sums[r] += plane_sum[std::size_t(k) * n_regions + r];
-      maxima[r] = std::max(maxima[r], plane_max[std::size_t(k) * n_regions + r]);
+      const double v = plane_max[std::size_t(k) * n_regions + r];
+      if (v > maxima[r] || v != v) maxima[r] = v;
     }
 }
 

@@ -174,12 +174,84 @@ TEST_F(Cli, GpuWithoutGpuIsBadInputWithTheReason) {
 TEST_F(Cli, UnknownOptionIsBadInput) {
   expect_one_line_error(run_cli("run " + scenario() + " --frobnicate"), 2, "frobnicate");
   expect_one_line_error(run_cli("launch"), 2, "error");
+  const std::string launch = run_cli("launch").output;
+  EXPECT_EQ(std::count(launch.begin(), launch.end(), '\n'), 1) << launch;
 }
 
 TEST_F(Cli, UnwritableOutputDirectoryIsARuntimeFailure) {
   write("blocker", "a file where the output directory should be");
   const Result r = run_cli("run " + scenario() + " --output " + (dir_ / "blocker" / "out").string());
   expect_one_line_error(r, 1, "blocker");
+}
+
+TEST_F(Cli, ImpossibleRunsAreRefusedBeforeAllocating) {
+  // Too many steps (a huge diffusivity), too many outputs, too many voxels, too much memory.
+  expect_one_line_error(run_cli("check " + scenario() + " --set 'species.0.diffusion=1e22 um^2/min'"), 2,
+                        "time: the run would take .* steps .* more than the 1e\\+12 allowed");
+  expect_one_line_error(
+      run_cli("check " + scenario() + " --set time.end=1000h --set 'output.interval=0.001 s'"), 2,
+      "output: the run would write .* outputs");
+  expect_one_line_error(run_cli("check " + scenario() + " --set 'grid.voxel=[0.1 nm, 20 um, 20 um]'"), 2,
+                        "grid: expected at most 1048576 voxels along x");
+  expect_one_line_error(
+      run_cli("check " + scenario() +
+              " --set 'grid.extent=[200 um, 160 um, 10 m]' --set 'grid.voxel=[1 um, 1 um, 20 um]'"),
+      2, "grid: a grid of 200 x 160 x 500000 voxels .* needs about .* more than the .* of memory");
+  expect_one_line_error(run_cli("check " + scenario() + " --set 'time.end=1e308 d'"), 2,
+                        "out of range once converted");
+}
+
+TEST_F(Cli, HugeRequestedDtIsSubSteppedStably) {
+  const Result r = run_cli("check " + scenario("", "time: {end: 10 min, dt: 1e8 h}\n"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  // (20 um)^2 / (6 * 1200 um^2/min) = 3.333 s; 0.9 of it per step, not an overflowed count.
+  EXPECT_NE(r.output.find("Time step used: 3 s"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, RegionsThatMissEveryTissueVoxelAreBadInput) {
+  const std::string tiny_source =
+      "sources:\n  - species: TNF\n    rate: 1 pg/mL/min\n    sphere: {center: [101 um, 81 um, 61 um], "
+      "radius: 5 um}\n";
+  expect_one_line_error(run_cli("check " + scenario(tiny_source)), 2,
+                        "s\\.yaml:\\d+:\\d+: sources\\[0\\]: this source covers no tissue voxel");
+  expect_one_line_error(run_cli("check " + scenario() +
+                                " --set 'species.0.initial=[{value: 3 pg/mL, sphere: {center: [5 um, 5 um, 5 "
+                                "um], radius: 4 um}}]'"),
+                        2, "species\\[0\\]\\.initial\\[0\\]: this initial value covers no tissue voxel");
+}
+
+TEST_F(Cli, OverflowStopsTheRunNamingSpeciesAndVoxel) {
+  // A source that overflows double within the hour: exit 1 and a message
+  // that says where, never a "finished" run full of infinities.
+  const std::string huge_source = "precision: double\nsources:\n  - {species: TNF, rate: 1e306 pg/mL/s}\n";
+  const Result r =
+      run_cli("run " + scenario(huge_source) + " --set time.end=60min --set output.interval=30min");
+  expect_one_line_error(r, 1,
+                        "TNF is -?(inf|nan) at voxel \\(\\d+, \\d+, \\d+\\), position .* tissue "
+                        "\"(tissue|vessel)\", at step \\d+");
+  const auto summary = nlohmann::json::parse(std::ifstream(dir_ / "out" / "summary.json"));
+  EXPECT_EQ(summary["status"], "running");  // never "finished"
+}
+
+TEST_F(Cli, RerunReplacesEarlierOutputsAndAKilledRunIsNotFinished) {
+  ASSERT_EQ(run_cli("run " + scenario() + " --quiet").exit_code, 0);
+  const fs::path out = dir_ / "out";
+  std::ofstream(out / "snapshot_000099.h5") << "stale";
+  std::ofstream(out / "notes.txt") << "the user's own file";
+  // A long run killed (SIGKILL, as a batch system does) after a moment: its
+  // summary must not claim it finished.
+  const std::string slow = scenario("", "time: {end: 100000 h}\n");
+  std::system(("timeout -s KILL 2 " + std::string(CYTOSTORM_BINARY) + " run " + slow +
+               " --quiet --set output.interval=10000h > /dev/null 2>&1")
+                  .c_str());
+  EXPECT_FALSE(fs::exists(out / "snapshot_000099.h5"));  // an earlier run's file, removed
+  EXPECT_TRUE(fs::exists(out / "notes.txt"));            // not ours: kept
+  const auto summary = nlohmann::json::parse(std::ifstream(out / "summary.json"));
+  EXPECT_EQ(summary["status"], "running");
+}
+
+TEST_F(Cli, EmptyOutputOptionIsBadInput) {
+  expect_one_line_error(run_cli("run " + scenario() + " --output ''"), 2, "--output: expected a directory");
 }
 
 }  // namespace
