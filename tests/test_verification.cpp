@@ -270,6 +270,22 @@ TEST(Verification, ResultsAreBitwiseIndependentOfThreadCount) {
   EXPECT_EQ(run_threads<float>(1), run_threads<float>(2));
 }
 
+// Float and double runs of the same scenario agree to float round-off
+// (relative to each field's maximum), after a few hundred steps.
+TEST(Verification, FloatAgreesWithDouble) {
+  const std::vector<std::vector<float>> f = run_threads<float>(2);
+  const std::vector<std::vector<double>> d = run_threads<double>(2);
+  for (std::size_t sp = 0; sp < d.size(); ++sp) {
+    double max_abs = 0, max_diff = 0;
+    for (std::size_t i = 0; i < d[sp].size(); ++i) {
+      max_abs = std::max(max_abs, std::abs(d[sp][i]));
+      max_diff = std::max(max_diff, std::abs(double(f[sp][i]) - d[sp][i]));
+    }
+    ASSERT_GT(max_abs, 0.01) << "species " << sp;  // the field is not trivially zero
+    EXPECT_LE(max_diff / max_abs, 1e-5) << "species " << sp;
+  }
+}
+
 // The exact decay-source step: a uniform field (no diffusion flux) follows
 // c(t) = s/lambda + (c0 - s/lambda) exp(-lambda t) to round-off, whatever dt.
 TEST(Verification, DecayAndSourceFollowTheOdeExactly) {
