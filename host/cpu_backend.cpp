@@ -5,7 +5,6 @@
 
 #include "backend.hpp"
 #include "kernels/cpu_kernels.hpp"
-#include "kernels/cuda_kernels.hpp"
 
 namespace cyto {
 namespace {
