@@ -22,6 +22,32 @@ void write_file_atomically(const std::string& path, const std::string& content);
 // Creates `directory` (and parents); RuntimeFailure if impossible.
 void ensure_directory(const std::string& directory);
 
+// When to rewrite a growing index file (time series, XDMF): after the first
+// addition, then at most once per min_interval_s of wall time; flush forces it.
+class RewriteThrottle {
+ public:
+  explicit RewriteThrottle(double min_interval_s) : min_interval_s_(min_interval_s) {}
+  // Records an addition; true when the file should be rewritten now.
+  bool added() {
+    stale_ = true;
+    const bool first = !written_once_;
+    return first ||
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - last_).count() >= min_interval_s_;
+  }
+  bool stale() const { return stale_; }
+  void rewritten() {
+    stale_ = false;
+    written_once_ = true;
+    last_ = std::chrono::steady_clock::now();
+  }
+
+ private:
+  double min_interval_s_;
+  std::chrono::steady_clock::time_point last_{};
+  bool stale_ = false;
+  bool written_once_ = false;
+};
+
 // Dense (no halo) interior of the grid, x fastest: index = i + nx*(j + ny*k).
 struct DenseGrid {
   int nx = 0, ny = 0, nz = 0;
@@ -68,9 +94,7 @@ class SnapshotWriter {
   DenseGrid grid_;
   std::string xdmf_path_;
   std::vector<Entry> entries_;
-  double min_rewrite_interval_s_;
-  std::chrono::steady_clock::time_point last_rewrite_{};
-  bool index_stale_ = false;
+  RewriteThrottle index_;
 };
 
 // Amount and concentration statistics of one species over one region.
@@ -103,9 +127,7 @@ class TimeSeriesWriter {
   std::vector<std::string> species_;
   std::vector<std::string> tissues_;
   std::vector<TimeSeriesRow> rows_;
-  double min_rewrite_interval_s_;
-  std::chrono::steady_clock::time_point last_rewrite_{};
-  bool files_stale_ = false;
+  RewriteThrottle files_;
 };
 
 }  // namespace cyto

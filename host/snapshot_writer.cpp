@@ -181,7 +181,7 @@ SnapshotWriter::SnapshotWriter(std::string directory, DenseGrid grid, std::vecto
     : directory_(std::move(directory)),
       grid_(grid),
       xdmf_path_(join(directory_, "fields.xmf")),
-      min_rewrite_interval_s_(min_rewrite_interval_s) {
+      index_(min_rewrite_interval_s) {
   if (grid_.nx < 1 || grid_.ny < 1 || grid_.nz < 1) {
     throw std::invalid_argument("SnapshotWriter: the grid has no voxels");
   }
@@ -209,17 +209,13 @@ void SnapshotWriter::write(double time_s, std::int64_t step, const std::vector<F
   write_hdf5_atomically(join(directory_, entry.file),
                         [&](hid_t file) { write_snapshot(file, grid_, time_s, step, fields); });
   entries_.push_back(std::move(entry));
-  index_stale_ = true;
-  const double since =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - last_rewrite_).count();
-  if (entries_.size() == 1 || since >= min_rewrite_interval_s_) flush();
+  if (index_.added()) flush();
 }
 
 void SnapshotWriter::flush() {
-  if (!index_stale_) return;
+  if (!index_.stale()) return;
   write_xdmf();
-  index_stale_ = false;
-  last_rewrite_ = std::chrono::steady_clock::now();
+  index_.rewritten();
 }
 
 void SnapshotWriter::write_xdmf() const {

@@ -94,7 +94,7 @@ TimeSeriesWriter::TimeSeriesWriter(std::string directory, std::vector<std::strin
     : directory_(std::move(directory)),
       species_(std::move(species_names)),
       tissues_(std::move(tissue_names)),
-      min_rewrite_interval_s_(min_rewrite_interval_s) {
+      files_(min_rewrite_interval_s) {
   require_unique(species_, "species");
   require_unique(region_names(tissues_), "region");
   ensure_directory(directory_);
@@ -113,20 +113,16 @@ void TimeSeriesWriter::append(const TimeSeriesRow& row) {
     }
   }
   rows_.push_back(row);
-  files_stale_ = true;
-  const double since =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - last_rewrite_).count();
-  if (rows_.size() == 1 || since >= min_rewrite_interval_s_) flush();
+  if (files_.added()) flush();
 }
 
 void TimeSeriesWriter::flush() {
-  if (!files_stale_) return;
+  if (!files_.stale()) return;
   // Both files are rebuilt whole, so each is complete up to the last row.
   const std::vector<std::string> regions = region_names(tissues_);
   write_file_atomically(join(directory_, "timeseries.csv"), render_csv(species_, regions, rows_));
   write_file_atomically(join(directory_, "timeseries.json"), render_json(species_, regions, rows_));
-  files_stale_ = false;
-  last_rewrite_ = std::chrono::steady_clock::now();
+  files_.rewritten();
 }
 
 }  // namespace cyto
