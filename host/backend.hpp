@@ -45,9 +45,8 @@ std::unique_ptr<Backend<Real>> make_backend(BackendKind kind, int cpu_threads = 
 // One line describing GPU support in this build and on this machine.
 std::string gpu_support_summary();
 
-}  // namespace cyto
-
-namespace cyto {
+// The CPU backend directly (benchmarks, tests); threads = 0: OpenMP's default.
 template <class Real>
 std::unique_ptr<Backend<Real>> make_cpu_backend(int threads);
+
 }  // namespace cyto

@@ -27,6 +27,9 @@ class CpuBackend final : public Backend<Real> {
     current_.assign(n_species, std::vector<Real>());
     next_.assign(n_species, std::vector<Real>());
     source_field_.assign(n_species, std::vector<Real>());
+    in_.assign(n_species, nullptr);
+    out_.assign(n_species, nullptr);
+    field_.assign(n_species, nullptr);
     for (int s = 0; s < n_species; ++s) {
       current_[s].assign(std::size_t(layout_.size), Real(0));
       next_[s].assign(std::size_t(layout_.size), Real(0));
@@ -44,18 +47,14 @@ class CpuBackend final : public Backend<Real> {
   void set_coefficients(const CoefficientTable<Real>& table) override { coefficients_ = table; }
 
   void step() override {
+    // Pointer tables are refilled, not reallocated: this runs every step.
     const int ns = int(current_.size());
-    std::vector<const Real*> in(ns);
-    std::vector<Real*> out(ns);
-    std::vector<const Real*> field(ns, nullptr);
     bool any_field = false;
     for (int s = 0; s < ns; ++s) {
-      in[s] = current_[s].data();
-      out[s] = next_[s].data();
-      if (!source_field_[s].empty()) {
-        field[s] = source_field_[s].data();
-        any_field = true;
-      }
+      in_[s] = current_[s].data();
+      out_[s] = next_[s].data();
+      field_[s] = source_field_[s].empty() ? nullptr : source_field_[s].data();
+      any_field = any_field || field_[s];
     }
     StepArgs<Real> args;
     args.layout = layout_;
@@ -65,9 +64,9 @@ class CpuBackend final : public Backend<Real> {
     args.inv_h2[2] = inv_h2_[2];
     args.material = material_.data();
     args.coeff = coefficients_.view();
-    args.in = in.data();
-    args.out = out.data();
-    args.source_field = any_field ? field.data() : nullptr;
+    args.in = in_.data();
+    args.out = out_.data();
+    args.source_field = any_field ? field_.data() : nullptr;
     cpu_fused_step(args, runs_, threads_);
     current_.swap(next_);
   }
@@ -84,6 +83,8 @@ class CpuBackend final : public Backend<Real> {
   std::vector<MaterialId> material_;
   TissueRuns runs_;
   std::vector<std::vector<Real>> current_, next_, source_field_;
+  std::vector<const Real*> in_, field_;
+  std::vector<Real*> out_;
   CoefficientTable<Real> coefficients_;
   Real inv_h2_[3] = {0, 0, 0};
 };

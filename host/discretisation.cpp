@@ -107,6 +107,7 @@ TissueRuns build_runs(const Scenario& scenario, const Discretisation& d, std::in
         std::uint8_t open = 0;
         bool only_same_or_outside = true;
         for (int f = 0; f < 6; ++f) {
+          // neighbour[] is in OpenFace bit order: west, east, south, north, below, above.
           if (neighbour[f] == m)
             open |= std::uint8_t(1u << f);
           else if (neighbour[f] != 0)

@@ -1,9 +1,22 @@
 // Pointwise diffusion physics: cell-centred finite volumes, 7-point stencil.
 #pragma once
 
+#include <cstdint>
+
 #include "qualifiers.hpp"
 
 namespace cyto {
+
+// Bits of a wall voxel's open-face mask: a set bit means the neighbour
+// across that face is the same material (flux flows); clear means outside.
+enum OpenFace : std::uint8_t {
+  kOpenWest = 1,
+  kOpenEast = 2,
+  kOpenSouth = 4,
+  kOpenNorth = 8,
+  kOpenBelow = 16,
+  kOpenAbove = 32
+};
 
 // Diffusivity on the face between two voxels: the harmonic mean, which makes
 // the flux continuous across a jump in D and is zero when either side is
@@ -25,9 +38,9 @@ template <class Real>
 CYTO_HD Real walled_diffusion_update(Real c, Real west, Real east, Real south, Real north, Real below,
                                      Real above, Real kx, Real ky, Real kz, unsigned open_faces) {
   const auto open = [open_faces](unsigned bit) { return (open_faces & bit) ? Real(1) : Real(0); };
-  return c + kx * (open(1u) * (west - c) + open(2u) * (east - c)) +
-         ky * (open(4u) * (south - c) + open(8u) * (north - c)) +
-         kz * (open(16u) * (below - c) + open(32u) * (above - c));
+  return c + kx * (open(kOpenWest) * (west - c) + open(kOpenEast) * (east - c)) +
+         ky * (open(kOpenSouth) * (south - c) + open(kOpenNorth) * (north - c)) +
+         kz * (open(kOpenBelow) * (below - c) + open(kOpenAbove) * (above - c));
 }
 
 template <class Real>

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "diffusion_k.hpp"
 #include "grid_layout.hpp"
 
 namespace cyto {
@@ -26,17 +27,6 @@ struct TissueRun {
   Kind kind;
   std::int32_t walls_begin;  // kUniform: the run's wall voxels are
   std::int32_t walls_end;    // TissueRuns::walls[walls_begin .. walls_end)
-};
-
-// Bits of a wall voxel's open-face mask: a set bit means the neighbour
-// across that face is the same material (flux flows); clear means outside.
-enum OpenFace : std::uint8_t {
-  kOpenWest = 1,
-  kOpenEast = 2,
-  kOpenSouth = 4,
-  kOpenNorth = 8,
-  kOpenBelow = 16,
-  kOpenAbove = 32
 };
 
 inline constexpr std::uint8_t kAllFacesOpen = 63;
