@@ -38,6 +38,14 @@ struct CoefficientTable {
     return {diffusion_dt.data(), decay_factor.data(), source_rate.data(), source_gain.data(), fixed.data()};
   }
   bool operator==(const CoefficientTable&) const = default;
+
+  // Per material: 1 where any species is held fixed (such voxels take the
+  // general path, exactly as build_runs classifies them).
+  std::vector<std::uint8_t> materials_with_fixed_species(int n_species) const {
+    std::vector<std::uint8_t> any(fixed.size() / std::size_t(n_species), 0);
+    for (std::size_t i = 0; i < fixed.size(); ++i) any[i / std::size_t(n_species)] |= fixed[i];
+    return any;
+  }
 };
 
 // Fills the table for the step [t, t + dt]. A source active for part of the

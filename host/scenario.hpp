@@ -19,12 +19,13 @@
 #include <vector>
 
 #include "error.hpp"
+#include "kernels/step_params.hpp"
 
 namespace cyto {
 
 // Documented maxima (README "Limits"): run-time counts, bounded so that the
 // per-material coefficient table stays small enough for on-chip memory.
-inline constexpr int kMaxSpecies = 16;
+// kMaxSpecies comes from kernels/step_params.hpp (the GPU kernel's limit).
 inline constexpr int kMaxTissues = 255;  // label 0 is "outside"
 
 using Vec3 = std::array<double, 3>;

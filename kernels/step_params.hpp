@@ -11,6 +11,10 @@ namespace cyto {
 
 using MaterialId = std::uint16_t;  // 0 = outside the organ
 
+// Most species one scenario may declare. The GPU kernel is compiled for each
+// count up to this (its per-species values live in registers).
+inline constexpr int kMaxSpecies = 16;
+
 // A run of voxels along x in one row that share a material and a kind of update.
 struct TissueRun {
   enum Kind : std::uint8_t {
@@ -57,6 +61,22 @@ struct StepArgs {
   const Real* const* in = nullptr;            // [species] -> field at t
   Real* const* out = nullptr;                 // [species] -> field at t + dt
   const Real* const* source_field = nullptr;  // optional [species] -> per-voxel rate (pg/mL/s) or nullptr
+};
+
+// The fused step as the column-marching kernel sees it: field pointers by
+// value (no pointer table to chase in device memory) and, per material,
+// whether any species is held fixed there (such voxels take the general path,
+// as in the CPU backend's run classification).
+template <class Real>
+struct ColumnStepArgs {
+  GridLayout layout;
+  Real inv_h2[3] = {0, 0, 0};
+  const MaterialId* material = nullptr;
+  const std::uint8_t* material_has_fixed = nullptr;  // per material
+  StepCoefficients<Real> coeff;
+  const Real* in[kMaxSpecies] = {};
+  Real* out[kMaxSpecies] = {};
+  const Real* source_field[kMaxSpecies] = {};  // per-voxel source rate, nullptr where none
 };
 
 }  // namespace cyto

@@ -8,8 +8,24 @@
 
 namespace cyto {
 
-// General voxel: per-face harmonic-mean diffusivities (outside neighbours have
-// D = 0 and so contribute no flux), Dirichlet voxels held fixed.
+// General voxel from its six neighbours (west, east, south, north, below,
+// above: the OpenFace order): per-face harmonic-mean diffusivities, where an
+// outside neighbour has D = 0 and so contributes no flux. The faces are
+// summed axis by axis, low side first, in this fixed order on every backend.
+template <class Real>
+CYTO_HD Real general_update_from_neighbours(Real c0, Real d_dt, const Real (&c_nb)[6],
+                                            const Real (&d_dt_nb)[6], const Real (&inv_h2)[3],
+                                            Real decay_factor, Real source_rate, Real source_gain) {
+  Real change = Real(0);
+  for (int axis = 0; axis < 3; ++axis) {
+    change += face_exchange(d_dt, d_dt_nb[2 * axis], inv_h2[axis], c0, c_nb[2 * axis]);
+    change += face_exchange(d_dt, d_dt_nb[2 * axis + 1], inv_h2[axis], c0, c_nb[2 * axis + 1]);
+  }
+  return decay_source_update(c0 + change, decay_factor, source_rate, source_gain);
+}
+
+// General voxel read straight from the padded fields (CPU backend);
+// Dirichlet voxels held fixed.
 template <class Real>
 CYTO_HD Real general_voxel_update(const StepArgs<Real>& a, int s, std::int64_t idx, MaterialId m) {
   const int ns = a.n_species;
@@ -18,20 +34,18 @@ CYTO_HD Real general_voxel_update(const StepArgs<Real>& a, int s, std::int64_t i
   const Real c0 = c[idx];
   if (a.coeff.fixed[ms]) return c0;
 
-  const Real d0 = a.coeff.diffusion_dt[ms];
   const std::int64_t stride[3] = {1, a.layout.pitch, a.layout.plane};
-  Real change = Real(0);
-  for (int axis = 0; axis < 3; ++axis) {
-    const std::int64_t lo = idx - stride[axis];
-    const std::int64_t hi = idx + stride[axis];
-    const Real d_lo = a.coeff.diffusion_dt[std::int64_t(a.material[lo]) * ns + s];
-    const Real d_hi = a.coeff.diffusion_dt[std::int64_t(a.material[hi]) * ns + s];
-    change += face_exchange(d0, d_lo, a.inv_h2[axis], c0, c[lo]);
-    change += face_exchange(d0, d_hi, a.inv_h2[axis], c0, c[hi]);
-  }
+  Real c_nb[6], d_nb[6];
+  for (int axis = 0; axis < 3; ++axis)
+    for (int side = 0; side < 2; ++side) {
+      const std::int64_t nb = side == 0 ? idx - stride[axis] : idx + stride[axis];
+      c_nb[2 * axis + side] = c[nb];
+      d_nb[2 * axis + side] = a.coeff.diffusion_dt[std::int64_t(a.material[nb]) * ns + s];
+    }
   Real rate = a.coeff.source_rate[ms];
   if (a.source_field && a.source_field[s]) rate += a.source_field[s][idx];
-  return decay_source_update(c0 + change, a.coeff.decay_factor[ms], rate, a.coeff.source_gain[ms]);
+  return general_update_from_neighbours(c0, a.coeff.diffusion_dt[ms], c_nb, d_nb, a.inv_h2,
+                                        a.coeff.decay_factor[ms], rate, a.coeff.source_gain[ms]);
 }
 
 }  // namespace cyto

@@ -1,0 +1,254 @@
+// The GPU backend's fused step, as one thread's work: a column of W
+// consecutive voxels along x (one 16-byte vector where the register budget
+// allows) marching up a chunk of z-planes. Every species is updated in the
+// same pass; the planes below, at and above the current one stay in
+// registers, so each field and the material map are read from device memory
+// once per step and written once; the x and y neighbours come from vectors
+// that neighbouring threads load at the same time (L1 hits).
+//
+// Plain __host__ __device__ code: the CUDA kernel calls it once per thread,
+// and the unit tests call it on the host for every column, so its indexing,
+// classification and arithmetic are checked against the CPU backend bitwise
+// without a GPU. Each voxel takes exactly the path the CPU backend takes
+// (uniform, walled or general) with the same pointwise functions.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <utility>
+
+#include "voxel_update_k.hpp"
+
+namespace cyto {
+
+// Voxels per thread along x for NS species: 16-byte vectors (4 float or 2
+// double) while the three register planes (3 * NS * W values) fit in about
+// 96 registers, narrower for many species.
+template <class Real, int NS>
+CYTO_HD constexpr int column_lanes() {
+  constexpr int vector_lanes = int(16 / sizeof(Real));
+  constexpr int budget = 96 * 4 / int(sizeof(Real)) / 3;  // values per plane set
+  int w = vector_lanes;
+  while (w > 1 && w * NS > budget) w /= 2;
+  return w;
+}
+
+template <class T, int W>
+struct alignas(sizeof(T) * W) Lanes {
+  T v[W];
+};
+
+// A read-only load of a whole vector: one 16-, 8-, 4- or 2-byte load,
+// through the non-coherent cache on the device (the inputs are never written
+// during the step).
+template <class T>
+CYTO_HD T load_readonly(const T* p) {
+#ifdef __CUDA_ARCH__
+  static_assert(sizeof(T) == 16 || sizeof(T) == 8 || sizeof(T) == 4 || sizeof(T) == 2);
+  T value;
+  if constexpr (sizeof(T) == 16) {
+    const uint4 raw = __ldg(reinterpret_cast<const uint4*>(p));
+    std::memcpy(&value, &raw, 16);
+  } else if constexpr (sizeof(T) == 8) {
+    const uint2 raw = __ldg(reinterpret_cast<const uint2*>(p));
+    std::memcpy(&value, &raw, 8);
+  } else if constexpr (sizeof(T) == 4) {
+    const unsigned raw = __ldg(reinterpret_cast<const unsigned*>(p));
+    std::memcpy(&value, &raw, 4);
+  } else {
+    const unsigned short raw = __ldg(reinterpret_cast<const unsigned short*>(p));
+    std::memcpy(&value, &raw, 2);
+  }
+  return value;
+#else
+  T value;
+  std::memcpy(&value, p, sizeof(T));  // no aliasing assumptions on the host
+  return value;
+#endif
+}
+
+template <class T>
+CYTO_HD void store_vector(T* p, const T& value) {
+#ifdef __CUDA_ARCH__
+  *p = value;  // aligned: one 16-, 8- or 4-byte store
+#else
+  std::memcpy(p, &value, sizeof(T));
+#endif
+}
+
+template <class T, int W>
+CYTO_HD bool any_nonzero(const Lanes<T, W>& x) {
+  bool any = false;
+#pragma unroll
+  for (int l = 0; l < W; ++l) any = any || x.v[l] != T(0);
+  return any;
+}
+
+// How one voxel is updated; mirrors the CPU backend's run classification
+// (discretisation.cpp: build_runs) voxel by voxel.
+struct VoxelPath {
+  bool general;       // a neighbour of another material, or a held species
+  std::uint8_t open;  // OpenFace bits (uniform/walled path)
+};
+
+template <class Real, int NS, int W>
+CYTO_HD void update_column_plane(const ColumnStepArgs<Real>& a, std::int64_t base,
+                                 const Lanes<MaterialId, W>& m_below, const Lanes<MaterialId, W>& m_cur,
+                                 const Lanes<MaterialId, W>& m_above, const Lanes<Real, W> (&c_below)[NS],
+                                 const Lanes<Real, W> (&c_cur)[NS], const Lanes<Real, W> (&c_above)[NS]) {
+  const std::int64_t pitch = a.layout.pitch;
+  const Lanes<MaterialId, W> m_south =
+      load_readonly(reinterpret_cast<const Lanes<MaterialId, W>*>(a.material + base - pitch));
+  const Lanes<MaterialId, W> m_north =
+      load_readonly(reinterpret_cast<const Lanes<MaterialId, W>*>(a.material + base + pitch));
+  const MaterialId m_west_edge = a.material[base - 1];
+  const MaterialId m_east_edge = a.material[base + W];
+
+  VoxelPath path[W];
+  bool one_material = true;  // every lane in the organ, of one material: coefficients loaded once
+#pragma unroll
+  for (int l = 0; l < W; ++l) {
+    const MaterialId m = m_cur.v[l];
+    one_material = one_material && m == m_cur.v[0] && m != 0;
+    const MaterialId nb[6] = {l > 0 ? m_cur.v[l - 1] : m_west_edge,
+                              l + 1 < W ? m_cur.v[l + 1] : m_east_edge,
+                              m_south.v[l],
+                              m_north.v[l],
+                              m_below.v[l],
+                              m_above.v[l]};
+    std::uint8_t open = 0;
+    bool only_same_or_outside = true;
+#pragma unroll
+    for (int f = 0; f < 6; ++f) {
+      if (nb[f] == m)
+        open |= std::uint8_t(1u << f);
+      else if (nb[f] != 0)
+        only_same_or_outside = false;
+    }
+    path[l].general = m != 0 && (!only_same_or_outside || a.material_has_fixed[m]);
+    path[l].open = open;
+  }
+
+  const Real inv_h2[3] = {a.inv_h2[0], a.inv_h2[1], a.inv_h2[2]};
+#pragma unroll
+  for (int s = 0; s < NS; ++s) {
+    const Lanes<Real, W> south =
+        load_readonly(reinterpret_cast<const Lanes<Real, W>*>(a.in[s] + base - pitch));
+    const Lanes<Real, W> north =
+        load_readonly(reinterpret_cast<const Lanes<Real, W>*>(a.in[s] + base + pitch));
+    const Real west_edge = a.in[s][base - 1];
+    const Real east_edge = a.in[s][base + W];
+    Lanes<Real, W> field{};
+    const bool has_field = a.source_field[s] != nullptr;
+    if (has_field) field = load_readonly(reinterpret_cast<const Lanes<Real, W>*>(a.source_field[s] + base));
+
+    // Coefficients of lane 0's material, reused by every lane when they share it.
+    const std::int64_t ms0 = std::int64_t(m_cur.v[0]) * NS + s;
+    const Real d_dt0 = a.coeff.diffusion_dt[ms0], decay0 = a.coeff.decay_factor[ms0];
+    const Real rate0 = a.coeff.source_rate[ms0], gain0 = a.coeff.source_gain[ms0];
+
+    Lanes<Real, W> result = c_cur[s];
+#pragma unroll
+    for (int l = 0; l < W; ++l) {
+      const MaterialId m = m_cur.v[l];
+      if (m == 0) continue;  // outside: written back unchanged
+      const std::int64_t ms = std::int64_t(m) * NS + s;
+      const Real d_dt = one_material ? d_dt0 : a.coeff.diffusion_dt[ms];
+      const Real decay = one_material ? decay0 : a.coeff.decay_factor[ms];
+      const Real gain = one_material ? gain0 : a.coeff.source_gain[ms];
+      Real rate = one_material ? rate0 : a.coeff.source_rate[ms];
+      if (has_field) rate += field.v[l];
+      const Real c0 = c_cur[s].v[l];
+      const Real west = l > 0 ? c_cur[s].v[l - 1] : west_edge;
+      const Real east = l + 1 < W ? c_cur[s].v[l + 1] : east_edge;
+      if (!path[l].general) {
+        const Real kx = d_dt * inv_h2[0], ky = d_dt * inv_h2[1], kz = d_dt * inv_h2[2];
+        const Real diffused =
+            path[l].open == kAllFacesOpen
+                ? uniform_diffusion_update(c0, west, east, south.v[l], north.v[l], c_below[s].v[l],
+                                           c_above[s].v[l], kx, ky, kz)
+                : walled_diffusion_update(c0, west, east, south.v[l], north.v[l], c_below[s].v[l],
+                                          c_above[s].v[l], kx, ky, kz, unsigned(path[l].open));
+        result.v[l] = decay_source_update(diffused, decay, rate, gain);
+      } else if (!a.coeff.fixed[ms]) {
+        const MaterialId nb[6] = {l > 0 ? m_cur.v[l - 1] : m_west_edge,
+                                  l + 1 < W ? m_cur.v[l + 1] : m_east_edge,
+                                  m_south.v[l],
+                                  m_north.v[l],
+                                  m_below.v[l],
+                                  m_above.v[l]};
+        const Real c_nb[6] = {west, east, south.v[l], north.v[l], c_below[s].v[l], c_above[s].v[l]};
+        Real d_nb[6];
+#pragma unroll
+        for (int f = 0; f < 6; ++f) d_nb[f] = a.coeff.diffusion_dt[std::int64_t(nb[f]) * NS + s];
+        result.v[l] = general_update_from_neighbours(c0, d_dt, c_nb, d_nb, inv_h2, decay, rate, gain);
+      }  // else held fixed (Dirichlet): unchanged
+    }
+    store_vector(reinterpret_cast<Lanes<Real, W>*>(a.out[s] + base), result);
+  }
+}
+
+// One thread's work: the column of W voxels starting at element
+// `first_element` of each plane (a multiple of W, in an interior row), for
+// interior planes [k_begin, k_end). Planes wholly outside the organ in this
+// column are skipped after reading their material (their field values are
+// taken as 0, which only ever meets a closed face).
+template <class Real, int NS, int W>
+CYTO_HD void march_column(const ColumnStepArgs<Real>& a, std::int64_t first_element, int k_begin, int k_end) {
+  using Mat = Lanes<MaterialId, W>;
+  using Val = Lanes<Real, W>;
+  const std::int64_t plane = a.layout.plane;
+  auto material_at = [&](int k) {  // interior plane k; k = -1 and nz are the halo planes
+    return load_readonly(reinterpret_cast<const Mat*>(a.material + plane * (k + 1) + first_element));
+  };
+  auto load_plane = [&](int k, bool needed, Val(&c)[NS]) {
+#pragma unroll
+    for (int s = 0; s < NS; ++s)
+      c[s] = needed ? load_readonly(reinterpret_cast<const Val*>(a.in[s] + plane * (k + 1) + first_element))
+                    : Val{};
+  };
+
+  Mat m_below = material_at(k_begin - 1), m_cur = material_at(k_begin);
+  bool cur_in_organ = any_nonzero(m_cur);
+  Val c_below[NS], c_cur[NS], c_above[NS];
+  load_plane(k_begin - 1, any_nonzero(m_below), c_below);
+  load_plane(k_begin, cur_in_organ, c_cur);
+  for (int k = k_begin; k < k_end; ++k) {
+    const Mat m_above = material_at(k + 1);
+    const bool above_in_organ = any_nonzero(m_above);
+    load_plane(k + 1, above_in_organ, c_above);
+    if (cur_in_organ)
+      update_column_plane<Real, NS, W>(a, plane * (k + 1) + first_element, m_below, m_cur, m_above, c_below,
+                                       c_cur, c_above);
+    m_below = m_cur;
+    m_cur = m_above;
+    cur_in_organ = above_in_organ;
+#pragma unroll
+    for (int s = 0; s < NS; ++s) {
+      c_below[s] = c_cur[s];
+      c_cur[s] = c_above[s];
+    }
+  }
+}
+
+// Columns per plane: the interior rows (halo rows j = -1 and ny excluded),
+// whole vectors, padding elements included (their material is 0).
+inline std::int64_t column_count(const GridLayout& g, int lanes) { return g.pitch * g.ny / lanes; }
+CYTO_HD std::int64_t column_first_element(const GridLayout& g, std::int64_t column, int lanes) {
+  return g.pitch + column * lanes;
+}
+
+// Calls f(std::integral_constant<int, NS>{}) with NS = n_species, for
+// 1 <= n_species <= kMaxSpecies: the run-time species count selects one of
+// the kernel's compiled variants.
+template <class F, int... N>
+void dispatch_species_count_impl(int n_species, F&& f, std::integer_sequence<int, N...>) {
+  ((n_species == N + 1 ? (f(std::integral_constant<int, N + 1>{}), 0) : 0), ...);
+}
+template <class F>
+void dispatch_species_count(int n_species, F&& f) {
+  dispatch_species_count_impl(n_species, std::forward<F>(f), std::make_integer_sequence<int, kMaxSpecies>{});
+}
+
+}  // namespace cyto
