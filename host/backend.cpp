@@ -29,21 +29,30 @@ std::string gpu_support_summary() {
 #ifdef CYTOSTORM_HAVE_CUDA
   const CudaDeviceInfo info = cuda_probe_device();
   if (!info.available) return fmt::format("CUDA compiled in; no usable GPU ({})", info.reason);
-  return fmt::format(
-      "CUDA compiled in; GPU 0: {} ({} SMs, sm_{}{}, {:.1f} GiB); the GPU backend "
-      "is not implemented yet, runs use the CPU",
-      info.name, info.sm_count, info.compute_major, info.compute_minor, info.memory_gib);
+  return fmt::format("CUDA compiled in; GPU 0: {} ({} SMs, sm_{}{}, {:.1f} GiB)", info.name, info.sm_count,
+                     info.compute_major, info.compute_minor, info.memory_gib);
 #else
   return "no CUDA support in this build (nvcc was not found when it was configured)";
 #endif
 }
 
+#ifndef CYTOSTORM_HAVE_CUDA
+bool gpu_backend_available() { return false; }
+
+template <class Real>
+std::unique_ptr<Backend<Real>> make_gpu_backend() {
+  throw InputError(
+      {"--backend", 0, 0, ""},
+      fmt::format("the GPU backend is not available: {}; use --backend cpu or auto", gpu_support_summary()));
+}
+template std::unique_ptr<Backend<float>> make_gpu_backend<float>();
+template std::unique_ptr<Backend<double>> make_gpu_backend<double>();
+#endif
+
 template <class Real>
 std::unique_ptr<Backend<Real>> make_backend(BackendKind kind, int cpu_threads) {
-  if (kind == BackendKind::Gpu)
-    throw InputError({"--backend", 0, 0, ""},
-                     fmt::format("the GPU backend is not available: {}; use --backend cpu or auto",
-                                 gpu_support_summary()));
+  if (kind == BackendKind::Gpu || (kind == BackendKind::Auto && gpu_backend_available()))
+    return make_gpu_backend<Real>();
   return make_cpu_backend<Real>(cpu_threads);
 }
 

@@ -13,6 +13,18 @@ namespace cyto {
 
 enum class BackendKind { Auto, Cpu, Gpu };
 
+// What a backend runs on, for logs, run summaries and benchmark results.
+struct BackendDeviceInfo {
+  std::string backend;       // "cpu" or "gpu"
+  std::string name;          // CPU model or GPU name
+  int compute_units = 0;     // CPU threads or GPU multiprocessors
+  std::string architecture;  // e.g. "sm_90"; empty for the CPU
+  double memory_gib = 0;     // device memory (GPU) or physical memory (CPU)
+  std::string driver;        // GPU driver's CUDA version, e.g. "13.0"; empty for the CPU
+  std::string runtime;       // CUDA runtime version; empty for the CPU
+  std::string launch;        // how the step is launched (GPU: lanes, block, z-chunk)
+};
+
 BackendKind parse_backend_kind(const std::string& text);  // "auto" | "cpu" | "gpu"; InputError otherwise
 const char* backend_kind_name(BackendKind kind);
 
@@ -34,6 +46,16 @@ class Backend {
   // Sum and max of a species per region; region_of_material as for cpu_region_sum_max.
   virtual void region_sum_max(int species, const std::vector<int>& region_of_material, int n_regions,
                               std::vector<double>& sums, std::vector<double>& maxima) const = 0;
+
+  // For benchmarks. Runs `steps` steps, timing each on its own (device
+  // events on the GPU, a steady clock on the CPU); seconds per step.
+  virtual std::vector<double> timed_steps(int steps) = 0;
+  // A plain copy between two buffers of `bytes` each in this backend's
+  // memory (a copy kernel on the GPU, OpenMP on the CPU), timed `repetitions`
+  // times after a warm-up; seconds per copy. The bandwidth to compare a step
+  // with is 2 * bytes / seconds (read + written).
+  virtual std::vector<double> timed_copies(std::size_t bytes, int repetitions) = 0;
+  virtual BackendDeviceInfo device_info() const = 0;
 };
 
 // Chooses and builds a backend. Auto picks the GPU when one answers and the
@@ -48,5 +70,13 @@ std::string gpu_support_summary();
 // The CPU backend directly (benchmarks, tests); threads = 0: OpenMP's default.
 template <class Real>
 std::unique_ptr<Backend<Real>> make_cpu_backend(int threads);
+
+// The GPU backend directly: an InputError naming the reason where this build
+// or this machine cannot run it.
+template <class Real>
+std::unique_ptr<Backend<Real>> make_gpu_backend();
+
+// Whether make_gpu_backend can succeed here (CUDA built in and a device answers).
+bool gpu_backend_available();
 
 }  // namespace cyto

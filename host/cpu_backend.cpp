@@ -1,5 +1,9 @@
 // The CPU backend: fields in host memory, OpenMP kernels from kernels/.
 #include <omp.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
 
 #include <fmt/format.h>
 
@@ -75,6 +79,52 @@ class CpuBackend final : public Backend<Real> {
                       std::vector<double>& sums, std::vector<double>& maxima) const override {
     cpu_region_sum_max(layout_, material_.data(), region_of_material, n_regions, current_[s].data(), threads_,
                        sums, maxima);
+  }
+
+  std::vector<double> timed_steps(int steps) override {
+    std::vector<double> seconds;
+    seconds.reserve(std::size_t(steps));
+    for (int n = 0; n < steps; ++n) {
+      const auto t0 = std::chrono::steady_clock::now();
+      step();
+      seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    return seconds;
+  }
+
+  std::vector<double> timed_copies(std::size_t bytes, int repetitions) override {
+    const std::size_t n = bytes / sizeof(double);
+    std::vector<double> src(n), dst(n);
+#pragma omp parallel for schedule(static) num_threads(threads_)
+    for (std::size_t i = 0; i < n; ++i) {  // first touch by the copying threads
+      src[i] = double(i);
+      dst[i] = 0;
+    }
+    std::vector<double> seconds;
+    for (int r = -2; r < repetitions; ++r) {  // two warm-ups
+      const auto t0 = std::chrono::steady_clock::now();
+      cpu_copy(dst.data(), src.data(), n, threads_);
+      const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (r >= 0) seconds.push_back(t);
+    }
+    if (n > 0 && dst[n - 1] != src[n - 1]) throw RuntimeFailure("the benchmark copy produced a wrong result");
+    return seconds;
+  }
+
+  BackendDeviceInfo device_info() const override {
+    BackendDeviceInfo info;
+    info.backend = "cpu";
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    for (std::string line; std::getline(cpuinfo, line);)
+      if (line.rfind("model name", 0) == 0) {
+        info.name = line.substr(line.find(':') + 2);
+        break;
+      }
+    if (info.name.empty()) info.name = "unknown CPU";
+    info.compute_units = threads_;
+    info.memory_gib = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE)) / double(1 << 30);
+    info.launch = fmt::format("OpenMP, {} threads", threads_);
+    return info;
   }
 
  private:

@@ -1,6 +1,7 @@
 // OpenMP launchers of the pointwise physics (the CPU backend's kernels).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -33,5 +34,8 @@ template <class Real>
 void cpu_region_sum_max(const GridLayout& layout, const MaterialId* material,
                         const std::vector<int>& region_of_material, int n_regions, const Real* field,
                         int threads, std::vector<double>& sums, std::vector<double>& maxima);
+
+// A plain parallel copy (the bandwidth a step is compared with).
+void cpu_copy(double* dst, const double* src, std::size_t n, int threads);
 
 }  // namespace cyto

@@ -1,7 +1,11 @@
 // The CUDA side, as seen from host code: no CUDA types in this header, so
-// host/ compiles without nvcc. Implemented in cuda_step.cu when CUDA is built.
+// host/ compiles without nvcc. Implemented in kernels/cuda_*.cu when CUDA is
+// built. Every function throws DeviceError (kernels/device_error.hpp) on a
+// failed CUDA call or launch; `stream` is a cudaStream_t (nullptr: default).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "step_params.hpp"
@@ -15,6 +19,10 @@ struct CudaDeviceInfo {
   int sm_count = 0;
   int compute_major = 0, compute_minor = 0;
   double memory_gib = 0;
+  std::size_t total_memory_bytes = 0;
+  int l2_bytes = 0;
+  int driver_version = 0;   // e.g. 13000 for CUDA 13.0
+  int runtime_version = 0;  // the runtime this build links
 };
 
 // Asks the CUDA runtime for device 0. A machine without a GPU (no device,
@@ -22,11 +30,54 @@ struct CudaDeviceInfo {
 // runtime's reason; never throws.
 CudaDeviceInfo cuda_probe_device();
 
-// One fused step over every interior voxel, with device pointers in `args`
-// (the straightforward kernel: one thread per voxel, all species, calling
-// the same pointwise physics as the CPU loops). Returns the CUDA error string,
-// empty on success.
+// How the fused step is launched: columns of `lanes` voxels along x, one per
+// thread, in blocks of `threads_per_block`, each marching `z_chunk` planes.
+struct ColumnLaunchPlan {
+  int lanes = 0;
+  int threads_per_block = 0;
+  int z_chunk = 0;
+  std::int64_t columns_per_plane = 0;
+  std::int64_t blocks = 0;
+  int resident_blocks_per_sm = 0;  // occupancy of the compiled kernel
+};
+
+// Chooses the launch for a grid and species count. threads_per_block and
+// z_chunk of 0 mean automatic: 256 threads, and z-chunks long enough that the
+// two extra planes each chunk reads stay a small share of its traffic while
+// the grid still fills every multiprocessor about twice over.
 template <class Real>
-std::string cuda_fused_step(const StepArgs<Real>& device_args);
+ColumnLaunchPlan cuda_plan_fused_step(const GridLayout& layout, int n_species, int threads_per_block = 0,
+                                      int z_chunk = 0);
+
+// One fused step of every species (device pointers in `args`), enqueued on `stream`.
+template <class Real>
+void cuda_fused_step(const ColumnStepArgs<Real>& args, int n_species, const ColumnLaunchPlan& plan,
+                     void* stream);
+
+// A plain copy kernel (16-byte loads and stores, grid-stride): the bandwidth
+// ceiling the step is measured against. bytes must be a multiple of 16.
+void cuda_copy(void* dst, const void* src, std::size_t bytes, void* stream);
+
+// Per-region sum and maximum of a field, reduced in a fixed order (CUB
+// segmented reductions: voxel chunks, then the chunks of each region), so
+// the result is bitwise reproducible run to run. Device arrays, built on the
+// host by build_region_index (host/region_index.hpp).
+struct SumMax {
+  double sum;
+  double max;  // a NaN anywhere makes the maximum NaN
+};
+struct DeviceRegionIndex {
+  const std::uint32_t* voxels = nullptr;               // storage offsets, grouped by region
+  const std::int64_t* chunk_offsets = nullptr;         // n_chunks + 1 offsets into voxels
+  const std::int64_t* region_chunk_offsets = nullptr;  // n_regions + 1 offsets into the chunks
+  int n_chunks = 0;
+  int n_regions = 0;
+};
+// Scratch bytes cuda_region_sum_max needs for this index.
+std::size_t cuda_region_sum_max_scratch_bytes(const DeviceRegionIndex& index);
+// Writes n_regions results to region_results (device); chunk_partials has n_chunks entries.
+template <class Real>
+void cuda_region_sum_max(const DeviceRegionIndex& index, const Real* field, SumMax* chunk_partials,
+                         SumMax* region_results, void* scratch, std::size_t scratch_bytes, void* stream);
 
 }  // namespace cyto

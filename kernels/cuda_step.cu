@@ -1,21 +1,61 @@
+// The fused step kernel (one thread per column of voxels, marching in z; the
+// body is kernels/column_march_k.hpp), its launch plan, the copy kernel the
+// benchmark compares with, the device probe and CUDA error reporting.
 #include <cuda_runtime.h>
 
+#include <algorithm>
+#include <string>
+
+#include "column_march_k.hpp"
+#include "cuda_check.hpp"
 #include "cuda_kernels.hpp"
-#include "voxel_update_k.hpp"
 
 namespace cyto {
+
+void throw_cuda_error(cudaError_t code, const char* call, const char* file, int line) {
+  std::string where = file;
+  for (const char* dir : {"/kernels/", "/host/", "/tests/", "/benchmarks/"}) {
+    const std::size_t at = where.rfind(dir);
+    if (at != std::string::npos) {
+      where = where.substr(at + 1);
+      break;
+    }
+  }
+  const bool out_of_memory = code == cudaErrorMemoryAllocation;
+  throw DeviceError(std::string("CUDA error: ") + call + " failed at " + where + ":" + std::to_string(line) +
+                        ": " + cudaGetErrorString(code) + " (" + cudaGetErrorName(code) + ")",
+                    out_of_memory);
+}
+
 namespace {
 
-template <class Real>
-__global__ void fused_step_kernel(StepArgs<Real> a) {
-  const int i = blockIdx.x * blockDim.x + threadIdx.x;
-  const int j = blockIdx.y;
-  const int k = blockIdx.z;
-  if (i >= a.layout.nx) return;
-  const std::int64_t idx = a.layout.index(i, j, k);
-  const MaterialId m = a.material[idx];
-  if (m == 0) return;  // outside the organ: never written, stays zero
-  for (int s = 0; s < a.n_species; ++s) a.out[s][idx] = general_voxel_update(a, s, idx, m);
+constexpr int kMaxThreadsPerBlock = 256;
+constexpr int kDefaultThreadsPerBlock = 256;
+
+// The kernel parameters stay in the constant bank (__grid_constant__): the
+// body takes them by reference without a copy to local memory.
+template <class Real, int NS>
+__global__ void __launch_bounds__(kMaxThreadsPerBlock)
+    fused_step_kernel(const __grid_constant__ ColumnStepArgs<Real> args, int z_chunk, std::int64_t columns) {
+  constexpr int W = column_lanes<Real, NS>();
+  const std::int64_t column = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (column >= columns) return;
+  const int k_begin = int(blockIdx.y) * z_chunk;
+  const int k_end = min(k_begin + z_chunk, args.layout.nz);
+  march_column<Real, NS, W>(args, column_first_element(args.layout, column, W), k_begin, k_end);
+}
+
+__global__ void copy_kernel(uint4* __restrict__ dst, const uint4* __restrict__ src, std::size_t n) {
+  const std::size_t stride = std::size_t(gridDim.x) * blockDim.x;
+  for (std::size_t i = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
+    dst[i] = src[i];
+}
+
+int device_sm_count() {
+  int device = 0, sms = 0;
+  CYTO_CUDA_CHECK(cudaGetDevice(&device));
+  CYTO_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+  return sms;
 }
 
 }  // namespace
@@ -34,8 +74,10 @@ CudaDeviceInfo cuda_probe_device() {
     return info;
   }
   cudaDeviceProp prop{};
-  if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess) {
-    info.reason = cudaGetErrorString(cudaGetLastError());
+  const cudaError_t prop_err = cudaGetDeviceProperties(&prop, 0);
+  if (prop_err != cudaSuccess) {
+    info.reason = cudaGetErrorString(prop_err);
+    cudaGetLastError();
     return info;
   }
   info.available = true;
@@ -43,20 +85,70 @@ CudaDeviceInfo cuda_probe_device() {
   info.sm_count = prop.multiProcessorCount;
   info.compute_major = prop.major;
   info.compute_minor = prop.minor;
+  info.total_memory_bytes = prop.totalGlobalMem;
   info.memory_gib = double(prop.totalGlobalMem) / (1024.0 * 1024.0 * 1024.0);
+  info.l2_bytes = prop.l2CacheSize;
+  cudaDriverGetVersion(&info.driver_version);
+  cudaRuntimeGetVersion(&info.runtime_version);
   return info;
 }
 
 template <class Real>
-std::string cuda_fused_step(const StepArgs<Real>& a) {
-  const dim3 block(128, 1, 1);
-  const dim3 grid((a.layout.nx + block.x - 1) / block.x, a.layout.ny, a.layout.nz);
-  fused_step_kernel<Real><<<grid, block>>>(a);
-  const cudaError_t err = cudaGetLastError();
-  return err == cudaSuccess ? std::string() : std::string(cudaGetErrorString(err));
+ColumnLaunchPlan cuda_plan_fused_step(const GridLayout& layout, int n_species, int threads_per_block,
+                                      int z_chunk) {
+  ColumnLaunchPlan plan;
+  plan.threads_per_block =
+      threads_per_block > 0 ? std::min(threads_per_block, kMaxThreadsPerBlock) : kDefaultThreadsPerBlock;
+  dispatch_species_count(n_species, [&](auto count) {
+    constexpr int NS = decltype(count)::value;
+    plan.lanes = column_lanes<Real, NS>();
+    CYTO_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
+        &plan.resident_blocks_per_sm, fused_step_kernel<Real, NS>, plan.threads_per_block, 0));
+  });
+  plan.columns_per_plane = column_count(layout, plan.lanes);
+  const std::int64_t blocks_per_plane =
+      (plan.columns_per_plane + plan.threads_per_block - 1) / plan.threads_per_block;
+  if (z_chunk > 0) {
+    plan.z_chunk = std::min(z_chunk, layout.nz);
+  } else {
+    // One full wave of resident blocks: enough parallelism to keep the
+    // memory system busy, with as few chunk boundaries (each re-reads two
+    // planes) as that allows.
+    const std::int64_t resident = std::int64_t(device_sm_count()) * std::max(1, plan.resident_blocks_per_sm);
+    const std::int64_t chunks = std::clamp<std::int64_t>(resident / blocks_per_plane, 1, layout.nz);
+    plan.z_chunk = int((layout.nz + chunks - 1) / chunks);
+  }
+  plan.blocks = blocks_per_plane * ((layout.nz + plan.z_chunk - 1) / plan.z_chunk);
+  return plan;
 }
 
-template std::string cuda_fused_step<float>(const StepArgs<float>&);
-template std::string cuda_fused_step<double>(const StepArgs<double>&);
+template <class Real>
+void cuda_fused_step(const ColumnStepArgs<Real>& args, int n_species, const ColumnLaunchPlan& plan,
+                     void* stream) {
+  const dim3 block(unsigned(plan.threads_per_block));
+  const dim3 grid(unsigned((plan.columns_per_plane + plan.threads_per_block - 1) / plan.threads_per_block),
+                  unsigned((args.layout.nz + plan.z_chunk - 1) / plan.z_chunk));
+  dispatch_species_count(n_species, [&](auto count) {
+    constexpr int NS = decltype(count)::value;
+    fused_step_kernel<Real, NS>
+        <<<grid, block, 0, static_cast<cudaStream_t>(stream)>>>(args, plan.z_chunk, plan.columns_per_plane);
+  });
+  CYTO_CUDA_CHECK_LAUNCH("fused_step_kernel");
+}
+
+void cuda_copy(void* dst, const void* src, std::size_t bytes, void* stream) {
+  const std::size_t n = bytes / sizeof(uint4);
+  const int threads = 256;
+  const unsigned blocks = unsigned(std::min<std::size_t>((n + threads - 1) / threads, 32 * 1024));
+  if (n == 0) return;
+  copy_kernel<<<blocks, threads, 0, static_cast<cudaStream_t>(stream)>>>(static_cast<uint4*>(dst),
+                                                                         static_cast<const uint4*>(src), n);
+  CYTO_CUDA_CHECK_LAUNCH("copy_kernel");
+}
+
+template ColumnLaunchPlan cuda_plan_fused_step<float>(const GridLayout&, int, int, int);
+template ColumnLaunchPlan cuda_plan_fused_step<double>(const GridLayout&, int, int, int);
+template void cuda_fused_step<float>(const ColumnStepArgs<float>&, int, const ColumnLaunchPlan&, void*);
+template void cuda_fused_step<double>(const ColumnStepArgs<double>&, int, const ColumnLaunchPlan&, void*);
 
 }  // namespace cyto

@@ -1,5 +1,6 @@
 // Verification: each test measures an order, an error against an analytic
-// solution, or a conserved quantity, on the CPU backend.
+// solution, or a conserved quantity. Compiled twice: into the unit tests on
+// the CPU backend, and into the GPU tests (ctest label gpu) on the GPU backend.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,6 +9,7 @@
 
 #include "host/simulation.hpp"
 #include "scenario_builders.hpp"
+#include "test_backend.hpp"
 
 namespace cyto {
 namespace {
@@ -18,7 +20,9 @@ using testing::observed_order;
 
 using Sim = Simulation<double>;
 
-Sim make_sim(const Scenario& s, int threads = 0) { return Sim(s, make_cpu_backend<double>(threads)); }
+Sim make_sim(const Scenario& s, int threads = 0) {
+  return Sim(s, testing::backend_under_test<double>(threads));
+}
 
 // Samples f at every voxel centre (dense, x fastest).
 std::vector<double> sample(const DenseGrid& g, const std::function<double(const Vec3&)>& f) {
@@ -258,7 +262,7 @@ std::vector<std::vector<Real>> run_threads(int threads) {
   s.boundaries.push_back({1, 2, 0.5, {}});
   s.time.end = 0.01;
   s.output.interval = s.time.end;
-  Simulation<Real> sim(s, make_cpu_backend<Real>(threads));
+  Simulation<Real> sim(s, testing::backend_under_test<Real>(threads));
   sim.advance_to(s.time.end);
   std::vector<std::vector<Real>> fields;
   for (int sp = 0; sp < 3; ++sp) fields.push_back(sim.native_field(sp));

@@ -1,0 +1,386 @@
+// The GPU backend: fields in device memory, owned by RAII buffers; the
+// fused column-marching step and CUB reductions from kernels/. Compiled only
+// when CUDA is built. Every CUDA call is checked (CYTO_CUDA_CHECK).
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "backend.hpp"
+#include "kernels/cuda_check.hpp"
+#include "kernels/cuda_kernels.hpp"
+#include "region_index.hpp"
+#include "trace.hpp"
+
+namespace cyto {
+namespace {
+
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+// Device memory for `count` elements of T; freed on destruction.
+template <class T>
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  explicit DeviceBuffer(std::size_t count) : count_(count) {
+    if (count > 0) CYTO_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&ptr_), count * sizeof(T)));
+  }
+  ~DeviceBuffer() {
+    if (ptr_) cudaFree(ptr_);  // never throws: a destructor may run during unwinding
+  }
+  DeviceBuffer(DeviceBuffer&& other) noexcept
+      : ptr_(std::exchange(other.ptr_, nullptr)), count_(std::exchange(other.count_, 0)) {}
+  DeviceBuffer& operator=(DeviceBuffer&& other) noexcept {
+    std::swap(ptr_, other.ptr_);
+    std::swap(count_, other.count_);
+    return *this;
+  }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+
+  T* get() const { return ptr_; }
+  std::size_t size() const { return count_; }
+  std::size_t bytes() const { return count_ * sizeof(T); }
+
+  void upload(const std::vector<T>& host, cudaStream_t stream) {
+    if (host.size() != count_)
+      throw RuntimeFailure(
+          fmt::format("internal: uploading {} values into a device buffer of {}", host.size(), count_));
+    if (count_ > 0)
+      CYTO_CUDA_CHECK(cudaMemcpyAsync(ptr_, host.data(), bytes(), cudaMemcpyHostToDevice, stream));
+  }
+
+ private:
+  T* ptr_ = nullptr;
+  std::size_t count_ = 0;
+};
+
+class Stream {
+ public:
+  Stream() { CYTO_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }
+  ~Stream() { cudaStreamDestroy(stream_); }
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+  cudaStream_t get() const { return stream_; }
+  void synchronize() const { CYTO_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+
+ private:
+  cudaStream_t stream_ = nullptr;
+};
+
+class Event {
+ public:
+  Event() { CYTO_CUDA_CHECK(cudaEventCreate(&event_)); }
+  ~Event() { cudaEventDestroy(event_); }
+  Event(Event&& other) noexcept : event_(std::exchange(other.event_, nullptr)) {}
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+  void record(cudaStream_t stream) { CYTO_CUDA_CHECK(cudaEventRecord(event_, stream)); }
+  // Seconds from `start` to this event (both recorded and complete).
+  double seconds_since(const Event& start) const {
+    float ms = 0;
+    CYTO_CUDA_CHECK(cudaEventElapsedTime(&ms, start.event_, event_));
+    return double(ms) * 1e-3;
+  }
+
+ private:
+  cudaEvent_t event_ = nullptr;
+};
+
+int env_int(const char* name) {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0') return 0;
+  char* end = nullptr;
+  const long value = std::strtol(text, &end, 10);
+  if (*end != '\0' || value < 0 || value > 1 << 20)
+    throw InputError({name, 0, 0, ""}, fmt::format("expected a non-negative integer, found \"{}\"", text));
+  return int(value);
+}
+
+std::string cuda_version_text(int version) {
+  return fmt::format("{}.{}", version / 1000, (version % 1000) / 10);
+}
+
+template <class Real>
+class GpuBackend final : public Backend<Real> {
+ public:
+  explicit GpuBackend(CudaDeviceInfo device) : device_(std::move(device)) {}
+
+  std::string name() const override { return "gpu"; }
+  std::string description() const override {
+    return fmt::format("gpu ({}, {} SMs, sm_{}{}, {:.1f} GiB)", device_.name, device_.sm_count,
+                       device_.compute_major, device_.compute_minor, device_.memory_gib);
+  }
+
+  void setup(const Discretisation& disc, int n_species) override {
+    TraceRange trace("gpu setup");
+    if (n_species < 1 || n_species > kMaxSpecies)
+      throw RuntimeFailure(
+          fmt::format("the GPU backend runs 1 to {} species, not {}", kMaxSpecies, n_species));
+    layout_ = disc.layout;
+    n_species_ = n_species;
+    n_materials_ = disc.n_materials();
+    for (int a = 0; a < 3; ++a) inv_h2_[a] = Real(1.0 / (disc.grid.spacing[a] * disc.grid.spacing[a]));
+
+    const std::size_t cells = std::size_t(layout_.size);
+    std::int64_t tissue_voxels = 0;
+    for (MaterialId m : disc.material) tissue_voxels += m != 0;
+    const double field_bytes = double(cells) * sizeof(Real);
+    const double needed = 2.0 * n_species * field_bytes + double(cells) * sizeof(MaterialId) +
+                          double(tissue_voxels) * sizeof(std::uint32_t) +
+                          64.0 * 1024 * 1024;  // + tables, scratch
+    require_device_memory(
+        needed, fmt::format("{} species x 2 buffers of {:.2f} GiB, a material map of {:.2f} GiB", n_species,
+                            field_bytes / kGiB, double(cells) * sizeof(MaterialId) / kGiB));
+    try {
+      current_.clear();
+      next_.clear();
+      source_.clear();
+      for (int s = 0; s < n_species; ++s) {
+        current_.emplace_back(cells);
+        next_.emplace_back(cells);
+        source_.emplace_back();
+      }
+      material_ = DeviceBuffer<MaterialId>(cells);
+      material_.upload(disc.material, stream_.get());
+      stream_.synchronize();
+    } catch (const DeviceError& e) {
+      if (!e.out_of_memory()) throw;
+      throw RuntimeFailure(
+          fmt::format("not enough GPU memory: the scenario needs about {:.2f} GiB and GPU 0 ({}, "
+                      "{:.2f} GiB) could not provide it ({}); use a coarser grid, fewer species, "
+                      "float precision, or --backend cpu",
+                      needed / kGiB, device_.name, device_.memory_gib, e.what()));
+    }
+    plan_ = cuda_plan_fused_step<Real>(layout_, n_species, env_int("CYTOSTORM_GPU_BLOCK"),
+                                       env_int("CYTOSTORM_GPU_ZCHUNK"));
+    region_map_.clear();
+  }
+
+  void upload_field(int s, const std::vector<Real>& values) override {
+    // Both buffers: voxels that are never updated (outside, held) must hold
+    // their value in whichever buffer is current.
+    current_[s].upload(values, stream_.get());
+    next_[s].upload(values, stream_.get());
+    stream_.synchronize();
+  }
+
+  void download_field(int s, std::vector<Real>& values) const override {
+    TraceRange trace("gpu download");
+    values.resize(current_[s].size());
+    CYTO_CUDA_CHECK(cudaMemcpyAsync(values.data(), current_[s].get(), current_[s].bytes(),
+                                    cudaMemcpyDeviceToHost, stream_.get()));
+    stream_.synchronize();
+  }
+
+  void set_source_field(int s, const std::vector<Real>& values) override {
+    if (values.empty()) {
+      source_[s] = DeviceBuffer<Real>();
+      return;
+    }
+    if (source_[s].size() != values.size()) {
+      require_device_memory(double(values.size()) * sizeof(Real), "a per-voxel source field");
+      source_[s] = DeviceBuffer<Real>(values.size());
+    }
+    source_[s].upload(values, stream_.get());
+    stream_.synchronize();
+  }
+
+  void set_coefficients(const CoefficientTable<Real>& table) override {
+    upload_table(diffusion_dt_, table.diffusion_dt);
+    upload_table(decay_factor_, table.decay_factor);
+    upload_table(source_rate_, table.source_rate);
+    upload_table(source_gain_, table.source_gain);
+    upload_table(fixed_, table.fixed);
+    upload_table(has_fixed_, table.materials_with_fixed_species(n_species_));
+    stream_.synchronize();  // the host tables may change before the next step
+  }
+
+  void step() override {
+    ColumnStepArgs<Real> a;
+    a.layout = layout_;
+    for (int ax = 0; ax < 3; ++ax) a.inv_h2[ax] = inv_h2_[ax];
+    a.material = material_.get();
+    a.material_has_fixed = has_fixed_.get();
+    a.coeff = {diffusion_dt_.get(), decay_factor_.get(), source_rate_.get(), source_gain_.get(),
+               fixed_.get()};
+    for (int s = 0; s < n_species_; ++s) {
+      a.in[s] = current_[s].get();
+      a.out[s] = next_[s].get();
+      a.source_field[s] = source_[s].get();
+    }
+    cuda_fused_step(a, n_species_, plan_, stream_.get());
+    std::swap(current_, next_);
+  }
+
+  void region_sum_max(int s, const std::vector<int>& region_of_material, int n_regions,
+                      std::vector<double>& sums, std::vector<double>& maxima) const override {
+    TraceRange trace("gpu region sums");
+    if (region_of_material != region_map_ || n_regions != region_count_)
+      build_regions(region_of_material, n_regions);
+    cuda_region_sum_max(device_index(), current_[s].get(), chunk_partials_.get(), region_results_.get(),
+                        scratch_.get(), scratch_.size(), stream_.get());
+    std::vector<SumMax> results(static_cast<std::size_t>(n_regions));
+    if (n_regions > 0)
+      CYTO_CUDA_CHECK(cudaMemcpyAsync(results.data(), region_results_.get(), results.size() * sizeof(SumMax),
+                                      cudaMemcpyDeviceToHost, stream_.get()));
+    stream_.synchronize();
+    sums.resize(results.size());
+    maxima.resize(results.size());
+    for (std::size_t r = 0; r < results.size(); ++r) {
+      sums[r] = results[r].sum;
+      maxima[r] = results[r].max;
+    }
+  }
+
+  std::vector<double> timed_steps(int steps) override {
+    TraceRange trace("gpu timed steps");
+    std::vector<Event> marks(std::size_t(std::max(steps, 0)) + 1);
+    marks[0].record(stream_.get());
+    for (int n = 0; n < steps; ++n) {
+      step();
+      marks[std::size_t(n) + 1].record(stream_.get());
+    }
+    stream_.synchronize();
+    std::vector<double> seconds;
+    for (int n = 0; n < steps; ++n)
+      seconds.push_back(marks[std::size_t(n) + 1].seconds_since(marks[std::size_t(n)]));
+    return seconds;
+  }
+
+  std::vector<double> timed_copies(std::size_t bytes, int repetitions) override {
+    TraceRange trace("gpu copy bandwidth");
+    bytes = bytes / 16 * 16;
+    require_device_memory(2.0 * double(bytes), "the benchmark's copy buffers");
+    DeviceBuffer<unsigned char> src(bytes), dst(bytes);
+    CYTO_CUDA_CHECK(cudaMemsetAsync(src.get(), 0x5a, bytes, stream_.get()));  // not zeros
+    std::vector<double> seconds;
+    Event start, stop;
+    for (int r = -2; r < repetitions; ++r) {  // two warm-ups
+      start.record(stream_.get());
+      cuda_copy(dst.get(), src.get(), bytes, stream_.get());
+      stop.record(stream_.get());
+      stream_.synchronize();
+      if (r >= 0) seconds.push_back(stop.seconds_since(start));
+    }
+    unsigned char last = 0;
+    if (bytes > 0) {
+      CYTO_CUDA_CHECK(cudaMemcpy(&last, dst.get() + bytes - 1, 1, cudaMemcpyDeviceToHost));
+      if (last != 0x5a) throw RuntimeFailure("the benchmark's copy kernel produced a wrong result");
+    }
+    return seconds;
+  }
+
+  BackendDeviceInfo device_info() const override {
+    BackendDeviceInfo info;
+    info.backend = "gpu";
+    info.name = device_.name;
+    info.compute_units = device_.sm_count;
+    info.architecture = fmt::format("sm_{}{}", device_.compute_major, device_.compute_minor);
+    info.memory_gib = device_.memory_gib;
+    info.driver = cuda_version_text(device_.driver_version);
+    info.runtime = cuda_version_text(device_.runtime_version);
+    if (plan_.lanes > 0)
+      info.launch = fmt::format(
+          "{} voxels per thread along x, {} threads per block, z-chunks of {} planes, {} blocks "
+          "({} resident per SM)",
+          plan_.lanes, plan_.threads_per_block, plan_.z_chunk, plan_.blocks, plan_.resident_blocks_per_sm);
+    return info;
+  }
+
+ private:
+  // Refuses, before allocating, what the device cannot hold, saying how much
+  // was needed and how much the device has.
+  void require_device_memory(double bytes, const std::string& what) const {
+    std::size_t free_bytes = 0, total_bytes = 0;
+    CYTO_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
+    if (bytes <= double(free_bytes)) return;
+    throw RuntimeFailure(fmt::format(
+        "not enough GPU memory: the scenario needs {:.2f} GiB ({}), and GPU 0 ({}) has {:.2f} GiB free of "
+        "{:.2f} GiB; use a coarser grid, fewer species, float precision, or --backend cpu",
+        bytes / kGiB, what, device_.name, double(free_bytes) / kGiB, double(total_bytes) / kGiB));
+  }
+
+  template <class T>
+  void upload_table(DeviceBuffer<T>& buffer, const std::vector<T>& values) {
+    if (buffer.size() != values.size()) buffer = DeviceBuffer<T>(values.size());
+    buffer.upload(values, stream_.get());
+  }
+
+  void build_regions(const std::vector<int>& region_of_material, int n_regions) const {
+    constexpr std::int64_t kChunkVoxels =
+        1 << 14;  // many blocks for the first pass, few partials for the second
+    std::vector<MaterialId> material(std::size_t(layout_.size));
+    CYTO_CUDA_CHECK(cudaMemcpyAsync(material.data(), material_.get(), material_.bytes(),
+                                    cudaMemcpyDeviceToHost, stream_.get()));
+    stream_.synchronize();
+    const RegionIndex index =
+        build_region_index(layout_, material, region_of_material, n_regions, kChunkVoxels);
+    region_voxels_ = DeviceBuffer<std::uint32_t>(index.voxels.size());
+    region_voxels_.upload(index.voxels, stream_.get());
+    chunk_offsets_ = DeviceBuffer<std::int64_t>(index.chunk_offsets.size());
+    chunk_offsets_.upload(index.chunk_offsets, stream_.get());
+    region_chunk_offsets_ = DeviceBuffer<std::int64_t>(index.region_chunk_offsets.size());
+    region_chunk_offsets_.upload(index.region_chunk_offsets, stream_.get());
+    n_chunks_ = index.n_chunks();
+    chunk_partials_ = DeviceBuffer<SumMax>(std::size_t(std::max(n_chunks_, 1)));
+    region_results_ = DeviceBuffer<SumMax>(std::size_t(std::max(n_regions, 1)));
+    region_map_ = region_of_material;
+    region_count_ = n_regions;
+    scratch_ = DeviceBuffer<unsigned char>(cuda_region_sum_max_scratch_bytes(device_index()));
+    stream_.synchronize();
+  }
+
+  DeviceRegionIndex device_index() const {
+    DeviceRegionIndex d;
+    d.voxels = region_voxels_.get();
+    d.chunk_offsets = chunk_offsets_.get();
+    d.region_chunk_offsets = region_chunk_offsets_.get();
+    d.n_chunks = n_chunks_;
+    d.n_regions = region_count_;
+    return d;
+  }
+
+  CudaDeviceInfo device_;
+  Stream stream_;
+  GridLayout layout_;
+  int n_species_ = 0, n_materials_ = 0;
+  Real inv_h2_[3] = {0, 0, 0};
+  ColumnLaunchPlan plan_;
+  std::vector<DeviceBuffer<Real>> current_, next_, source_;
+  DeviceBuffer<MaterialId> material_;
+  DeviceBuffer<Real> diffusion_dt_, decay_factor_, source_rate_, source_gain_;
+  DeviceBuffer<std::uint8_t> fixed_, has_fixed_;
+  // The reduction index, built on first use for a region map (a const
+  // query of the fields; the cache is not observable state).
+  mutable std::vector<int> region_map_;
+  mutable int region_count_ = -1, n_chunks_ = 0;
+  mutable DeviceBuffer<std::uint32_t> region_voxels_;
+  mutable DeviceBuffer<std::int64_t> chunk_offsets_, region_chunk_offsets_;
+  mutable DeviceBuffer<SumMax> chunk_partials_, region_results_;
+  mutable DeviceBuffer<unsigned char> scratch_;
+};
+
+}  // namespace
+
+bool gpu_backend_available() { return cuda_probe_device().available; }
+
+template <class Real>
+std::unique_ptr<Backend<Real>> make_gpu_backend() {
+  CudaDeviceInfo device = cuda_probe_device();
+  if (!device.available)
+    throw InputError(
+        {"--backend", 0, 0, ""},
+        fmt::format("the GPU backend is not available: no usable GPU ({}); use --backend cpu or auto",
+                    device.reason));
+  return std::make_unique<GpuBackend<Real>>(std::move(device));
+}
+
+template std::unique_ptr<Backend<float>> make_gpu_backend<float>();
+template std::unique_ptr<Backend<double>> make_gpu_backend<double>();
+
+}  // namespace cyto

@@ -1,0 +1,149 @@
+// The GPU backend against the CPU backend, and against itself: agreement on
+// the default scenario, bitwise repeatability, independence of the launch
+// shape, deterministic reductions, and the failure messages users see.
+#include <gtest/gtest.h>
+
+#include <cuda_runtime_api.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "host/config.hpp"
+#include "host/simulation.hpp"
+#include "kernels/cuda_kernels.hpp"
+#include "kernels/device_error.hpp"
+#include "tests/scenario_builders.hpp"
+
+namespace cyto {
+namespace {
+
+Scenario default_scenario() { return load_scenario(CYTOSTORM_SOURCE_DIR "/configs/default.yaml", {}); }
+
+template <class Real>
+struct Outcome {
+  std::vector<std::vector<Real>> fields;
+  TimeSeriesRow statistics;
+};
+
+template <class Real>
+Outcome<Real> run_steps(const Scenario& s, std::unique_ptr<Backend<Real>> backend, int steps) {
+  Simulation<Real> sim(s, std::move(backend));
+  sim.advance_to(steps * sim.time_plan().max_dt);
+  EXPECT_EQ(sim.steps(), steps);
+  Outcome<Real> out;
+  for (std::size_t sp = 0; sp < s.species.size(); ++sp) out.fields.push_back(sim.native_field(int(sp)));
+  out.statistics = sim.statistics();
+  return out;
+}
+
+// max |gpu - cpu| / max |cpu| per field after 1000 steps of the default scenario.
+template <class Real>
+void expect_default_scenario_agrees(double tolerance) {
+  const Scenario s = default_scenario();
+  const Outcome<Real> gpu = run_steps<Real>(s, make_gpu_backend<Real>(), 1000);
+  const Outcome<Real> cpu = run_steps<Real>(s, make_cpu_backend<Real>(0), 1000);
+  for (std::size_t sp = 0; sp < s.species.size(); ++sp) {
+    double max_cpu = 0, max_diff = 0;
+    for (std::size_t i = 0; i < cpu.fields[sp].size(); ++i) {
+      max_cpu = std::max(max_cpu, std::abs(double(cpu.fields[sp][i])));
+      max_diff = std::max(max_diff, std::abs(double(gpu.fields[sp][i]) - double(cpu.fields[sp][i])));
+    }
+    ASSERT_GT(max_cpu, 0.0) << s.species[sp].name;
+    const double relative = max_diff / max_cpu;
+    std::printf("  %s: max|gpu - cpu| / max|cpu| = %.3g\n", s.species[sp].name.c_str(), relative);
+    EXPECT_LE(relative, tolerance) << s.species[sp].name;
+    // Totals are summed in another order on each backend: equal to round-off.
+    for (std::size_t r = 0; r < cpu.statistics.stats[sp].size(); ++r) {
+      const double expected = cpu.statistics.stats[sp][r].total_pg;
+      EXPECT_NEAR(gpu.statistics.stats[sp][r].total_pg, expected, 10 * tolerance * std::abs(expected));
+      EXPECT_NEAR(gpu.statistics.stats[sp][r].max, cpu.statistics.stats[sp][r].max,
+                  tolerance * std::abs(cpu.statistics.stats[sp][r].max));
+    }
+  }
+}
+
+TEST(GpuBackend, DefaultScenarioAgreesWithCpuInFloat) { expect_default_scenario_agrees<float>(1e-5); }
+TEST(GpuBackend, DefaultScenarioAgreesWithCpuInDouble) { expect_default_scenario_agrees<double>(1e-12); }
+
+TEST(GpuBackend, TwoRunsAreBitwiseIdentical) {
+  const Scenario s = default_scenario();
+  const Outcome<float> a = run_steps<float>(s, make_gpu_backend<float>(), 300);
+  const Outcome<float> b = run_steps<float>(s, make_gpu_backend<float>(), 300);
+  EXPECT_EQ(a.fields, b.fields);
+  for (std::size_t sp = 0; sp < s.species.size(); ++sp)
+    for (std::size_t r = 0; r < a.statistics.stats[sp].size(); ++r) {
+      EXPECT_EQ(a.statistics.stats[sp][r].total_pg, b.statistics.stats[sp][r].total_pg);  // bitwise, not near
+      EXPECT_EQ(a.statistics.stats[sp][r].max, b.statistics.stats[sp][r].max);
+    }
+}
+
+// The launch shape (threads per block, z-chunk length) changes which thread
+// computes a voxel, never the result.
+TEST(GpuBackend, ResultDoesNotDependOnLaunchShape) {
+  const Scenario s = default_scenario();
+  const Outcome<double> automatic = run_steps<double>(s, make_gpu_backend<double>(), 200);
+  setenv("CYTOSTORM_GPU_BLOCK", "96", 1);
+  setenv("CYTOSTORM_GPU_ZCHUNK", "3", 1);
+  const Outcome<double> odd = run_steps<double>(s, make_gpu_backend<double>(), 200);
+  unsetenv("CYTOSTORM_GPU_BLOCK");
+  unsetenv("CYTOSTORM_GPU_ZCHUNK");
+  EXPECT_EQ(automatic.fields, odd.fields);
+}
+
+// Out of memory: the message says how much the scenario needs and how much
+// the device has, before anything is half-allocated.
+TEST(GpuBackend, OutOfMemoryReportsNeededAndAvailable) {
+  std::size_t free_bytes = 0, total_bytes = 0;
+  ASSERT_EQ(cudaMemGetInfo(&free_bytes, &total_bytes), cudaSuccess);
+  void* hog = nullptr;
+  const std::size_t leave = std::size_t(64) << 20;  // less than the scenario below needs
+  ASSERT_EQ(cudaMalloc(&hog, free_bytes - leave), cudaSuccess);
+  const double h = 1e-5;
+  Scenario s = testing::box_scenario({160, 160, 160}, {h, h, h});
+  for (int sp = 0; sp < 4; ++sp)
+    s.species.push_back(testing::make_species("s" + std::to_string(sp), {1e-11}));
+  try {
+    Simulation<double> sim(s, make_gpu_backend<double>());
+    ADD_FAILURE() << "expected an out-of-memory error";
+  } catch (const RuntimeFailure& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("not enough GPU memory"), std::string::npos) << message;
+    EXPECT_NE(message.find("needs"), std::string::npos) << message;
+    EXPECT_NE(message.find("GiB free of"), std::string::npos) << message;
+  }
+  cudaFree(hog);
+}
+
+// A failed launch names the kernel, the file and line, and CUDA's reason.
+TEST(GpuBackend, FailedLaunchNamesKernelFileAndReason) {
+  const GridLayout layout = make_grid_layout(16, 16, 16);
+  ColumnLaunchPlan plan = cuda_plan_fused_step<float>(layout, 1);
+  plan.threads_per_block = 1024;  // beyond the kernel's launch bounds
+  ColumnStepArgs<float> args;
+  args.layout = layout;
+  try {
+    cuda_fused_step(args, 1, plan, nullptr);
+    ADD_FAILURE() << "expected a launch failure";
+  } catch (const DeviceError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("launch of fused_step_kernel"), std::string::npos) << message;
+    EXPECT_NE(message.find("kernels/cuda_step.cu:"), std::string::npos) << message;
+    EXPECT_NE(message.find("cudaError"), std::string::npos) << message;
+  }
+}
+
+TEST(GpuBackend, CopyBandwidthIsMeasured) {
+  auto gpu = make_gpu_backend<float>();
+  const std::size_t bytes = std::size_t(256) << 20;
+  const std::vector<double> seconds = gpu->timed_copies(bytes, 5);
+  ASSERT_EQ(seconds.size(), 5u);
+  for (double t : seconds) {
+    EXPECT_GT(t, 0.0);
+    EXPECT_LT(2.0 * double(bytes) / t, 20e12);  // faster than any HBM: the timing is wrong
+  }
+}
+
+}  // namespace
+}  // namespace cyto
