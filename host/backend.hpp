@@ -43,6 +43,9 @@ class Backend {
   virtual void set_source_field(int species, const std::vector<Real>& values) = 0;
   virtual void set_coefficients(const CoefficientTable<Real>& table) = 0;
   virtual void step() = 0;  // one explicit step of length dt (as baked into the coefficients)
+  // Waits until every step issued so far is done (the GPU queues them);
+  // a device fault surfaces here at the latest.
+  virtual void synchronize() {}
   // Sum and max of a species per region; region_of_material as for cpu_region_sum_max.
   virtual void region_sum_max(int species, const std::vector<int>& region_of_material, int n_regions,
                               std::vector<double>& sums, std::vector<double>& maxima) const = 0;

@@ -217,6 +217,8 @@ class GpuBackend final : public Backend<Real> {
     std::swap(current_, next_);
   }
 
+  void synchronize() override { stream_.synchronize(); }
+
   void region_sum_max(int s, const std::vector<int>& region_of_material, int n_regions,
                       std::vector<double>& sums, std::vector<double>& maxima) const override {
     TraceRange trace("gpu region sums");

@@ -15,6 +15,7 @@
 #include "config.hpp"
 #include "progress.hpp"
 #include "simulation.hpp"
+#include "trace.hpp"
 
 namespace cyto {
 namespace {
@@ -59,6 +60,27 @@ double memory_estimate_bytes(const Scenario& s, const DenseGrid& g) {
   const double padded = double(layout.size), dense = double(g.voxels());
   return padded * (2.0 * double(s.species.size()) * real_size + 2 * sizeof(MaterialId) + real_size) +
          dense * (1 + 1 + sizeof(double) + 1);
+}
+
+// Device memory the GPU backend allocates: two buffers per species, the
+// material map, and the reductions' region index (one offset per tissue voxel).
+double gpu_memory_estimate_bytes(const Scenario& s, const DenseGrid& g, std::int64_t tissue_voxels) {
+  const double real_size = s.precision == Precision::Float ? 4 : 8;
+  const GridLayout layout = make_grid_layout(g.nx, g.ny, g.nz);
+  return double(layout.size) * (2.0 * double(s.species.size()) * real_size + sizeof(MaterialId)) +
+         double(tissue_voxels) * sizeof(std::uint32_t);
+}
+
+template <class Real>
+nlohmann::json backend_summary(const Backend<Real>& backend) {
+  const BackendDeviceInfo d = backend.device_info();
+  nlohmann::json j = {{"name", backend.name()},         {"description", backend.description()},
+                      {"device", d.name},               {"compute_units", d.compute_units},
+                      {"memory_gib", d.memory_gib},     {"launch", d.launch}};
+  if (!d.architecture.empty()) j["architecture"] = d.architecture;
+  if (!d.driver.empty()) j["cuda_driver"] = d.driver;
+  if (!d.runtime.empty()) j["cuda_runtime"] = d.runtime;
+  return j;
 }
 
 double physical_memory_bytes() {
@@ -198,6 +220,7 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
 
   const Precision native = sizeof(Real) == 4 ? Precision::Float : Precision::Double;
   auto write_outputs = [&] {
+    TraceRange trace("outputs");
     const TimeSeriesRow row = sim.statistics();
     check_finite(sim, row);
     series.append(row);
@@ -233,7 +256,7 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
   nlohmann::json summary = {
       {"scenario", {{"name", s.name}, {"file", s.source_file}, {"hash", scenario_hash(s)}}},
       {"build", build_json()},
-      {"backend", {{"name", sim.backend().name()}, {"description", sim.backend().description()}}},
+      {"backend", backend_summary(sim.backend())},
       {"precision", precision_name(s.precision)},
       {"grid",
        {{"nx", disc.grid.nx},
@@ -323,6 +346,9 @@ std::string check_scenario(const Scenario& s) {
   out += fmt::format("Memory estimate: {} at peak ({} species, {}, two buffers, halo and set-up included)\n",
                      format_bytes(memory_estimate_bytes(s, disc.grid)), s.species.size(),
                      precision_name(s.precision));
+  out += fmt::format("GPU memory (gpu backend): {}; {}\n",
+                     format_bytes(gpu_memory_estimate_bytes(s, disc.grid, tissues.tissue_voxels)),
+                     gpu_support_summary());
   if (std::isfinite(plan.stability_limit))
     out += fmt::format("Stable explicit dt: {:.6g} s = {:.6g} min (Dmax {:.6g} um^2/min, {})\n",
                        plan.stability_limit, plan.stability_limit / 60, plan.max_diffusion * 6e13,

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "trace.hpp"
+
 namespace cyto {
 
 std::vector<double> initial_field(const Scenario& s, const TissueMap& tissues, int species) {
@@ -46,6 +48,7 @@ template <class Real>
 void Simulation<Real>::advance_to(double t_target, const std::function<void()>& after_step) {
   const std::int64_t n = steps_between(time_, t_target, plan_.max_dt);
   if (n == 0) return;
+  TraceRange trace("advance");
   const double t0 = time_;
   const double dt = (t_target - t0) / double(n);
   for (std::int64_t i = 0; i < n; ++i) {
@@ -59,6 +62,7 @@ void Simulation<Real>::advance_to(double t_target, const std::function<void()>& 
     time_ = (i + 1 == n) ? t_target : t0 + double(i + 1) * dt;
     if (after_step) after_step();
   }
+  backend_->synchronize();  // stepping time is measured to here, and faults surface here
 }
 
 template <class Real>

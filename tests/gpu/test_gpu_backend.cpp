@@ -19,7 +19,14 @@
 namespace cyto {
 namespace {
 
-Scenario default_scenario() { return load_scenario(CYTOSTORM_SOURCE_DIR "/configs/default.yaml", {}); }
+// The repository root: CYTOSTORM_SOURCE_DIR in the environment (binaries
+// carried to a lent GPU machine run from another checkout), else the build's.
+std::string source_dir() {
+  const char* from_environment = std::getenv("CYTOSTORM_SOURCE_DIR");
+  return from_environment && *from_environment ? from_environment : CYTOSTORM_SOURCE_DIR;
+}
+
+Scenario default_scenario() { return load_scenario(source_dir() + "/configs/default.yaml", {}); }
 
 template <class Real>
 struct Outcome {

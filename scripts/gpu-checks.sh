@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# On a lent GPU machine, from the repository root, with gpu-bundle/ carried
+# (made here by scripts/gpu-bundle.sh): the GPU tests, compute-sanitizer's
+# memcheck and racecheck on them, and the benchmark suite. Logs, the test
+# XML and the benchmark JSON go to $OUT; a summary table is printed last.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${OUT:-gpu-out}
+mkdir -p "$out"
+export LD_LIBRARY_PATH="$PWD/gpu-bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export CYTOSTORM_SOURCE_DIR="$PWD"
+bin=gpu-bundle/bin
+nvidia-smi >"$out/nvidia-smi.txt" 2>&1
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv >>"$out/nvidia-smi.txt" 2>&1
+
+"$bin/cytostorm_gpu_tests" --gtest_output="xml:$out/gpu-tests.xml" >"$out/gpu-tests.log" 2>&1
+tests_rc=$?
+# The sanitizers slow kernels 10-100x: the whole GPU suite still fits.
+compute-sanitizer --tool memcheck --leak-check full --error-exitcode 9 "$bin/cytostorm_gpu_tests" \
+  >"$out/memcheck.log" 2>&1
+memcheck_rc=$?
+compute-sanitizer --tool racecheck --error-exitcode 9 "$bin/cytostorm_gpu_tests" \
+  --gtest_filter='-*OutOfMemory*' >"$out/racecheck.log" 2>&1
+racecheck_rc=$?
+"$bin/cytostorm" bench --backend all --output "$out/bench.json" >"$out/bench.log" 2>&1
+bench_rc=$?
+
+grep -E "^\[  (PASSED|FAILED) |max\|gpu" "$out/gpu-tests.log"
+grep -E "ERROR SUMMARY|RACECHECK SUMMARY" "$out/memcheck.log" "$out/racecheck.log"
+cat "$out/bench.log"
+echo "gpu tests rc=$tests_rc memcheck rc=$memcheck_rc racecheck rc=$racecheck_rc bench rc=$bench_rc"
