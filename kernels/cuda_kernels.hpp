@@ -42,7 +42,7 @@ struct ColumnLaunchPlan {
 };
 
 // Chooses the launch for a grid and species count. threads_per_block and
-// z_chunk of 0 mean automatic: 256 threads, and z-chunks long enough that the
+// z_chunk of 0 mean automatic: 128 threads, and z-chunks long enough that the
 // two extra planes each chunk reads stay a small share of its traffic while
 // the grid still fills every multiprocessor about twice over.
 template <class Real>

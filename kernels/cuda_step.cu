@@ -30,12 +30,20 @@ void throw_cuda_error(cudaError_t code, const char* call, const char* file, int 
 namespace {
 
 constexpr int kMaxThreadsPerBlock = 256;
-constexpr int kDefaultThreadsPerBlock = 256;
+// 128, not 256: the kernels need 86-195 registers per thread (ptxas -v,
+// CUDA 13.0, sm_90), and registers are granted per block, so smaller blocks
+// fit more warps per multiprocessor (e.g. 12 instead of 8 at 152 registers).
+constexpr int kDefaultThreadsPerBlock = 128;
+// Raise (e.g. -DCYTOSTORM_GPU_MIN_BLOCKS_PER_SM=4) to make ptxas cap
+// registers for occupancy, at the price of spills: a tuning experiment.
+#ifndef CYTOSTORM_GPU_MIN_BLOCKS_PER_SM
+#define CYTOSTORM_GPU_MIN_BLOCKS_PER_SM 1
+#endif
 
 // The kernel parameters stay in the constant bank (__grid_constant__): the
 // body takes them by reference without a copy to local memory.
 template <class Real, int NS>
-__global__ void __launch_bounds__(kMaxThreadsPerBlock)
+__global__ void __launch_bounds__(kMaxThreadsPerBlock, CYTOSTORM_GPU_MIN_BLOCKS_PER_SM)
     fused_step_kernel(const __grid_constant__ ColumnStepArgs<Real> args, int z_chunk, std::int64_t columns) {
   constexpr int W = column_lanes<Real, NS>();
   const std::int64_t column = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
