@@ -23,12 +23,17 @@
 namespace cyto {
 
 // Voxels per thread along x for NS species: 16-byte vectors (4 float or 2
-// double) while the three register planes (3 * NS * W values) fit in about
-// 96 registers, narrower for many species.
+// double) while the three register planes (3 * NS * W values) fit the
+// register budget, narrower for many species. The budget is a tuning knob
+// (registers are granted per block: fewer per thread, more warps per SM).
+#ifndef CYTOSTORM_COLUMN_PLANE_REGISTERS
+#define CYTOSTORM_COLUMN_PLANE_REGISTERS 96
+#endif
 template <class Real, int NS>
 CYTO_HD constexpr int column_lanes() {
   constexpr int vector_lanes = int(16 / sizeof(Real));
-  constexpr int budget = 96 * 4 / int(sizeof(Real)) / 3;  // values per plane set
+  constexpr int budget =
+      CYTOSTORM_COLUMN_PLANE_REGISTERS * 4 / int(sizeof(Real)) / 3;  // values per plane set
   int w = vector_lanes;
   while (w > 1 && w * NS > budget) w /= 2;
   return w;
