@@ -1,4 +1,4 @@
-// cytostorm command line: run, check. Every error ends here as one line on
+// cytostorm command line: run, check, bench. Every error ends here as one line on
 // stderr and a documented exit code (README "Exit codes").
 #include <cstdio>
 #include <exception>
@@ -8,9 +8,11 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "benchmarks/bench_suite.hpp"
 #include "build_info.hpp"
 #include "config.hpp"
 #include "error.hpp"
+#include "kernels/device_error.hpp"
 #include "run.hpp"
 
 namespace {
@@ -60,6 +62,27 @@ int main(int argc, char** argv) {
       "check", "Validate a scenario and print it resolved, with grid, voxel counts, memory and dt");
   add_common(check, check_opts);
 
+  cyto::bench::BenchArgs bench_args;
+  CLI::App* bench = app.add_subcommand(
+      "bench",
+      "Run the benchmark suite: dense boxes and an organ-shaped domain against a copy measured in the "
+      "same run; prints a table and writes JSON");
+  bench
+      ->add_option("--backend", bench_args.backend,
+                   "all (the GPU where present, then the CPU), auto (the GPU, else the CPU), cpu or gpu")
+      ->check(CLI::IsMember({"auto", "cpu", "gpu", "all"}));
+  bench->add_option("--sizes", bench_args.sizes,
+                    "Voxels per axis, comma-separated (default: GPU 128,256,512; CPU 64,128)");
+  bench->add_option("--species", bench_args.species, "Species counts, comma-separated (default: 1,4,8)");
+  bench->add_option("--precision", bench_args.precision, "float, double or all (default: all)");
+  bench->add_option("--steps", bench_args.steps, "Timed steps per case (default: about 0.5 s worth)")
+      ->check(CLI::Range(1, 1000000));
+  bench->add_option("--threads", bench_args.threads, "CPU threads (default: OMP_NUM_THREADS or all cores)")
+      ->check(CLI::Range(0, 4096));
+  bench->add_option("--output", bench_args.output, "JSON results file (default: cytostorm-bench.json)");
+  bench->add_flag("--quick", bench_args.quick,
+                  "A seconds-long smoke run: CPU only unless --backend is given, sizes 32 and 48, few steps");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -69,6 +92,18 @@ int main(int argc, char** argv) {
   }
 
   try {
+    if (*bench) {
+#ifdef CYTOSTORM_HAVE_BENCH_SUITE
+      bench_args.backend_given = bench->count("--backend") > 0;
+      cyto::bench::run_suite(cyto::bench::resolve_options(bench_args), stdout);
+      fmt::print("Results written to {}\n", bench_args.output);
+      return cyto::kExitSuccess;
+#else
+      return fail(cyto::kExitBadInput,
+                  "the benchmark suite is not built in this build; configure with "
+                  "-DCYTOSTORM_BUILD_BENCHMARKS=ON");
+#endif
+    }
     if (*check) {
       const cyto::Scenario s = cyto::load_scenario(check_opts.scenario, check_opts.overrides);
       fmt::print("{}", cyto::check_scenario(s));
@@ -91,6 +126,8 @@ int main(int argc, char** argv) {
     return fail(cyto::kExitBadInput, e.what());
   } catch (const cyto::RuntimeFailure& e) {
     return fail(cyto::kExitRuntimeFailure, e.what());
+  } catch (const cyto::DeviceError& e) {
+    return fail(cyto::kExitRuntimeFailure, e.what());  // names the CUDA call, file:line and CUDA's error
   } catch (const std::bad_alloc&) {
     return fail(cyto::kExitRuntimeFailure,
                 "out of memory: the scenario needs more memory than could be allocated (see the "
