@@ -74,9 +74,9 @@ double gpu_memory_estimate_bytes(const Scenario& s, const DenseGrid& g, std::int
 template <class Real>
 nlohmann::json backend_summary(const Backend<Real>& backend) {
   const BackendDeviceInfo d = backend.device_info();
-  nlohmann::json j = {{"name", backend.name()},         {"description", backend.description()},
-                      {"device", d.name},               {"compute_units", d.compute_units},
-                      {"memory_gib", d.memory_gib},     {"launch", d.launch}};
+  nlohmann::json j = {{"name", backend.name()},     {"description", backend.description()},
+                      {"device", d.name},           {"compute_units", d.compute_units},
+                      {"memory_gib", d.memory_gib}, {"launch", d.launch}};
   if (!d.architecture.empty()) j["architecture"] = d.architecture;
   if (!d.driver.empty()) j["cuda_driver"] = d.driver;
   if (!d.runtime.empty()) j["cuda_runtime"] = d.runtime;
@@ -346,9 +346,8 @@ std::string check_scenario(const Scenario& s) {
   out += fmt::format("Memory estimate: {} at peak ({} species, {}, two buffers, halo and set-up included)\n",
                      format_bytes(memory_estimate_bytes(s, disc.grid)), s.species.size(),
                      precision_name(s.precision));
-  out += fmt::format("GPU memory (gpu backend): {}; {}\n",
-                     format_bytes(gpu_memory_estimate_bytes(s, disc.grid, tissues.tissue_voxels)),
-                     gpu_support_summary());
+  out += fmt::format("GPU memory (gpu backend): {}\n",
+                     format_bytes(gpu_memory_estimate_bytes(s, disc.grid, tissues.tissue_voxels)));
   if (std::isfinite(plan.stability_limit))
     out += fmt::format("Stable explicit dt: {:.6g} s = {:.6g} min (Dmax {:.6g} um^2/min, {})\n",
                        plan.stability_limit, plan.stability_limit / 60, plan.max_diffusion * 6e13,

@@ -18,5 +18,19 @@ grep -E "Compiling entry|registers|spill" build-gpu/build.log >gpu-bundle/ptxas-
 for program in gpu-bundle/bin/*; do
   ldd "$program" | awk '/=> \// {print $3}'
 done | sort -u | grep -v -E '/(libc|libm|libpthread|libdl|librt|libcuda)\.so' | xargs -r cp -L -t gpu-bundle/lib
-strip gpu-bundle/bin/* gpu-bundle/lib/* 2>/dev/null || true
+
+# Tuning variants of the kernel (README "GPU backend"), the cytostorm binary
+# only; scripts/gpu-checks.sh benchmarks each beside the default.
+declare -A variants=(
+  [lanes-for-8-species-2]="-DCYTOSTORM_COLUMN_PLANE_REGISTERS=48"  # 8 float species: 148 registers, not 218
+  [min-blocks-per-sm-3]="-DCYTOSTORM_GPU_MIN_BLOCKS_PER_SM=3"      # ptxas caps registers at 170
+)
+for name in "${!variants[@]}"; do
+  cmake -S . -B "build-gpu-$name" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
+    -DCYTOSTORM_NATIVE_ARCH=OFF -DCYTOSTORM_BUILD_TESTS=OFF "-DCMAKE_CUDA_FLAGS=${variants[$name]}" >/dev/null
+  cmake --build "build-gpu-$name" --target cytostorm -j"$(nproc)" >"build-gpu-$name/build.log" 2>&1
+  mkdir -p "gpu-bundle/variants/$name"
+  cp "build-gpu-$name/cytostorm" "gpu-bundle/variants/$name/"
+done
+strip gpu-bundle/bin/* gpu-bundle/variants/*/* gpu-bundle/lib/* 2>/dev/null || true
 du -sh gpu-bundle

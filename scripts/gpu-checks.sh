@@ -24,8 +24,18 @@ compute-sanitizer --tool racecheck --error-exitcode 9 "$bin/cytostorm_gpu_tests"
 racecheck_rc=$?
 "$bin/cytostorm" bench --backend all --output "$out/bench.json" >"$out/bench.log" 2>&1
 bench_rc=$?
+# The tuning variants, on the cases the 85%-of-copy target names.
+for variant in gpu-bundle/variants/*/; do
+  name=$(basename "$variant")
+  "$variant/cytostorm" bench --backend gpu --sizes 256,512 --species 4,8 --precision float \
+    --output "$out/bench-$name.json" >"$out/bench-$name.log" 2>&1
+done
 
 grep -E "^\[  (PASSED|FAILED) |max\|gpu" "$out/gpu-tests.log"
 grep -E "ERROR SUMMARY|RACECHECK SUMMARY" "$out/memcheck.log" "$out/racecheck.log"
 cat "$out/bench.log"
+for log in "$out"/bench-*.log; do
+  echo "== $(basename "$log" .log)"
+  grep -E "^gpu " "$log"
+done
 echo "gpu tests rc=$tests_rc memcheck rc=$memcheck_rc racecheck rc=$racecheck_rc bench rc=$bench_rc"
