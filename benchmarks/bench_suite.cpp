@@ -481,6 +481,7 @@ class Suite {
       const TraceRange range(("timed " + label).c_str());
       t = stats_of(backend->timed_steps(steps));
     }
+    const std::string launch = backend->device_info().launch;  // the GPU's plan for this grid
     backend.reset();
 
     const double tissue = double(domain.tissue_voxels);
@@ -512,7 +513,8 @@ class Suite {
             {"fraction_of_copy", bandwidth / copy_bandwidth_},
             {"copy_same_bytes", field_bytes},
             {"copy_same_bytes_bandwidth_bytes_per_s", same_bytes},
-            {"fraction_of_copy_same_bytes", bandwidth / same_bytes}};
+            {"fraction_of_copy_same_bytes", bandwidth / same_bytes},
+            {"launch", launch}};
   }
 
   // Empty voxels should cost (almost) nothing: the organ's time per tissue
