@@ -62,7 +62,9 @@ class DeviceBuffer {
 class Stream {
  public:
   Stream() { CYTO_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }
-  ~Stream() { cudaStreamDestroy(stream_); }
+  ~Stream() {
+    if (stream_) cudaStreamDestroy(stream_);
+  }
   Stream(const Stream&) = delete;
   Stream& operator=(const Stream&) = delete;
   cudaStream_t get() const { return stream_; }
@@ -75,7 +77,9 @@ class Stream {
 class Event {
  public:
   Event() { CYTO_CUDA_CHECK(cudaEventCreate(&event_)); }
-  ~Event() { cudaEventDestroy(event_); }
+  ~Event() {
+    if (event_) cudaEventDestroy(event_);
+  }
   Event(Event&& other) noexcept : event_(std::exchange(other.event_, nullptr)) {}
   Event(const Event&) = delete;
   Event& operator=(const Event&) = delete;
@@ -159,6 +163,7 @@ class GpuBackend final : public Backend<Real> {
     plan_ = cuda_plan_fused_step<Real>(layout_, n_species, env_int("CYTOSTORM_GPU_BLOCK"),
                                        env_int("CYTOSTORM_GPU_ZCHUNK"));
     region_map_.clear();
+    region_count_ = -1;
   }
 
   void upload_field(int s, const std::vector<Real>& values) override {
@@ -182,6 +187,9 @@ class GpuBackend final : public Backend<Real> {
       source_[s] = DeviceBuffer<Real>();
       return;
     }
+    if (values.size() != std::size_t(layout_.size))
+      throw RuntimeFailure(fmt::format("internal: a source field of {} values for a layout of {}",
+                                       values.size(), layout_.size));
     if (source_[s].size() != values.size()) {
       require_device_memory(double(values.size()) * sizeof(Real), "a per-voxel source field");
       source_[s] = DeviceBuffer<Real>(values.size());
@@ -196,7 +204,8 @@ class GpuBackend final : public Backend<Real> {
     upload_table(source_rate_, table.source_rate);
     upload_table(source_gain_, table.source_gain);
     upload_table(fixed_, table.fixed);
-    upload_table(has_fixed_, table.materials_with_fixed_species(n_species_));
+    has_fixed_host_ = table.materials_with_fixed_species(n_species_);  // must outlive the asynchronous copy
+    upload_table(has_fixed_, has_fixed_host_);
     stream_.synchronize();  // the host tables may change before the next step
   }
 
@@ -331,10 +340,10 @@ class GpuBackend final : public Backend<Real> {
     n_chunks_ = index.n_chunks();
     chunk_partials_ = DeviceBuffer<SumMax>(std::size_t(std::max(n_chunks_, 1)));
     region_results_ = DeviceBuffer<SumMax>(std::size_t(std::max(n_regions, 1)));
-    region_map_ = region_of_material;
-    region_count_ = n_regions;
+    region_count_ = n_regions;  // device_index() reads it
     scratch_ = DeviceBuffer<unsigned char>(cuda_region_sum_max_scratch_bytes(device_index()));
     stream_.synchronize();
+    region_map_ = region_of_material;  // last: the cache is valid only once all of it is built
   }
 
   DeviceRegionIndex device_index() const {
@@ -357,6 +366,7 @@ class GpuBackend final : public Backend<Real> {
   DeviceBuffer<MaterialId> material_;
   DeviceBuffer<Real> diffusion_dt_, decay_factor_, source_rate_, source_gain_;
   DeviceBuffer<std::uint8_t> fixed_, has_fixed_;
+  std::vector<std::uint8_t> has_fixed_host_;
   // The reduction index, built on first use for a region map (a const
   // query of the fields; the cache is not observable state).
   mutable std::vector<int> region_map_;

@@ -42,9 +42,9 @@ struct ColumnLaunchPlan {
 };
 
 // Chooses the launch for a grid and species count. threads_per_block and
-// z_chunk of 0 mean automatic: 128 threads, and z-chunks long enough that the
-// two extra planes each chunk reads stay a small share of its traffic while
-// the grid still fills every multiprocessor about twice over.
+// z_chunk of 0 mean automatic: 128 threads, and the z-chunk length that
+// minimises (waves of resident blocks) x (planes each block reads, its
+// chunk plus two).
 template <class Real>
 ColumnLaunchPlan cuda_plan_fused_step(const GridLayout& layout, int n_species, int threads_per_block = 0,
                                       int z_chunk = 0);

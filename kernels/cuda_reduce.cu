@@ -64,6 +64,8 @@ std::size_t cuda_region_sum_max_scratch_bytes(const DeviceRegionIndex& index) {
 template <class Real>
 void cuda_region_sum_max(const DeviceRegionIndex& index, const Real* field, SumMax* chunk_partials,
                          SumMax* region_results, void* scratch, std::size_t scratch_bytes, void* stream) {
+  // CUB takes a null scratch pointer as a size query and would do nothing.
+  if (scratch == nullptr) throw DeviceError("internal: cuda_region_sum_max without scratch memory", false);
   reduce_passes<Real>(index, field, chunk_partials, region_results, scratch, scratch_bytes,
                       static_cast<cudaStream_t>(stream));
 }

@@ -22,6 +22,7 @@ void throw_cuda_error(cudaError_t code, const char* call, const char* file, int 
     }
   }
   const bool out_of_memory = code == cudaErrorMemoryAllocation;
+  cudaGetLastError();  // clear it, so a later launch check does not report it again
   throw DeviceError(std::string("CUDA error: ") + call + " failed at " + where + ":" + std::to_string(line) +
                         ": " + cudaGetErrorString(code) + " (" + cudaGetErrorName(code) + ")",
                     out_of_memory);
@@ -30,9 +31,9 @@ void throw_cuda_error(cudaError_t code, const char* call, const char* file, int 
 namespace {
 
 constexpr int kMaxThreadsPerBlock = 256;
-// 128, not 256: the kernels need 86-195 registers per thread (ptxas -v,
+// 128, not 256: the kernels need 96-222 registers per thread (ptxas -v,
 // CUDA 13.0, sm_90), and registers are granted per block, so smaller blocks
-// fit more warps per multiprocessor (e.g. 12 instead of 8 at 152 registers).
+// fit more warps per multiprocessor (e.g. 12 instead of 8 at 158 registers).
 constexpr int kDefaultThreadsPerBlock = 128;
 // Raise (e.g. -DCYTOSTORM_GPU_MIN_BLOCKS_PER_SM=4) to make ptxas cap
 // registers for occupancy, at the price of spills: a tuning experiment.
@@ -101,9 +102,18 @@ CudaDeviceInfo cuda_probe_device() {
   return info;
 }
 
+// Thrown where a species count has no compiled kernel (the host validates
+// counts long before; this guards the device against a silent no-op).
+[[noreturn]] void unsupported_species_count(int n_species) {
+  throw DeviceError("internal: no GPU kernel for " + std::to_string(n_species) + " species (1 to " +
+                        std::to_string(kMaxSpecies) + " are compiled)",
+                    false);
+}
+
 template <class Real>
 ColumnLaunchPlan cuda_plan_fused_step(const GridLayout& layout, int n_species, int threads_per_block,
                                       int z_chunk) {
+  if (n_species < 1 || n_species > kMaxSpecies) unsupported_species_count(n_species);
   ColumnLaunchPlan plan;
   plan.threads_per_block =
       threads_per_block > 0 ? std::min(threads_per_block, kMaxThreadsPerBlock) : kDefaultThreadsPerBlock;
@@ -116,17 +126,29 @@ ColumnLaunchPlan cuda_plan_fused_step(const GridLayout& layout, int n_species, i
   plan.columns_per_plane = column_count(layout, plan.lanes);
   const std::int64_t blocks_per_plane =
       (plan.columns_per_plane + plan.threads_per_block - 1) / plan.threads_per_block;
+  const std::int64_t nz = layout.nz;
   if (z_chunk > 0) {
-    plan.z_chunk = std::min(z_chunk, layout.nz);
+    plan.z_chunk = int(std::min<std::int64_t>(z_chunk, nz));
   } else {
-    // One full wave of resident blocks: enough parallelism to keep the
-    // memory system busy, with as few chunk boundaries (each re-reads two
-    // planes) as that allows.
+    // A block's time is about proportional to the planes it reads (its
+    // chunk plus two), and the blocks run in waves of `resident`: choose the
+    // chunk count that minimises waves x planes per block. This avoids both
+    // a last wave that runs nearly empty and needlessly short chunks.
     const std::int64_t resident = std::int64_t(device_sm_count()) * std::max(1, plan.resident_blocks_per_sm);
-    const std::int64_t chunks = std::clamp<std::int64_t>(resident / blocks_per_plane, 1, layout.nz);
-    plan.z_chunk = int((layout.nz + chunks - 1) / chunks);
+    std::int64_t best_cost = -1;
+    for (std::int64_t length = nz; length >= 1; --length) {  // ties keep the longer chunk
+      const std::int64_t chunks = (nz + length - 1) / length;
+      const std::int64_t waves = (blocks_per_plane * chunks + resident - 1) / resident;
+      const std::int64_t cost = waves * (length + 2);
+      if (best_cost < 0 || cost < best_cost) {
+        best_cost = cost;
+        plan.z_chunk = int(length);
+      }
+    }
   }
-  plan.blocks = blocks_per_plane * ((layout.nz + plan.z_chunk - 1) / plan.z_chunk);
+  // gridDim.y holds at most 65535 chunks.
+  plan.z_chunk = int(std::max<std::int64_t>(plan.z_chunk, (nz + 65534) / 65535));
+  plan.blocks = blocks_per_plane * ((nz + plan.z_chunk - 1) / plan.z_chunk);
   return plan;
 }
 

@@ -1,6 +1,8 @@
 // Scenarios built in code for verification tests (no YAML, SI units).
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -65,6 +67,29 @@ inline Species make_species(const std::string& name, std::vector<double> diffusi
   sp.decay_rate = decay;
   sp.initial.push_back({Region{}, initial, {}});
   return sp;
+}
+
+// Two tissues (a sphere pierced by a cylinder), n species with different
+// diffusivities and decays, a windowed source, a Dirichlet species in the
+// cylinder and a per-voxel source field on species 0.
+inline Scenario two_tissue_scenario(int n_species, std::array<int, 3> n) {
+  const double h = 1.0 / 32;
+  Scenario s = box_scenario(n, {h, h, h});
+  s.geometry.clear();
+  s.tissues.push_back({"vessel", 2, {}});
+  const Vec3 c = {n[0] * h / 2, n[1] * h / 2, n[2] * h / 2};
+  s.geometry.push_back({0, sphere_shape(c, 0.45 * std::min({n[0], n[1], n[2]}) * h), {}});
+  s.geometry.push_back({1, cylinder_shape({0.1, c[1], c[2]}, {n[0] * h - 0.1, c[1], c[2]}, 0.07), {}});
+  for (int sp = 0; sp < n_species; ++sp)
+    s.species.push_back(
+        make_species("s" + std::to_string(sp), {1.0 + 0.1 * sp, 2.0 - 0.05 * sp}, 0.5 * sp, 0.1 * (sp + 1)));
+  Source src;
+  src.species = n_species - 1;
+  src.rate = 30;
+  src.region.shape = sphere_shape({c[0] - 0.1, c[1], c[2]}, 0.12);
+  s.sources.push_back(src);
+  if (n_species > 1) s.boundaries.push_back({1, 1, 0.25, {}});
+  return s;
 }
 
 // Observed order of convergence from errors at h and h/2.

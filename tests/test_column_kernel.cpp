@@ -89,30 +89,6 @@ std::vector<std::vector<Real>> cpu_backend_run(const Scenario& s,
   return out;
 }
 
-// Two tissues (a sphere pierced by a cylinder), n species with different
-// diffusivities and decays, a windowed source, a Dirichlet species in the
-// cylinder and a per-voxel source field on species 0.
-Scenario two_tissue_scenario(int n_species, std::array<int, 3> n) {
-  const double h = 1.0 / 32;
-  Scenario s = box_scenario(n, {h, h, h});
-  s.geometry.clear();
-  s.tissues.push_back({"vessel", 2, {}});
-  const Vec3 c = {n[0] * h / 2, n[1] * h / 2, n[2] * h / 2};
-  s.geometry.push_back({0, testing::sphere_shape(c, 0.45 * std::min({n[0], n[1], n[2]}) * h), {}});
-  s.geometry.push_back(
-      {1, testing::cylinder_shape({0.1, c[1], c[2]}, {n[0] * h - 0.1, c[1], c[2]}, 0.07), {}});
-  for (int sp = 0; sp < n_species; ++sp)
-    s.species.push_back(
-        make_species("s" + std::to_string(sp), {1.0 + 0.1 * sp, 2.0 - 0.05 * sp}, 0.5 * sp, 0.1 * (sp + 1)));
-  Source src;
-  src.species = n_species - 1;
-  src.rate = 30;
-  src.region.shape = testing::sphere_shape({c[0] - 0.1, c[1], c[2]}, 0.12);
-  s.sources.push_back(src);
-  if (n_species > 1) s.boundaries.push_back({1, 1, 0.25, {}});
-  return s;
-}
-
 // Initial fields that vary from voxel to voxel (never test on constants),
 // zero outside the organ, as the simulation uploads them.
 template <class Real>
@@ -129,7 +105,7 @@ std::vector<std::vector<Real>> varied_fields(const Scenario& s, bool include_out
 
 template <class Real>
 void expect_column_kernel_matches_cpu(int n_species, std::array<int, 3> n, int steps, int z_chunk) {
-  const Scenario s = two_tissue_scenario(n_species, n);
+  const Scenario s = testing::two_tissue_scenario(n_species, n);
   const std::vector<std::vector<Real>> initial = varied_fields<Real>(s);
   std::vector<std::vector<Real>> sources(n_species);
   sources[0] = varied_fields<Real>(s)[0];
@@ -168,7 +144,7 @@ TEST(ColumnKernel, LanesAreSixteenBytesForUpToEightFloatSpecies) {
 // Non-zero values outside the organ never leak in: they only meet closed
 // faces (the kernel reads them as zero where it skips a plane).
 TEST(ColumnKernel, ValuesOutsideTheOrganDoNotLeakIn) {
-  const Scenario s = two_tissue_scenario(3, {20, 20, 20});
+  const Scenario s = testing::two_tissue_scenario(3, {20, 20, 20});
   std::vector<std::vector<double>> initial = varied_fields<double>(s, /*include_outside=*/true);
   const std::vector<std::vector<double>> none(3);
   const auto cpu = cpu_backend_run<double>(s, initial, none, 4);

@@ -28,6 +28,18 @@ std::string source_dir() {
 
 Scenario default_scenario() { return load_scenario(source_dir() + "/configs/default.yaml", {}); }
 
+// Sets an environment variable for one scope (the GPU backend's tuning knobs).
+class ScopedEnvironment {
+ public:
+  ScopedEnvironment(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
+  ~ScopedEnvironment() { unsetenv(name_); }
+  ScopedEnvironment(const ScopedEnvironment&) = delete;
+  ScopedEnvironment& operator=(const ScopedEnvironment&) = delete;
+
+ private:
+  const char* name_;
+};
+
 template <class Real>
 struct Outcome {
   std::vector<std::vector<Real>> fields;
@@ -88,15 +100,60 @@ TEST(GpuBackend, TwoRunsAreBitwiseIdentical) {
 
 // The launch shape (threads per block, z-chunk length) changes which thread
 // computes a voxel, never the result.
-TEST(GpuBackend, ResultDoesNotDependOnLaunchShape) {
+template <class Real>
+void expect_launch_shape_does_not_matter() {
   const Scenario s = default_scenario();
-  const Outcome<double> automatic = run_steps<double>(s, make_gpu_backend<double>(), 200);
-  setenv("CYTOSTORM_GPU_BLOCK", "96", 1);
-  setenv("CYTOSTORM_GPU_ZCHUNK", "3", 1);
-  const Outcome<double> odd = run_steps<double>(s, make_gpu_backend<double>(), 200);
-  unsetenv("CYTOSTORM_GPU_BLOCK");
-  unsetenv("CYTOSTORM_GPU_ZCHUNK");
+  const Outcome<Real> automatic = run_steps<Real>(s, make_gpu_backend<Real>(), 200);
+  ScopedEnvironment block("CYTOSTORM_GPU_BLOCK", "96");
+  ScopedEnvironment chunk("CYTOSTORM_GPU_ZCHUNK", "3");
+  Simulation<Real> probe(s, make_gpu_backend<Real>());
+  const std::string launch = probe.backend().device_info().launch;
+  EXPECT_NE(launch.find("96 threads per block"), std::string::npos) << launch;  // the knobs took effect
+  EXPECT_NE(launch.find("z-chunks of 3 planes"), std::string::npos) << launch;
+  const Outcome<Real> odd = run_steps<Real>(s, make_gpu_backend<Real>(), 200);
   EXPECT_EQ(automatic.fields, odd.fields);
+  for (std::size_t sp = 0; sp < s.species.size(); ++sp)
+    for (std::size_t r = 0; r < automatic.statistics.stats[sp].size(); ++r)
+      EXPECT_EQ(automatic.statistics.stats[sp][r].total_pg, odd.statistics.stats[sp][r].total_pg);
+}
+
+TEST(GpuBackend, ResultDoesNotDependOnLaunchShapeInFloat) { expect_launch_shape_does_not_matter<float>(); }
+TEST(GpuBackend, ResultDoesNotDependOnLaunchShapeInDouble) { expect_launch_shape_does_not_matter<double>(); }
+
+// Every compiled variant that matters on the device (float with 4 and 2
+// lanes, double with 2 and 1, 16-byte and narrower stores) against the CPU
+// backend: the kernel does the CPU's IEEE operations in the CPU's order
+// (--fmad=false, -ffp-contract=off), so the fields must agree bitwise.
+// Two tissues, a Dirichlet species, a windowed source, a per-voxel source
+// field, and z-chunks that do not divide nz.
+template <class Real>
+void expect_bitwise_equal_to_cpu(int n_species) {
+  const Scenario s = testing::two_tissue_scenario(n_species, {37, 29, 23});
+  ScopedEnvironment chunk("CYTOSTORM_GPU_ZCHUNK", "5");
+  auto run = [&](std::unique_ptr<Backend<Real>> backend) {
+    Simulation<Real> sim(s, std::move(backend));
+    std::vector<double> field(std::size_t(sim.discretisation().grid.voxels()));
+    for (std::size_t i = 0; i < field.size(); ++i) field[i] = 5.0 + std::sin(0.37 * double(i));
+    sim.set_source_field(0, field);
+    sim.advance_to(25 * sim.time_plan().max_dt);
+    std::vector<std::vector<Real>> fields;
+    for (int sp = 0; sp < n_species; ++sp) fields.push_back(sim.native_field(sp));
+    return fields;
+  };
+  const auto gpu = run(make_gpu_backend<Real>());
+  const auto cpu = run(make_cpu_backend<Real>(0));
+  for (int sp = 0; sp < n_species; ++sp) {
+    std::size_t differing = 0;
+    for (std::size_t i = 0; i < cpu[sp].size(); ++i) differing += !(gpu[sp][i] == cpu[sp][i]);
+    EXPECT_EQ(differing, 0u) << n_species << " species, species " << sp;
+  }
+}
+
+TEST(GpuBackend, BitwiseEqualToCpuForEveryKernelShapeInFloat) {
+  for (int ns : {1, 3, 8, 9, 16}) expect_bitwise_equal_to_cpu<float>(ns);
+}
+TEST(GpuBackend, BitwiseEqualToCpuForEveryKernelShapeInDouble) {
+  for (int ns : {1, 3, 8, 9, 16}) expect_bitwise_equal_to_cpu<double>(ns);
 }
 
 // Out of memory: the message says how much the scenario needs and how much
@@ -104,9 +161,12 @@ TEST(GpuBackend, ResultDoesNotDependOnLaunchShape) {
 TEST(GpuBackend, OutOfMemoryReportsNeededAndAvailable) {
   std::size_t free_bytes = 0, total_bytes = 0;
   ASSERT_EQ(cudaMemGetInfo(&free_bytes, &total_bytes), cudaSuccess);
-  void* hog = nullptr;
+  struct Hog {  // freed however the test ends, so later tests get the memory back
+    void* ptr = nullptr;
+    ~Hog() { cudaFree(ptr); }
+  } hog;
   const std::size_t leave = std::size_t(64) << 20;  // less than the scenario below needs
-  ASSERT_EQ(cudaMalloc(&hog, free_bytes - leave), cudaSuccess);
+  ASSERT_EQ(cudaMalloc(&hog.ptr, free_bytes - leave), cudaSuccess);
   const double h = 1e-5;
   Scenario s = testing::box_scenario({160, 160, 160}, {h, h, h});
   for (int sp = 0; sp < 4; ++sp)
@@ -120,7 +180,6 @@ TEST(GpuBackend, OutOfMemoryReportsNeededAndAvailable) {
     EXPECT_NE(message.find("needs"), std::string::npos) << message;
     EXPECT_NE(message.find("GiB free of"), std::string::npos) << message;
   }
-  cudaFree(hog);
 }
 
 // A failed launch names the kernel, the file and line, and CUDA's reason.
