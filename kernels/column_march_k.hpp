@@ -260,6 +260,27 @@ CYTO_HD std::int64_t column_first_element(const GridLayout& g, std::int64_t colu
   return g.pitch + column * lanes;
 }
 
+// The z-chunk length for a grid of nz planes, blocks_per_plane blocks per
+// plane and `resident` blocks resident at once: a block's time is about
+// proportional to the planes it reads (its chunk plus two), and blocks run
+// in waves of `resident`, so minimise waves x (length + 2). Ties keep the
+// longer chunk. gridDim.y holds at most 65535 chunks.
+inline int choose_z_chunk(int nz, std::int64_t blocks_per_plane, std::int64_t resident) {
+  std::int64_t best_cost = -1;
+  int best = nz;
+  for (int length = nz; length >= 1; --length) {
+    const std::int64_t chunks = (std::int64_t(nz) + length - 1) / length;
+    if (chunks > 65535) break;
+    const std::int64_t waves = (blocks_per_plane * chunks + resident - 1) / resident;
+    const std::int64_t cost = waves * (length + 2);
+    if (best_cost < 0 || cost < best_cost) {
+      best_cost = cost;
+      best = length;
+    }
+  }
+  return best;
+}
+
 // Calls f(std::integral_constant<int, NS>{}) with NS = n_species, for
 // 1 <= n_species <= kMaxSpecies: the run-time species count selects one of
 // the kernel's compiled variants.

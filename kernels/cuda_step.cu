@@ -130,21 +130,8 @@ ColumnLaunchPlan cuda_plan_fused_step(const GridLayout& layout, int n_species, i
   if (z_chunk > 0) {
     plan.z_chunk = int(std::min<std::int64_t>(z_chunk, nz));
   } else {
-    // A block's time is about proportional to the planes it reads (its
-    // chunk plus two), and the blocks run in waves of `resident`: choose the
-    // chunk count that minimises waves x planes per block. This avoids both
-    // a last wave that runs nearly empty and needlessly short chunks.
     const std::int64_t resident = std::int64_t(device_sm_count()) * std::max(1, plan.resident_blocks_per_sm);
-    std::int64_t best_cost = -1;
-    for (std::int64_t length = nz; length >= 1; --length) {  // ties keep the longer chunk
-      const std::int64_t chunks = (nz + length - 1) / length;
-      const std::int64_t waves = (blocks_per_plane * chunks + resident - 1) / resident;
-      const std::int64_t cost = waves * (length + 2);
-      if (best_cost < 0 || cost < best_cost) {
-        best_cost = cost;
-        plan.z_chunk = int(length);
-      }
-    }
+    plan.z_chunk = choose_z_chunk(layout.nz, blocks_per_plane, resident);
   }
   // gridDim.y holds at most 65535 chunks.
   plan.z_chunk = int(std::max<std::int64_t>(plan.z_chunk, (nz + 65534) / 65535));

@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "host/backend.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -86,7 +88,8 @@ TEST_F(Cli, ChecksEveryShippedScenario) {
   for (const char* name : {"default.yaml", "pc4covid19_slab.yaml", "plasma_il6_penetration.yaml"}) {
     const Result r = run_cli("check " + config(name));
     EXPECT_EQ(r.exit_code, 0) << name << "\n" << r.output;
-    for (const char* part : {"Grid:", "Tissue voxels:", "Memory estimate:", "Stable explicit dt:", "OK:"})
+    for (const char* part : {"Grid:", "Tissue voxels:", "Memory estimate:", "GPU memory (gpu backend):",
+                             "Stable explicit dt:", "OK:"})
       EXPECT_NE(r.output.find(part), std::string::npos) << name << " lacks " << part;
   }
 }
@@ -103,7 +106,10 @@ TEST_F(Cli, RunWritesCompleteOutputsAtomically) {
     EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos) << entry.path();
   const auto summary = nlohmann::json::parse(std::ifstream(out / "summary.json"));
   EXPECT_EQ(summary["status"], "finished");
-  EXPECT_EQ(summary["backend"]["name"], "cpu");
+  // auto: the GPU where one answers, else the CPU; the device is recorded.
+  EXPECT_EQ(summary["backend"]["name"], cyto::gpu_backend_available() ? "gpu" : "cpu");
+  EXPECT_FALSE(summary["backend"]["device"].get<std::string>().empty());
+  EXPECT_GT(summary["backend"]["compute_units"].get<int>(), 0);
   EXPECT_DOUBLE_EQ(summary["time"]["end_s"].get<double>(), 1200.0);  // the --set override took effect
   EXPECT_GT(summary["performance"]["voxel_species_updates_per_s"].get<double>(), 0);
   EXPECT_EQ(summary["scenario"]["hash"].get<std::string>().size(), 16u);
