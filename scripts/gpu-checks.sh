@@ -31,7 +31,7 @@ if [[ $phase == all || $phase == tests ]]; then
   compute-sanitizer --tool racecheck --error-exitcode 9 "$bin/cytostorm_gpu_tests" \
     --gtest_filter="$sanitized" >"$out/racecheck.log" 2>&1
   racecheck_rc=$?
-  grep -E "^\[  (PASSED|FAILED) |max\|gpu" "$out/gpu-tests.log"
+  grep -E "^\[  (PASSED|FAILED) |max\|gpu|^GPU tests skipped" "$out/gpu-tests.log" | sort -u
   grep -E "ERROR SUMMARY|RACECHECK SUMMARY" "$out/memcheck.log" "$out/racecheck.log"
   summary+="gpu tests rc=$tests_rc memcheck rc=$memcheck_rc racecheck rc=$racecheck_rc "
 fi
