@@ -103,49 +103,91 @@ CYTO_HD bool any_nonzero(const Lanes<T, W>& x) {
   return any;
 }
 
-// How one voxel is updated; mirrors the CPU backend's run classification
-// (discretisation.cpp: build_runs) voxel by voxel.
-struct VoxelPath {
-  bool general;       // a neighbour of another material, or a held species
-  std::uint8_t open;  // OpenFace bits (uniform/walled path)
-};
+// One voxel, every species, read straight from the padded fields, on the
+// path the CPU backend's run classification (discretisation.cpp:
+// build_runs) gives it: uniform, walled, or per-face general. For the few
+// vectors at surfaces and interfaces; their values come from L1/L2 (the
+// neighbouring threads loaded them this plane), so the hot path keeps in
+// registers only what uniform voxels need.
+template <class Real, int NS>
+CYTO_HD void update_voxel_from_memory(const ColumnStepArgs<Real>& a, std::int64_t idx, MaterialId m) {
+  const std::int64_t stride[3] = {1, a.layout.pitch, a.layout.plane};
+  MaterialId nb[6];
+  std::uint8_t open = 0;
+  bool only_same_or_outside = true;
+  for (int f = 0; f < 6; ++f) {
+    const std::int64_t offset = f % 2 == 0 ? -stride[f / 2] : stride[f / 2];
+    nb[f] = load_readonly(a.material + idx + offset);
+    if (nb[f] == m)
+      open |= std::uint8_t(1u << f);
+    else if (nb[f] != 0)
+      only_same_or_outside = false;
+  }
+  const bool general = !only_same_or_outside || a.material_has_fixed[m];
+  const Real inv_h2[3] = {a.inv_h2[0], a.inv_h2[1], a.inv_h2[2]};
+  for (int s = 0; s < NS; ++s) {
+    const std::int64_t ms = std::int64_t(m) * NS + s;
+    const Real* c = a.in[s];
+    const Real c0 = load_readonly(c + idx);
+    if (general && a.coeff.fixed[ms]) {
+      a.out[s][idx] = c0;  // held (Dirichlet)
+      continue;
+    }
+    Real c_nb[6];
+    for (int f = 0; f < 6; ++f)
+      c_nb[f] = load_readonly(c + idx + (f % 2 == 0 ? -stride[f / 2] : stride[f / 2]));
+    const Real d_dt = load_readonly(a.coeff.diffusion_dt + ms);
+    const Real decay = load_readonly(a.coeff.decay_factor + ms);
+    const Real gain = load_readonly(a.coeff.source_gain + ms);
+    Real rate = load_readonly(a.coeff.source_rate + ms);
+    if (a.source_field[s]) rate += load_readonly(a.source_field[s] + idx);
+    if (general) {
+      Real d_nb[6];
+      for (int f = 0; f < 6; ++f)
+        d_nb[f] = load_readonly(a.coeff.diffusion_dt + std::int64_t(nb[f]) * NS + s);
+      a.out[s][idx] = general_update_from_neighbours(c0, d_dt, c_nb, d_nb, inv_h2, decay, rate, gain);
+    } else {
+      const Real kx = d_dt * inv_h2[0], ky = d_dt * inv_h2[1], kz = d_dt * inv_h2[2];
+      const Real diffused =
+          open == kAllFacesOpen
+              ? uniform_diffusion_update(c0, c_nb[0], c_nb[1], c_nb[2], c_nb[3], c_nb[4], c_nb[5], kx, ky, kz)
+              : walled_diffusion_update(c0, c_nb[0], c_nb[1], c_nb[2], c_nb[3], c_nb[4], c_nb[5], kx, ky, kz,
+                                        unsigned(open));
+      a.out[s][idx] = decay_source_update(diffused, decay, rate, gain);
+    }
+  }
+}
 
+// One plane of a column. The hot path: every lane of one material whose
+// six neighbours are all that material, with no species held, so all take
+// the uniform update with one set of coefficients, from the register
+// planes, and one vector store per species. Any other vector goes voxel by
+// voxel through update_voxel_from_memory; its outside lanes are not
+// written (both buffers hold their unchanging values).
 template <class Real, int NS, int W>
 CYTO_HD void update_column_plane(const ColumnStepArgs<Real>& a, std::int64_t base,
                                  const Lanes<MaterialId, W>& m_below, const Lanes<MaterialId, W>& m_cur,
                                  const Lanes<MaterialId, W>& m_above, const Lanes<Real, W> (&c_below)[NS],
                                  const Lanes<Real, W> (&c_cur)[NS], const Lanes<Real, W> (&c_above)[NS]) {
   const std::int64_t pitch = a.layout.pitch;
-  const Lanes<MaterialId, W> m_south =
-      load_readonly(reinterpret_cast<const Lanes<MaterialId, W>*>(a.material + base - pitch));
-  const Lanes<MaterialId, W> m_north =
-      load_readonly(reinterpret_cast<const Lanes<MaterialId, W>*>(a.material + base + pitch));
-  const MaterialId m_west_edge = load_readonly(a.material + base - 1);
-  const MaterialId m_east_edge = load_readonly(a.material + base + W);
-
-  VoxelPath path[W];
-  bool one_material = true;  // every lane in the organ, of one material: coefficients loaded once
+  const MaterialId m0 = m_cur.v[0];
+  bool uniform = m0 != 0;
+  if (uniform) {
+    const Lanes<MaterialId, W> m_south =
+        load_readonly(reinterpret_cast<const Lanes<MaterialId, W>*>(a.material + base - pitch));
+    const Lanes<MaterialId, W> m_north =
+        load_readonly(reinterpret_cast<const Lanes<MaterialId, W>*>(a.material + base + pitch));
+    uniform = load_readonly(a.material + base - 1) == m0 && load_readonly(a.material + base + W) == m0 &&
+              !a.material_has_fixed[m0];
 #pragma unroll
-  for (int l = 0; l < W; ++l) {
-    const MaterialId m = m_cur.v[l];
-    one_material = one_material && m == m_cur.v[0] && m != 0;
-    const MaterialId nb[6] = {l > 0 ? m_cur.v[l - 1] : m_west_edge,
-                              l + 1 < W ? m_cur.v[l + 1] : m_east_edge,
-                              m_south.v[l],
-                              m_north.v[l],
-                              m_below.v[l],
-                              m_above.v[l]};
-    std::uint8_t open = 0;
-    bool only_same_or_outside = true;
-#pragma unroll
-    for (int f = 0; f < 6; ++f) {
-      if (nb[f] == m)
-        open |= std::uint8_t(1u << f);
-      else if (nb[f] != 0)
-        only_same_or_outside = false;
-    }
-    path[l].general = m != 0 && (!only_same_or_outside || a.material_has_fixed[m]);
-    path[l].open = open;
+    for (int l = 0; l < W; ++l)
+      uniform = uniform && m_cur.v[l] == m0 && m_south.v[l] == m0 && m_north.v[l] == m0 &&
+                m_below.v[l] == m0 && m_above.v[l] == m0;
+  }
+  if (!uniform) {
+    for (int l = 0; l < W; ++l)
+      if (m_cur.v[l] != 0) update_voxel_from_memory<Real, NS>(a, base + l, m_cur.v[l]);
+    return;
   }
 
   const Real inv_h2[3] = {a.inv_h2[0], a.inv_h2[1], a.inv_h2[2]};
@@ -160,51 +202,21 @@ CYTO_HD void update_column_plane(const ColumnStepArgs<Real>& a, std::int64_t bas
     Lanes<Real, W> field{};
     const bool has_field = a.source_field[s] != nullptr;
     if (has_field) field = load_readonly(reinterpret_cast<const Lanes<Real, W>*>(a.source_field[s] + base));
-
-    // Coefficients of lane 0's material, reused by every lane when they share it.
-    const std::int64_t ms0 = std::int64_t(m_cur.v[0]) * NS + s;
-    const Real d_dt0 = load_readonly(a.coeff.diffusion_dt + ms0),
-               decay0 = load_readonly(a.coeff.decay_factor + ms0);
-    const Real rate0 = load_readonly(a.coeff.source_rate + ms0),
-               gain0 = load_readonly(a.coeff.source_gain + ms0);
-
-    Lanes<Real, W> result = c_cur[s];
+    const std::int64_t ms = std::int64_t(m0) * NS + s;
+    const Real d_dt = load_readonly(a.coeff.diffusion_dt + ms);
+    const Real decay = load_readonly(a.coeff.decay_factor + ms);
+    const Real rate = load_readonly(a.coeff.source_rate + ms);
+    const Real gain = load_readonly(a.coeff.source_gain + ms);
+    const Real kx = d_dt * inv_h2[0], ky = d_dt * inv_h2[1], kz = d_dt * inv_h2[2];
+    Lanes<Real, W> result;
 #pragma unroll
     for (int l = 0; l < W; ++l) {
-      const MaterialId m = m_cur.v[l];
-      if (m == 0) continue;  // outside: written back unchanged
-      const std::int64_t ms = std::int64_t(m) * NS + s;
-      const Real d_dt = one_material ? d_dt0 : load_readonly(a.coeff.diffusion_dt + ms);
-      const Real decay = one_material ? decay0 : load_readonly(a.coeff.decay_factor + ms);
-      const Real gain = one_material ? gain0 : load_readonly(a.coeff.source_gain + ms);
-      Real rate = one_material ? rate0 : load_readonly(a.coeff.source_rate + ms);
-      if (has_field) rate += field.v[l];
       const Real c0 = c_cur[s].v[l];
       const Real west = l > 0 ? c_cur[s].v[l - 1] : west_edge;
       const Real east = l + 1 < W ? c_cur[s].v[l + 1] : east_edge;
-      if (!path[l].general) {
-        const Real kx = d_dt * inv_h2[0], ky = d_dt * inv_h2[1], kz = d_dt * inv_h2[2];
-        const Real diffused =
-            path[l].open == kAllFacesOpen
-                ? uniform_diffusion_update(c0, west, east, south.v[l], north.v[l], c_below[s].v[l],
-                                           c_above[s].v[l], kx, ky, kz)
-                : walled_diffusion_update(c0, west, east, south.v[l], north.v[l], c_below[s].v[l],
-                                          c_above[s].v[l], kx, ky, kz, unsigned(path[l].open));
-        result.v[l] = decay_source_update(diffused, decay, rate, gain);
-      } else if (!a.coeff.fixed[ms]) {
-        const MaterialId nb[6] = {l > 0 ? m_cur.v[l - 1] : m_west_edge,
-                                  l + 1 < W ? m_cur.v[l + 1] : m_east_edge,
-                                  m_south.v[l],
-                                  m_north.v[l],
-                                  m_below.v[l],
-                                  m_above.v[l]};
-        const Real c_nb[6] = {west, east, south.v[l], north.v[l], c_below[s].v[l], c_above[s].v[l]};
-        Real d_nb[6];
-#pragma unroll
-        for (int f = 0; f < 6; ++f)
-          d_nb[f] = load_readonly(a.coeff.diffusion_dt + std::int64_t(nb[f]) * NS + s);
-        result.v[l] = general_update_from_neighbours(c0, d_dt, c_nb, d_nb, inv_h2, decay, rate, gain);
-      }  // else held fixed (Dirichlet): unchanged
+      const Real diffused = uniform_diffusion_update(c0, west, east, south.v[l], north.v[l], c_below[s].v[l],
+                                                     c_above[s].v[l], kx, ky, kz);
+      result.v[l] = decay_source_update(diffused, decay, has_field ? rate + field.v[l] : rate, gain);
     }
     store_lanes(a.out[s] + base, result);
   }

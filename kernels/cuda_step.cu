@@ -31,15 +31,18 @@ void throw_cuda_error(cudaError_t code, const char* call, const char* file, int 
 namespace {
 
 constexpr int kMaxThreadsPerBlock = 256;
-// 128, not 256: the kernels need 96-222 registers per thread (ptxas -v,
-// CUDA 13.0, sm_90), and registers are granted per block, so smaller blocks
-// fit more warps per multiprocessor (e.g. 12 instead of 8 at 158 registers).
-constexpr int kDefaultThreadsPerBlock = 128;
-// Raise (e.g. -DCYTOSTORM_GPU_MIN_BLOCKS_PER_SM=4) to make ptxas cap
-// registers for occupancy, at the price of spills: a tuning experiment.
+// Registers decide occupancy here: uncapped, ptxas gives the kernels
+// 72-254 registers per thread (CUDA 13.0, sm_90; 152 for 4 float species,
+// 232 for 8), i.e. 8-12 warps per SM. Asking for 2 blocks of 256 threads
+// per SM caps them at 128 (16 warps per SM) with no spills up to 7 float
+// or 5 double species and 8-136 bytes beyond. Which wins is for the GPU
+// to say: scripts/gpu-bundle.sh also builds the uncapped variant (-D...=1).
 #ifndef CYTOSTORM_GPU_MIN_BLOCKS_PER_SM
-#define CYTOSTORM_GPU_MIN_BLOCKS_PER_SM 1
+#define CYTOSTORM_GPU_MIN_BLOCKS_PER_SM 2
 #endif
+// 128 threads: registers are granted per block, so smaller blocks pack an
+// SM more fully when a block's share does not divide its register file.
+constexpr int kDefaultThreadsPerBlock = 128;
 
 // The kernel parameters stay in the constant bank (__grid_constant__): the
 // body takes them by reference without a copy to local memory.
