@@ -231,29 +231,6 @@ std::string host_name() {
   return name;
 }
 
-nlohmann::json build_json() {
-  const BuildInfo b = build_info();
-  return {{"version", b.version},
-          {"commit", b.commit},
-          {"build_type", b.build_type},
-          {"compiler", b.compiler},
-          {"cxx_flags", b.cxx_flags},
-          {"native_arch", b.native_arch},
-          {"cuda_compiled", b.cuda_compiled},
-          {"cuda_architectures", b.cuda_architectures}};
-}
-
-nlohmann::json device_json(const BackendDeviceInfo& d) {
-  return {{"backend", d.backend},
-          {"name", d.name},
-          {"compute_units", d.compute_units},
-          {"architecture", d.architecture},
-          {"memory_gib", d.memory_gib},
-          {"driver", d.driver},
-          {"runtime", d.runtime},
-          {"launch", d.launch}};
-}
-
 std::string case_label(int n, int species, Precision p, bool organ) {
   return fmt::format("{}^3 {} x {} {}", n, species, precision_label(p), organ ? "organ" : "box");
 }
@@ -265,7 +242,7 @@ class Suite {
   nlohmann::json run() {
     doc_ = {{"tool", "cytostorm bench"},
             {"complete", false},
-            {"build", build_json()},
+            {"build", build_info_json()},
             {"date", iso_utc_now()},
             {"host", host_name()},
             {"options", options_json()},
@@ -344,7 +321,7 @@ class Suite {
 
     const std::size_t index = doc_["backends"].size();
     doc_["backends"].push_back({{"backend", gpu ? "gpu" : "cpu"},
-                                {"device", device_json(device_)},
+                                {"device", device_info_json(device_)},
                                 {"copy_bytes", copy_bytes},
                                 {"copy_repetitions", reps},
                                 {"copy_seconds_median", copy.median},

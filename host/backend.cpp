@@ -25,6 +25,17 @@ const char* backend_kind_name(BackendKind kind) {
   return "?";
 }
 
+nlohmann::json device_info_json(const BackendDeviceInfo& d) {
+  return {{"backend", d.backend},
+          {"name", d.name},
+          {"compute_units", d.compute_units},
+          {"architecture", d.architecture},
+          {"memory_gib", d.memory_gib},
+          {"driver", d.driver},
+          {"runtime", d.runtime},
+          {"launch", d.launch}};
+}
+
 std::string gpu_support_summary() {
 #ifdef CYTOSTORM_HAVE_CUDA
   const CudaDeviceInfo info = cuda_probe_device();

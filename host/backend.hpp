@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "discretisation.hpp"
 
 namespace cyto {
@@ -24,6 +26,9 @@ struct BackendDeviceInfo {
   std::string runtime;       // CUDA runtime version; empty for the CPU
   std::string launch;        // how the step is launched (GPU: lanes, block, z-chunk)
 };
+
+// As recorded in summary.json and benchmark results.
+nlohmann::json device_info_json(const BackendDeviceInfo& device);
 
 BackendKind parse_backend_kind(const std::string& text);  // "auto" | "cpu" | "gpu"; InputError otherwise
 const char* backend_kind_name(BackendKind kind);

@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 namespace cyto {
 
 struct BuildInfo {
@@ -17,5 +19,8 @@ struct BuildInfo {
 };
 
 BuildInfo build_info();
+
+// The same, as recorded in summary.json and benchmark results.
+nlohmann::json build_info_json();
 
 }  // namespace cyto

@@ -73,14 +73,9 @@ double gpu_memory_estimate_bytes(const Scenario& s, const DenseGrid& g, std::int
 
 template <class Real>
 nlohmann::json backend_summary(const Backend<Real>& backend) {
-  const BackendDeviceInfo d = backend.device_info();
-  nlohmann::json j = {{"name", backend.name()},     {"description", backend.description()},
-                      {"device", d.name},           {"compute_units", d.compute_units},
-                      {"memory_gib", d.memory_gib}, {"launch", d.launch}};
-  if (!d.architecture.empty()) j["architecture"] = d.architecture;
-  if (!d.driver.empty()) j["cuda_driver"] = d.driver;
-  if (!d.runtime.empty()) j["cuda_runtime"] = d.runtime;
-  return j;
+  return {{"name", backend.name()},
+          {"description", backend.description()},
+          {"device", device_info_json(backend.device_info())}};
 }
 
 double physical_memory_bytes() {
@@ -91,18 +86,6 @@ double physical_memory_bytes() {
 std::string format_bytes(double bytes) {
   if (bytes >= 1024.0 * 1024 * 1024) return fmt::format("{:.2f} GiB", bytes / (1024.0 * 1024 * 1024));
   return fmt::format("{:.1f} MiB", bytes / (1024.0 * 1024));
-}
-
-nlohmann::json build_json() {
-  const BuildInfo b = build_info();
-  return {{"version", b.version},
-          {"commit", b.commit},
-          {"build_type", b.build_type},
-          {"compiler", b.compiler},
-          {"cxx_flags", b.cxx_flags},
-          {"native_arch", b.native_arch},
-          {"cuda_compiled", b.cuda_compiled},
-          {"cuda_architectures", b.cuda_architectures}};
 }
 
 // Refuses a grid whose memory estimate exceeds this machine's memory, before
@@ -255,7 +238,7 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
   const double steps_per_s = stepping_seconds > 0 ? double(sim.steps()) / stepping_seconds : 0;
   nlohmann::json summary = {
       {"scenario", {{"name", s.name}, {"file", s.source_file}, {"hash", scenario_hash(s)}}},
-      {"build", build_json()},
+      {"build", build_info_json()},
       {"backend", backend_summary(sim.backend())},
       {"precision", precision_name(s.precision)},
       {"grid",

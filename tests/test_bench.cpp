@@ -15,6 +15,7 @@
 #include "benchmarks/bench_suite.hpp"
 #include "host/backend.hpp"
 #include "host/error.hpp"
+#include "tests/cli_runner.hpp"
 
 namespace {
 
@@ -22,21 +23,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int exit_code;
-  std::string output;  // stdout and stderr together
-};
-
-Result run_cli(const std::string& args) {
-  const std::string command = std::string(CYTOSTORM_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return {-1, "popen failed"};
-  std::string output;
-  std::array<char, 4096> buffer{};
-  while (std::fgets(buffer.data(), int(buffer.size()), pipe)) output += buffer.data();
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+using Result = cyto::testing::CliResult;
+using cyto::testing::run_cli;
 
 fs::path temp_dir(const std::string& name) {
   const fs::path dir = fs::path(::testing::TempDir()) / ("cytostorm_bench_" + name);

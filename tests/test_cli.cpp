@@ -13,26 +13,14 @@
 #include <nlohmann/json.hpp>
 
 #include "host/backend.hpp"
+#include "tests/cli_runner.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int exit_code;
-  std::string output;  // stdout and stderr together
-};
-
-Result run_cli(const std::string& args) {
-  const std::string command = std::string(CYTOSTORM_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return {-1, "popen failed"};
-  std::string output;
-  std::array<char, 4096> buffer{};
-  while (std::fgets(buffer.data(), int(buffer.size()), pipe)) output += buffer.data();
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+using Result = cyto::testing::CliResult;
+using cyto::testing::run_cli;
 
 std::string config(const std::string& name) { return std::string(CYTOSTORM_SOURCE_DIR) + "/configs/" + name; }
 
@@ -108,8 +96,8 @@ TEST_F(Cli, RunWritesCompleteOutputsAtomically) {
   EXPECT_EQ(summary["status"], "finished");
   // auto: the GPU where one answers, else the CPU; the device is recorded.
   EXPECT_EQ(summary["backend"]["name"], cyto::gpu_backend_available() ? "gpu" : "cpu");
-  EXPECT_FALSE(summary["backend"]["device"].get<std::string>().empty());
-  EXPECT_GT(summary["backend"]["compute_units"].get<int>(), 0);
+  EXPECT_FALSE(summary["backend"]["device"]["name"].get<std::string>().empty());
+  EXPECT_GT(summary["backend"]["device"]["compute_units"].get<int>(), 0);
   EXPECT_DOUBLE_EQ(summary["time"]["end_s"].get<double>(), 1200.0);  // the --set override took effect
   EXPECT_GT(summary["performance"]["voxel_species_updates_per_s"].get<double>(), 0);
   EXPECT_EQ(summary["scenario"]["hash"].get<std::string>().size(), 16u);
