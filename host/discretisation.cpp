@@ -1,5 +1,7 @@
 #include "discretisation.hpp"
 
+#include "kernels/voxel_update_k.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -104,16 +106,10 @@ TissueRuns build_runs(const Scenario& scenario, const Discretisation& d, std::in
         const MaterialId* mat = d.material.data();
         const MaterialId neighbour[6] = {mat[idx - 1],       mat[idx + 1],       mat[idx - g.pitch],
                                          mat[idx + g.pitch], mat[idx - g.plane], mat[idx + g.plane]};
-        std::uint8_t open = 0;
-        bool only_same_or_outside = true;
-        for (int f = 0; f < 6; ++f) {
-          // neighbour[] is in OpenFace bit order: west, east, south, north, below, above.
-          if (neighbour[f] == m)
-            open |= std::uint8_t(1u << f);
-          else if (neighbour[f] != 0)
-            only_same_or_outside = false;
-        }
-        const bool fast = !has_fixed[m] && only_same_or_outside;
+        // neighbour[] is in OpenFace bit order: west, east, south, north, below, above.
+        const VoxelClass path = classify_voxel(m, neighbour, has_fixed[m] != 0);
+        const bool fast = !path.general;
+        const std::uint8_t open = path.open;
         row.push_back({i, m, fast ? TissueRun::kUniform : TissueRun::kGeneral, open});
         uniform_voxels += fast && open == kAllFacesOpen;
         walled_voxels += fast && open != kAllFacesOpen;

@@ -127,7 +127,6 @@ class GpuBackend final : public Backend<Real> {
           fmt::format("the GPU backend runs 1 to {} species, not {}", kMaxSpecies, n_species));
     layout_ = disc.layout;
     n_species_ = n_species;
-    n_materials_ = disc.n_materials();
     for (int a = 0; a < 3; ++a) inv_h2_[a] = Real(1.0 / (disc.grid.spacing[a] * disc.grid.spacing[a]));
 
     const std::size_t cells = std::size_t(layout_.size);
@@ -359,7 +358,7 @@ class GpuBackend final : public Backend<Real> {
   CudaDeviceInfo device_;
   Stream stream_;
   GridLayout layout_;
-  int n_species_ = 0, n_materials_ = 0;
+  int n_species_ = 0;
   Real inv_h2_[3] = {0, 0, 0};
   ColumnLaunchPlan plan_;
   std::vector<DeviceBuffer<Real>> current_, next_, source_;

@@ -104,26 +104,19 @@ CYTO_HD bool any_nonzero(const Lanes<T, W>& x) {
 }
 
 // One voxel, every species, read straight from the padded fields, on the
-// path the CPU backend's run classification (discretisation.cpp:
-// build_runs) gives it: uniform, walled, or per-face general. For the few
+// path classify_voxel gives it, as for the CPU backend's tissue runs:
+// uniform, walled, or per-face general. For the few
 // vectors at surfaces and interfaces; their values come from L1/L2 (the
 // neighbouring threads loaded them this plane), so the hot path keeps in
 // registers only what uniform voxels need.
 template <class Real, int NS>
 CYTO_HD void update_voxel_from_memory(const ColumnStepArgs<Real>& a, std::int64_t idx, MaterialId m) {
-  const std::int64_t stride[3] = {1, a.layout.pitch, a.layout.plane};
+  const std::int64_t offset[6] = {-1, 1, -a.layout.pitch, a.layout.pitch, -a.layout.plane, a.layout.plane};
   MaterialId nb[6];
-  std::uint8_t open = 0;
-  bool only_same_or_outside = true;
-  for (int f = 0; f < 6; ++f) {
-    const std::int64_t offset = f % 2 == 0 ? -stride[f / 2] : stride[f / 2];
-    nb[f] = load_readonly(a.material + idx + offset);
-    if (nb[f] == m)
-      open |= std::uint8_t(1u << f);
-    else if (nb[f] != 0)
-      only_same_or_outside = false;
-  }
-  const bool general = !only_same_or_outside || a.material_has_fixed[m];
+  for (int f = 0; f < 6; ++f) nb[f] = load_readonly(a.material + idx + offset[f]);
+  const VoxelClass path = classify_voxel(m, nb, a.material_has_fixed[m] != 0);
+  const bool general = path.general;
+  const std::uint8_t open = path.open;
   const Real inv_h2[3] = {a.inv_h2[0], a.inv_h2[1], a.inv_h2[2]};
   for (int s = 0; s < NS; ++s) {
     const std::int64_t ms = std::int64_t(m) * NS + s;
@@ -134,8 +127,7 @@ CYTO_HD void update_voxel_from_memory(const ColumnStepArgs<Real>& a, std::int64_
       continue;
     }
     Real c_nb[6];
-    for (int f = 0; f < 6; ++f)
-      c_nb[f] = load_readonly(c + idx + (f % 2 == 0 ? -stride[f / 2] : stride[f / 2]));
+    for (int f = 0; f < 6; ++f) c_nb[f] = load_readonly(c + idx + offset[f]);
     const Real d_dt = load_readonly(a.coeff.diffusion_dt + ms);
     const Real decay = load_readonly(a.coeff.decay_factor + ms);
     const Real gain = load_readonly(a.coeff.source_gain + ms);

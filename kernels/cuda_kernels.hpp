@@ -19,8 +19,6 @@ struct CudaDeviceInfo {
   int sm_count = 0;
   int compute_major = 0, compute_minor = 0;
   double memory_gib = 0;
-  std::size_t total_memory_bytes = 0;
-  int l2_bytes = 0;
   int driver_version = 0;   // e.g. 13000 for CUDA 13.0
   int runtime_version = 0;  // the runtime this build links
 };

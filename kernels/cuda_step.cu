@@ -32,8 +32,8 @@ namespace {
 
 constexpr int kMaxThreadsPerBlock = 256;
 // Registers decide occupancy here: uncapped, ptxas gives the kernels
-// 72-254 registers per thread (CUDA 13.0, sm_90; 152 for 4 float species,
-// 232 for 8), i.e. 8-12 warps per SM. Asking for 2 blocks of 256 threads
+// 80-254 registers per thread (CUDA 13.0, sm_90; 152 for 4 float species,
+// 233 for 8), i.e. 8-12 warps per SM. Asking for 2 blocks of 256 threads
 // per SM caps them at 128 (16 warps per SM) with no spills up to 7 float
 // or 5 double species and 8-136 bytes beyond. Which wins is for the GPU
 // to say: scripts/gpu-bundle.sh also builds the uncapped variant (-D...=1).
@@ -97,9 +97,7 @@ CudaDeviceInfo cuda_probe_device() {
   info.sm_count = prop.multiProcessorCount;
   info.compute_major = prop.major;
   info.compute_minor = prop.minor;
-  info.total_memory_bytes = prop.totalGlobalMem;
   info.memory_gib = double(prop.totalGlobalMem) / (1024.0 * 1024.0 * 1024.0);
-  info.l2_bytes = prop.l2CacheSize;
   cudaDriverGetVersion(&info.driver_version);
   cudaRuntimeGetVersion(&info.runtime_version);
   return info;

@@ -8,6 +8,27 @@
 
 namespace cyto {
 
+// How a voxel of material m is updated, from its six neighbours' materials
+// (OpenFace order). Uniform/walled: every neighbour is m or outside and no
+// species is held in m; the open bits say which faces carry flux. Anything
+// else takes the per-face general path. The one rule both backends follow
+// (the CPU's tissue runs and the GPU's surface path), so they agree bitwise.
+struct VoxelClass {
+  bool general;
+  std::uint8_t open;  // OpenFace bits: neighbour of the same material
+};
+
+CYTO_HD VoxelClass classify_voxel(MaterialId m, const MaterialId (&neighbour)[6], bool material_has_fixed) {
+  VoxelClass c{material_has_fixed, 0};
+  for (int f = 0; f < 6; ++f) {
+    if (neighbour[f] == m)
+      c.open |= std::uint8_t(1u << f);
+    else if (neighbour[f] != 0)
+      c.general = true;
+  }
+  return c;
+}
+
 // General voxel from its six neighbours (west, east, south, north, below,
 // above: the OpenFace order): per-face harmonic-mean diffusivities, where an
 // outside neighbour has D = 0 and so contributes no flux. The faces are

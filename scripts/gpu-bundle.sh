@@ -22,7 +22,7 @@ done | sort -u | grep -v -E '/(libc|libm|libpthread|libdl|librt|libcuda)\.so' | 
 # Tuning variants of the kernel (README "GPU backend"), the cytostorm binary
 # only; scripts/gpu-checks.sh benchmarks each beside the default.
 declare -A variants=(
-  [registers-uncapped]="-DCYTOSTORM_GPU_MIN_BLOCKS_PER_SM=1"  # 152 registers for 4 float species, 232 for 8
+  [registers-uncapped]="-DCYTOSTORM_GPU_MIN_BLOCKS_PER_SM=1"  # 152 registers for 4 float species, 233 for 8
   [lanes-2-for-5-to-8-float]="-DCYTOSTORM_COLUMN_PLANE_REGISTERS=48"  # 8-byte vectors, no spills at 128
 )
 for name in "${!variants[@]}"; do
