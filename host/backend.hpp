@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cell_model.hpp"
 #include "discretisation.hpp"
 
 namespace cyto {
@@ -47,6 +48,11 @@ class Backend {
   // Optional per-voxel source rate (pg/mL/s) added to the material's; empty clears it.
   virtual void set_source_field(int species, const std::vector<Real>& values) = 0;
   virtual void set_coefficients(const CoefficientTable<Real>& table) = 0;
+  // The cell model applied after transport in every step: its tables, and in
+  // `parameters` dt, the seed, the voxel volume, the grid size and the number
+  // of the next step (the backend counts on from there). Without a call, or
+  // with empty tables, steps are transport only.
+  virtual void set_cell_model(const CellModelTable<Real>& table, const CellModel<Real>& parameters) = 0;
   virtual void step() = 0;  // one explicit step of length dt (as baked into the coefficients)
   // Waits until every step issued so far is done (the GPU queues them);
   // a device fault surfaces here at the latest.

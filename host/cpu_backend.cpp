@@ -49,6 +49,10 @@ class CpuBackend final : public Backend<Real> {
   void download_field(int s, std::vector<Real>& values) const override { values = current_[s]; }
   void set_source_field(int s, const std::vector<Real>& values) override { source_field_[s] = values; }
   void set_coefficients(const CoefficientTable<Real>& table) override { coefficients_ = table; }
+  void set_cell_model(const CellModelTable<Real>& table, const CellModel<Real>& parameters) override {
+    model_table_ = table;
+    model_ = parameters;
+  }
 
   void step() override {
     // Pointer tables are refilled, not reallocated: this runs every step.
@@ -71,8 +75,19 @@ class CpuBackend final : public Backend<Real> {
     args.in = in_.data();
     args.out = out_.data();
     args.source_field = any_field ? field_.data() : nullptr;
+    const CellModel<Real> tables = model_table_.view();
+    args.model = model_;
+    args.model.n_species = tables.n_species;
+    args.model.n_populations = tables.n_populations;
+    args.model.n_smooth = tables.n_smooth;
+    args.model.n_deaths = tables.n_deaths;
+    args.model.smooth = tables.smooth;
+    args.model.deaths = tables.deaths;
+    args.model.active = tables.active;
+    args.model.budget_first = tables.budget_first;
     cpu_fused_step(args, runs_, threads_);
     current_.swap(next_);
+    ++model_.step;
   }
 
   void region_sum_max(int s, const std::vector<int>& region_of_material, int n_regions,
@@ -136,6 +151,8 @@ class CpuBackend final : public Backend<Real> {
   std::vector<const Real*> in_, field_;
   std::vector<Real*> out_;
   CoefficientTable<Real> coefficients_;
+  CellModelTable<Real> model_table_;
+  CellModel<Real> model_;
   Real inv_h2_[3] = {0, 0, 0};
 };
 

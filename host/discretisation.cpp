@@ -161,6 +161,17 @@ Discretisation discretise(const Scenario& scenario, const TissueMap& tissues) {
       if (std::none_of(mask.begin(), mask.end(), [](std::uint8_t m) { return m != 0; }))
         throw InputError(init.where, empty_region_message("initial value", init.region, scenario));
     }
+  for (const Population& p : scenario.populations)
+    for (const InitialValue& init : p.initial) {
+      const std::vector<std::uint8_t> mask = region_mask(tissues, init.region);
+      if (std::none_of(mask.begin(), mask.end(), [](std::uint8_t m) { return m != 0; }))
+        throw InputError(init.where, empty_region_message("initial value", init.region, scenario));
+    }
+  for (const Seeding& seeding : scenario.seedings) {
+    const std::vector<std::uint8_t> mask = region_mask(tissues, seeding.region);
+    if (std::none_of(mask.begin(), mask.end(), [](std::uint8_t m) { return m != 0; }))
+      throw InputError(seeding.where, empty_region_message("seeding", seeding.region, scenario));
+  }
   d.material_tissue = std::move(builder.tissue);
   d.material_sources = std::move(builder.sources);
 
@@ -175,8 +186,9 @@ Discretisation discretise(const Scenario& scenario, const TissueMap& tissues) {
 
 template <class Real>
 void fill_coefficients(const Scenario& s, const Discretisation& d, double t, double dt,
-                       CoefficientTable<Real>& table) {
-  const int ns = int(s.species.size());
+                       CoefficientTable<Real>& table, const TransportExtras* extras) {
+  const int ns = field_count(s);  // the table's stride: every field
+  const int n_species = int(s.species.size());
   const std::size_t n = std::size_t(d.n_materials()) * ns;
   table.diffusion_dt.assign(n, Real(0));
   table.decay_factor.assign(n, Real(1));
@@ -185,10 +197,12 @@ void fill_coefficients(const Scenario& s, const Discretisation& d, double t, dou
   table.fixed.assign(n, 0);
   for (int m = 1; m < d.n_materials(); ++m) {
     const int tissue = d.material_tissue[m];
-    for (int sp = 0; sp < ns; ++sp) {
+    for (int sp = 0; sp < n_species; ++sp) {
       const std::size_t ms = std::size_t(m) * ns + sp;
       const Species& species = s.species[sp];
-      const DecaySourceCoefficients c = decay_source_coefficients(species.decay_rate, dt);
+      const std::size_t ts = std::size_t(tissue) * n_species + sp;
+      const double decay_rate = species.decay_rate + (extras ? extras->decay[ts] : 0.0);
+      const DecaySourceCoefficients c = decay_source_coefficients(decay_rate, dt);
       table.diffusion_dt[ms] = Real(species.diffusion[tissue] * dt);
       table.decay_factor[ms] = Real(c.decay_factor);
       table.source_gain[ms] = Real(c.source_gain);
@@ -199,6 +213,7 @@ void fill_coefficients(const Scenario& s, const Discretisation& d, double t, dou
         const double overlap = std::min(t + dt, source.end) - std::max(t, source.start);
         if (overlap > 0) rate += source.rate * (overlap / dt);
       }
+      if (extras) rate += extras->source[ts];
       table.source_rate[ms] = Real(rate);
     }
   }
@@ -208,9 +223,14 @@ void fill_coefficients(const Scenario& s, const Discretisation& d, double t, dou
 }
 
 template void fill_coefficients<float>(const Scenario&, const Discretisation&, double, double,
-                                       CoefficientTable<float>&);
+                                       CoefficientTable<float>&, const TransportExtras*);
 template void fill_coefficients<double>(const Scenario&, const Discretisation&, double, double,
-                                        CoefficientTable<double>&);
+                                        CoefficientTable<double>&, const TransportExtras*);
+
+int field_count(const Scenario& s) {
+  const int ns = int(s.species.size());
+  return ns + int(s.populations.size()) + (s.output.budget ? 3 * ns : 0);
+}
 
 TimePlan plan_time(const Scenario& s) {
   TimePlan plan;

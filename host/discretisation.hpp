@@ -48,11 +48,26 @@ struct CoefficientTable {
   }
 };
 
-// Fills the table for the step [t, t + dt]. A source active for part of the
-// step contributes rate * (overlap / dt), so the injected amount is exact.
+// First-order terms that change from step to step, per tissue and species
+// ([tissue * n_species + species]): vascular exchange gamma (P - c) adds
+// gamma to the decay rate and gamma P to the source; neutralisation adds
+// k_on x (mean drug level over the step) to the decay rate.
+struct TransportExtras {
+  std::vector<double> decay;   // 1/s
+  std::vector<double> source;  // pg/mL/s
+};
+
+// Fills the table for the step [t, t + dt], for every field: species, then
+// cell populations and budget amounts (which neither diffuse nor decay). A
+// source active for part of the step contributes rate * (overlap / dt), so
+// the injected amount is exact.
 template <class Real>
 void fill_coefficients(const Scenario& scenario, const Discretisation& disc, double t, double dt,
-                       CoefficientTable<Real>& table);
+                       CoefficientTable<Real>& table, const TransportExtras* extras = nullptr);
+
+// Fields the backend holds: species, populations and (output.budget) three
+// budget amounts per species.
+int field_count(const Scenario& scenario);
 
 // The explicit diffusion limit and the step actually used.
 struct TimePlan {

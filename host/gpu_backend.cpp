@@ -208,8 +208,27 @@ class GpuBackend final : public Backend<Real> {
     stream_.synchronize();  // the host tables may change before the next step
   }
 
+  void set_cell_model(const CellModelTable<Real>& table, const CellModel<Real>& parameters) override {
+    model_host_ = table;  // must outlive the asynchronous copies
+    upload_table(smooth_rules_, model_host_.smooth);
+    upload_table(death_rules_, model_host_.deaths);
+    upload_table(rule_active_, model_host_.active);
+    const CellModel<Real> tables = model_host_.view();
+    model_ = parameters;
+    model_.n_species = tables.n_species;
+    model_.n_populations = tables.n_populations;
+    model_.n_smooth = tables.n_smooth;
+    model_.n_deaths = tables.n_deaths;
+    model_.smooth = smooth_rules_.get();
+    model_.deaths = death_rules_.get();
+    model_.active = rule_active_.get();
+    model_.budget_first = tables.budget_first;
+    stream_.synchronize();
+  }
+
   void step() override {
     ColumnStepArgs<Real> a;
+    a.model = model_;
     a.layout = layout_;
     for (int ax = 0; ax < 3; ++ax) a.inv_h2[ax] = inv_h2_[ax];
     a.material = material_.get();
@@ -223,6 +242,7 @@ class GpuBackend final : public Backend<Real> {
     }
     cuda_fused_step(a, n_species_, plan_, stream_.get());
     std::swap(current_, next_);
+    ++model_.step;
   }
 
   void synchronize() override { stream_.synchronize(); }
@@ -365,6 +385,11 @@ class GpuBackend final : public Backend<Real> {
   DeviceBuffer<MaterialId> material_;
   DeviceBuffer<Real> diffusion_dt_, decay_factor_, source_rate_, source_gain_;
   DeviceBuffer<std::uint8_t> fixed_, has_fixed_;
+  CellModelTable<Real> model_host_;
+  CellModel<Real> model_;
+  DeviceBuffer<SmoothRuleK<Real>> smooth_rules_;
+  DeviceBuffer<DeathRuleK<Real>> death_rules_;
+  DeviceBuffer<std::uint8_t> rule_active_;
   std::vector<std::uint8_t> has_fixed_host_;
   // The reduction index, built on first use for a region map (a const
   // query of the fields; the cache is not observable state).

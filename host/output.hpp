@@ -104,28 +104,55 @@ struct RegionStats {
   double max = 0;       // pg/mL
 };
 
+// Cumulative amounts of one species over one region (pg), with output.budget.
+struct BudgetStats {
+  double secreted_pg = 0;
+  double released_pg = 0;  // by dying cells (bursts)
+  double taken_up_pg = 0;
+};
+
 struct TimeSeriesRow {
   double time_s = 0;
   std::int64_t step = 0;
-  // stats[species][region]: region 0 is all tissue, region r >= 1 is tissue r-1.
+  // stats[species][region]: region 0 is all tissue, regions 1..T the tissues,
+  // then the organs.
   std::vector<std::vector<RegionStats>> stats;
+  // populations[population][region], same regions; total in cells, mean and max in cells/mL.
+  std::vector<std::vector<RegionStats>> populations;
+  std::vector<std::vector<BudgetStats>> budget;  // [species][region]; empty without output.budget
+  std::vector<double> plasma;                    // pg/mL per species; empty without a plasma compartment
+  std::vector<double> blood;  // cells/mL per population; empty without a plasma compartment
+  std::vector<double> drugs;  // pg/mL per therapy
+};
+
+// What a time series holds, by name (regions: "all", tissues, organs).
+struct TimeSeriesNames {
+  std::vector<std::string> species;
+  std::vector<std::string> tissues;
+  std::vector<std::string> organs;
+  std::vector<std::string> populations;
+  std::vector<std::string> therapies;
+  bool plasma = false;
+  bool budget = false;
 };
 
 // Writes timeseries.csv (tidy: one line per time, species and region) and
 // timeseries.json (arrays per species and region), both rewritten atomically
 // after an append (at most once per min_rewrite_interval_s of wall time, and
 // on flush()), so they are always complete up to the last rewrite.
+// With populations, populations.csv (the same tidy layout in cells); with a
+// plasma compartment or drugs, plasma.csv (one line per time and quantity).
 class TimeSeriesWriter {
  public:
   TimeSeriesWriter(std::string directory, std::vector<std::string> species_names,
                    std::vector<std::string> tissue_names, double min_rewrite_interval_s = 0);
+  TimeSeriesWriter(std::string directory, TimeSeriesNames names, double min_rewrite_interval_s = 0);
   void append(const TimeSeriesRow& row);
-  void flush();  // rewrites both files if rows were added since they were last written
+  void flush();  // rewrites the files if rows were added since they were last written
 
  private:
   std::string directory_;
-  std::vector<std::string> species_;
-  std::vector<std::string> tissues_;
+  TimeSeriesNames names_;
   std::vector<TimeSeriesRow> rows_;
   RewriteThrottle files_;
 };

@@ -58,7 +58,7 @@ double memory_estimate_bytes(const Scenario& s, const DenseGrid& g) {
   const double real_size = s.precision == Precision::Float ? 4 : 8;
   const GridLayout layout = make_grid_layout(g.nx, g.ny, g.nz);
   const double padded = double(layout.size), dense = double(g.voxels());
-  return padded * (2.0 * double(s.species.size()) * real_size + 2 * sizeof(MaterialId) + real_size) +
+  return padded * (2.0 * double(field_count(s)) * real_size + 2 * sizeof(MaterialId) + real_size) +
          dense * (1 + 1 + sizeof(double) + 1);
 }
 
@@ -67,7 +67,7 @@ double memory_estimate_bytes(const Scenario& s, const DenseGrid& g) {
 double gpu_memory_estimate_bytes(const Scenario& s, const DenseGrid& g, std::int64_t tissue_voxels) {
   const double real_size = s.precision == Precision::Float ? 4 : 8;
   const GridLayout layout = make_grid_layout(g.nx, g.ny, g.nz);
-  return double(layout.size) * (2.0 * double(s.species.size()) * real_size + sizeof(MaterialId)) +
+  return double(layout.size) * (2.0 * double(field_count(s)) * real_size + sizeof(MaterialId)) +
          double(tissue_voxels) * sizeof(std::uint32_t);
 }
 
@@ -115,6 +115,8 @@ void check_precision_range(const Scenario& s) {
     for (const InitialValue& init : sp.initial) check(init.value, init.where, "initial value");
   for (const Source& src : s.sources) check(src.rate, src.where, "source rate (pg/mL/s)");
   for (const DirichletBoundary& b : s.boundaries) check(b.value, b.where, "Dirichlet value");
+  for (const Population& p : s.populations)
+    for (const InitialValue& init : p.initial) check(init.value, init.where, "initial density (cells/mL)");
 }
 
 // Removes the files of an earlier run in the output directory (only names
@@ -123,7 +125,7 @@ void check_precision_range(const Scenario& s) {
 int clear_previous_outputs(const std::string& directory) {
   namespace fs = std::filesystem;
   static const std::regex ours(
-      R"((summary\.json|timeseries\.csv|timeseries\.json|fields\.xmf|geometry\.h5|snapshot_\d{6}\.h5)(\.tmp\.\d+)?)");
+      R"((summary\.json|timeseries\.csv|timeseries\.json|populations\.csv|plasma\.csv|fields\.xmf|geometry\.h5|snapshot_\d{6}\.h5)(\.tmp\.\d+)?)");
   int removed = 0;
   std::error_code ec;
   for (const fs::directory_entry& entry : fs::directory_iterator(directory, ec)) {
@@ -140,9 +142,13 @@ int clear_previous_outputs(const std::string& directory) {
 // first voxel where it appears so the user can see where the run went wrong.
 template <class Real>
 void check_finite(const Simulation<Real>& sim, const TimeSeriesRow& row) {
-  for (std::size_t sp = 0; sp < row.stats.size(); ++sp) {
-    if (std::isfinite(row.stats[sp][0].total_pg)) continue;
-    const std::vector<double> values = sim.field(int(sp));
+  const std::size_t ns = row.stats.size();
+  for (std::size_t f = 0; f < ns + row.populations.size(); ++f) {
+    const RegionStats& all = f < ns ? row.stats[f][0] : row.populations[f - ns][0];
+    if (std::isfinite(all.total_pg)) continue;
+    const std::vector<double> values = sim.field(int(f));
+    const std::string& name =
+        f < ns ? sim.scenario().species[f].name : sim.scenario().populations[f - ns].name;
     const DenseGrid& g = sim.tissues().grid;
     for (std::int64_t idx = 0; idx < g.voxels(); ++idx) {
       if (std::isfinite(values[idx])) continue;
@@ -152,7 +158,7 @@ void check_finite(const Simulation<Real>& sim, const TimeSeriesRow& row) {
           "{} is {} at voxel ({}, {}, {}), position ({:.6g}, {:.6g}, {:.6g}) mm, tissue \"{}\", at step {} "
           "(t = {}): the run overflowed or became unstable; outputs up to the previous output time are "
           "intact",
-          sim.scenario().species[sp].name, values[idx], i, j, k, p[0] * 1e3, p[1] * 1e3, p[2] * 1e3,
+          name, values[idx], i, j, k, p[0] * 1e3, p[1] * 1e3, p[2] * 1e3,
           sim.scenario().tissues[sim.tissues().tissue[idx] - 1].name, sim.steps(),
           format_sim_time(sim.time())));
     }
@@ -174,9 +180,12 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
   const int ns = int(s.species.size());
 
   fmt::print(log, "cytostorm {} | scenario {} ({})\n", build_info().version, s.name, s.source_file);
-  fmt::print(log, "backend {} | precision {} | grid {} x {} x {} ({} tissue voxels) | {} species\n",
+  fmt::print(log, "backend {} | precision {} | grid {} x {} x {} ({} tissue voxels) | {} species{}\n",
              sim.backend().description(), precision_name(s.precision), disc.grid.nx, disc.grid.ny,
-             disc.grid.nz, voxels, ns);
+             disc.grid.nz, voxels, ns,
+             s.populations.empty()
+                 ? std::string()
+                 : fmt::format(", {} populations, {} rules", s.populations.size(), s.rules.size()));
   fmt::print(log, "dt {:.6g} s (stability limit {:.6g} s) | {} steps to t = {} | output every {} -> {}\n",
              plan.max_dt, plan.stability_limit, total_steps, format_sim_time(s.time.end),
              format_sim_time(s.output.interval), s.output.directory);
@@ -192,14 +201,20 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
       nlohmann::json{{"scenario", {{"name", s.name}, {"file", s.source_file}}}, {"status", "running"}}.dump(
           2) +
           "\n");
-  std::vector<std::string> species_names, tissue_names;
-  for (const Species& sp : s.species) species_names.push_back(sp.name);
-  for (const Tissue& t : s.tissues) tissue_names.push_back(t.name);
+  TimeSeriesNames names;
+  for (const Species& sp : s.species) names.species.push_back(sp.name);
+  for (const Tissue& t : s.tissues) names.tissues.push_back(t.name);
+  for (const Organ& o : s.organs) names.organs.push_back(o.name);
+  for (const Population& p : s.populations) names.populations.push_back(p.name);
+  for (const Therapy& t : s.therapies) names.therapies.push_back(t.name);
+  names.plasma = s.plasma.enabled;
+  names.budget = s.output.budget;
+  const std::vector<std::string>& species_names = names.species;
   std::optional<SnapshotWriter> snapshots;
   if (s.output.snapshots)
     snapshots.emplace(s.output.directory, disc.grid, label_values(s, sim.tissues()), s.tissues,
                       kIndexRewriteInterval);
-  TimeSeriesWriter series(s.output.directory, species_names, tissue_names, kIndexRewriteInterval);
+  TimeSeriesWriter series(s.output.directory, names, kIndexRewriteInterval);
 
   const Precision native = sizeof(Real) == 4 ? Precision::Float : Precision::Double;
   auto write_outputs = [&] {
@@ -210,10 +225,14 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
     if (!snapshots) return;
     std::vector<std::vector<Real>> data;
     std::vector<FieldView> views;
-    data.reserve(s.output.fields.size());
+    data.reserve(s.output.fields.size() + s.output.population_fields.size());
     for (int sp : s.output.fields) {
       data.push_back(sim.native_field(sp));
       views.push_back({s.species[sp].name, data.back().data(), native});
+    }
+    for (int p : s.output.population_fields) {
+      data.push_back(sim.native_field(sim.fields().population(p)));
+      views.push_back({s.populations[p].name, data.back().data(), native});
     }
     snapshots->write(sim.time(), sim.steps(), views);
   };
@@ -222,6 +241,7 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
   const auto step_start = std::chrono::steady_clock::now();
   double stepping_seconds = 0;
   write_outputs();
+  const TimeSeriesRow initial_totals = sim.statistics();
   for (std::size_t k = 1; k < times.size(); ++k) {
     const auto t0 = std::chrono::steady_clock::now();
     sim.advance_to(times[k], [&] { progress.update(sim.steps(), sim.time()); });
@@ -248,6 +268,8 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
         {"spacing_m", disc.grid.spacing},
         {"tissue_voxels", voxels}}},
       {"species", species_names},
+      {"populations", names.populations},
+      {"rules", s.rules.size()},
       {"time",
        {{"end_s", s.time.end},
         {"dt_s", plan.max_dt},
@@ -276,6 +298,14 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
     fmt::print(log, "  {:<12} total {:.6g} pg   mean {:.6g} pg/mL   max {:.6g} pg/mL\n", s.species[sp].name,
                final_stats.stats[sp][0].total_pg, final_stats.stats[sp][0].mean,
                final_stats.stats[sp][0].max);
+  for (std::size_t p = 0; p < s.populations.size(); ++p) {
+    const double initial = initial_totals.populations[p][0].total_pg;
+    fmt::print(log, "  {:<12} {:.6g} cells ({:.1f}% of the initial {:.6g})\n", s.populations[p].name,
+               final_stats.populations[p][0].total_pg,
+               initial > 0 ? 100.0 * final_stats.populations[p][0].total_pg / initial : 0.0, initial);
+  }
+  for (std::size_t sp = 0; sp < final_stats.plasma.size(); ++sp)
+    fmt::print(log, "  plasma {:<12} {:.6g} pg/mL\n", s.species[sp].name, final_stats.plasma[sp]);
   fmt::print(log, "outputs in {}/ (summary.json, timeseries.csv/.json{})\n", s.output.directory,
              snapshots ? ", fields.xmf + HDF5 snapshots" : "");
   return summary;

@@ -19,13 +19,14 @@
 #include <vector>
 
 #include "error.hpp"
+#include "kernels/limits.hpp"
 #include "kernels/step_params.hpp"
 
 namespace cyto {
 
 // Documented maxima (README "Limits"): run-time counts, bounded so that the
 // per-material coefficient table stays small enough for on-chip memory.
-// kMaxSpecies comes from kernels/step_params.hpp (the GPU kernel's limit).
+// kMaxSpecies (species + populations) comes from kernels/limits.hpp.
 inline constexpr int kMaxTissues = 255;  // label 0 is "outside"
 
 using Vec3 = std::array<double, 3>;
@@ -122,10 +123,173 @@ struct TimeSettings {
 
 struct OutputSettings {
   std::string directory = "output";
-  double interval = 0;             // s, simulated time between outputs
-  std::vector<int> fields;         // species indices written to snapshots
-  bool snapshots = true;           // HDF5 + XDMF field snapshots
-  double progress_interval = 2.0;  // wall-clock seconds between progress lines
+  double interval = 0;                 // s, simulated time between outputs
+  std::vector<int> fields;             // species indices written to snapshots
+  std::vector<int> population_fields;  // population indices written to snapshots
+  bool budget = false;                 // track secreted / released / taken-up amounts per species
+  bool snapshots = true;               // HDF5 + XDMF field snapshots
+  double progress_interval = 2.0;      // wall-clock seconds between progress lines
+  SourceLocation where;
+};
+
+// ---- The cytokine-storm model (DESIGN.md section 1) ----
+//
+// Further internal units:
+//   cell density      cells/mL
+//   per-cell rate     pg/cell/s   (secretion, Michaelis-Menten uptake)
+//   per-cell amount   pg/cell     (burst on death)
+//   clearance         mL/cell/s   (linear uptake)
+//   volume            mL
+//   mass              pg
+//   drug level        pg/mL
+//   binding rate      mL/pg/s     (neutralisation k_on)
+
+// kMaxRules and kMaxHillTerms come from kernels/limits.hpp.
+
+// A cell population: a density field that does not diffuse.
+struct Population {
+  std::string name;
+  std::vector<InitialValue> initial;  // values in cells/mL
+  SourceLocation where;
+};
+
+// Random seeding of a population: every voxel of the region receives a
+// Poisson(density * voxel volume) number of whole cells, drawn from Philox
+// keyed by (scenario seed, population, voxel): reproducible, independent of
+// threads and backends. Applied after the population's initial values, adding to them.
+struct Seeding {
+  int population = 0;  // index into Scenario::populations
+  Region region;
+  double density = 0;  // cells/mL (mean)
+  SourceLocation where;
+};
+
+// A Hill factor on a rule: activation (c/K)^n / (1 + (c/K)^n) or inhibition
+// 1 / (1 + (c/K)^n) by one species.
+struct HillTerm {
+  int species = 0;      // index into Scenario::species
+  double half_max = 0;  // K, pg/mL, > 0
+  double hill = 1;      // n >= 1
+  SourceLocation where;
+};
+
+enum class RuleKind { Secretion, Uptake, Decay, Growth, Recruitment, Death };
+
+enum class DeathMode { Deterministic, Stochastic };
+
+// One rule. Fields not used by a kind stay at their defaults (see each kind).
+//   Secretion   dc_s/dt += rho_p * (base + (max - base) * prod(activators)) * prod(inhibitors)
+//               (without activators: rho_p * base * prod(inhibitors))
+//   Uptake      dc_s/dt -= rho_p * clearance * c_s                (linear)
+//               dc_s/dt -= rho_p * vmax * c_s / (km + c_s)        (Michaelis-Menten: vmax > 0)
+//   Decay       drho_p/dt -= rate * rho_p                         (turnover of a population)
+//   Growth      drho_p/dt += rate * prod(activators) * rho_p * (1 - rho_p / capacity)
+//   Recruitment drho_p/dt += rate * prod(activators) * B_p * (1 - rho_p / capacity)
+//               (B_p: the population's blood density in the plasma compartment)
+//   Death       threshold-triggered pyroptosis: while sum_k signal[k] c_k >= threshold
+//               (and, if primed, sum_k priming[k] c_k >= priming_threshold), cells die
+//               at `rate`; each dead cell releases burst[k] pg of species k into the voxel.
+struct Rule {
+  std::string name;  // optional; therapies may name rules
+  RuleKind kind = RuleKind::Secretion;
+  int population = 0;        // index into Scenario::populations
+  int species = -1;          // Secretion, Uptake: index into Scenario::species
+  std::vector<int> tissues;  // indices into Scenario::tissues where the rule acts; empty = all
+
+  double base = 0;       // Secretion: pg/cell/s
+  double max = 0;        // Secretion with activators: pg/cell/s
+  double clearance = 0;  // Uptake (linear): mL/cell/s
+  double vmax = 0;       // Uptake (Michaelis-Menten): pg/cell/s
+  double km = 0;         // Uptake (Michaelis-Menten): pg/mL
+  double rate = 0;       // Decay, Growth, Recruitment, Death: 1/s
+  double capacity = 0;   // Growth, Recruitment: cells/mL, > 0
+  std::vector<HillTerm> activators;
+  std::vector<HillTerm> inhibitors;
+
+  // Death only.
+  std::vector<double> signal;   // weight per species (dimensionless), size = species count
+  double threshold = 0;         // pg/mL
+  std::vector<double> priming;  // weight per species; empty = no priming requirement
+  double priming_threshold = 0;
+  std::vector<double> burst;  // pg/cell per species, size = species count (zeros: no burst)
+  DeathMode mode = DeathMode::Deterministic;
+
+  SourceLocation where;
+};
+
+// A group of tissues that forms one organ: reported together in the time
+// series, and (with `volume`) standing for a whole organ in the plasma
+// coupling: its exchange with plasma is scaled by volume / modelled volume.
+struct Organ {
+  std::string name;
+  std::vector<int> tissues;      // indices into Scenario::tissues, each in at most one organ
+  std::optional<double> volume;  // mL; empty = the modelled volume itself
+  SourceLocation where;
+};
+
+// gamma_k (P_k - c_k) in the voxels of a tissue.
+struct VascularExchange {
+  int tissue = 0;   // index into Scenario::tissues
+  int species = 0;  // index into Scenario::species
+  double rate = 0;  // gamma, 1/s
+  SourceLocation where;
+};
+
+// The well-mixed plasma compartment:
+//   V dP_k/dt = sum over organs of scale * sum_voxels gamma_k (c_k - P_k) dV - clearance_k V P_k + infusions
+//   dB_p/dt   = -blood_clearance_p B_p + infusions  (blood density of a population)
+struct Plasma {
+  bool enabled = false;
+  double volume = 3000;                 // mL
+  std::vector<double> initial;          // pg/mL per species
+  std::vector<double> clearance;        // 1/s per species
+  std::vector<double> blood_initial;    // cells/mL per population
+  std::vector<double> blood_clearance;  // 1/s per population
+  std::vector<VascularExchange> exchange;
+  SourceLocation where;
+};
+
+// A dose into the plasma compartment: a species (amount in pg) or a
+// population (a number of cells), given as a bolus at `start` or spread
+// evenly over [start, end).
+struct Infusion {
+  std::string name;
+  int species = -1;           // index into Scenario::species, or
+  int population = -1;        // index into Scenario::populations
+  double amount = 0;          // pg (species) or cells (population)
+  double start = 0;           // s
+  std::optional<double> end;  // s; empty = bolus at start
+  SourceLocation where;
+};
+
+enum class DrugEffect { Neutralisation, Blockade, Suppression };
+
+struct Dose {
+  double time = 0;    // s
+  double amount = 0;  // pg
+  SourceLocation where;
+};
+
+// A drug with one-compartment pharmacokinetics:
+//   A(t) = sum over doses given by t of (amount / volume) exp(-ln2 (t - t_dose) / half_life)
+// and one effect:
+//   Neutralisation  dc_s/dt -= k_on A c_s for each target species (tissue and plasma)
+//   Blockade        each activation by a target species is scaled by 1 / (1 + A / ic50)
+//                   (in every rule, or only in `rules` when given)
+//   Suppression     secretion rates of the target rules (or of every secretion rule
+//                   producing a target species) are scaled by 1 - emax A / (A + ec50)
+struct Therapy {
+  std::string name;
+  std::vector<Dose> doses;
+  double half_life = 0;  // s
+  double volume = 0;     // mL
+  DrugEffect effect = DrugEffect::Neutralisation;
+  std::vector<int> species;  // targets (indices into Scenario::species)
+  std::vector<int> rules;    // targets (indices into Scenario::rules)
+  double k_on = 0;           // Neutralisation: mL/pg/s
+  double ic50 = 0;           // Blockade: pg/mL
+  double emax = 0;           // Suppression: 0..1
+  double ec50 = 0;           // Suppression: pg/mL
   SourceLocation where;
 };
 
@@ -141,6 +305,14 @@ struct Scenario {
   std::vector<Species> species;
   std::vector<Source> sources;
   std::vector<DirichletBoundary> boundaries;
+  std::uint64_t seed = 0;  // for random seeding and stochastic death
+  std::vector<Population> populations;
+  std::vector<Seeding> seedings;
+  std::vector<Rule> rules;
+  std::vector<Organ> organs;
+  Plasma plasma;
+  std::vector<Infusion> infusions;
+  std::vector<Therapy> therapies;
   TimeSettings time;
   OutputSettings output;
 };

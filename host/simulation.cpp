@@ -1,7 +1,10 @@
 #include "simulation.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
+#include "kernels/reaction_k.hpp"
 #include "trace.hpp"
 
 namespace cyto {
@@ -27,11 +30,155 @@ Simulation<Real>::Simulation(const Scenario& scenario, std::unique_ptr<Backend<R
       tissues_(rasterise_tissues(scenario_)),
       disc_(discretise(scenario_, tissues_)),
       plan_(plan_time(scenario_)),
-      backend_(std::move(backend)) {
-  const int ns = int(scenario_.species.size());
-  backend_->setup(disc_, ns);
-  for (int s = 0; s < ns; ++s) backend_->upload_field(s, to_layout(initial_field(scenario_, tissues_, s)));
+      backend_(std::move(backend)),
+      fields_(field_layout(scenario_)) {
+  const Scenario& s = scenario_;
+  const int ns = fields_.n_species;
+  backend_->setup(disc_, fields_.count());
+  for (int sp = 0; sp < ns; ++sp) backend_->upload_field(sp, to_layout(initial_field(s, tissues_, sp)));
+  for (int p = 0; p < fields_.n_populations; ++p)
+    backend_->upload_field(fields_.population(p), to_layout(initial_population(s, tissues_, p)));
+  for (int f = ns + fields_.n_populations; f < fields_.count(); ++f)
+    backend_->upload_field(f, std::vector<Real>(std::size_t(disc_.layout.size), Real(0)));
   region_of_material_ = disc_.material_tissue;  // region = tissue index; -1 for outside
+
+  const int nt = int(s.tissues.size());
+  if (s.plasma.enabled) {
+    plasma_ = s.plasma.initial;
+    blood_ = s.plasma.blood_initial;
+    exchange_rate_.assign(std::size_t(nt) * ns, 0.0);
+    exchanging_.assign(std::size_t(ns), 0);
+    for (const VascularExchange& e : s.plasma.exchange) {
+      exchange_rate_[std::size_t(e.tissue) * ns + e.species] = e.rate;
+      exchanging_[std::size_t(e.species)] |= e.rate > 0;
+    }
+    // An organ with a volume stands for the whole organ: its exchange with
+    // plasma is that of its modelled voxels scaled up.
+    exchange_scale_.assign(std::size_t(nt), 1.0);
+    for (const Organ& organ : s.organs) {
+      if (!organ.volume) continue;
+      std::int64_t voxels = 0;
+      for (int t : organ.tissues) voxels += tissues_.voxel_count[std::size_t(t)];
+      const double modelled = double(voxels) * voxel_volume_ml();
+      for (int t : organ.tissues) exchange_scale_[std::size_t(t)] = *organ.volume / modelled;
+    }
+  } else {
+    blood_.assign(std::size_t(fields_.n_populations), 0.0);
+  }
+  model_time_dependent_ = cell_model_is_time_dependent(s);
+}
+
+template <class Real>
+std::vector<double> Simulation<Real>::drug_levels() const {
+  std::vector<double> levels;
+  for (const Therapy& t : scenario_.therapies) levels.push_back(drug_level(t, time_));
+  return levels;
+}
+
+// Doses into the plasma that fall in [t0, t1): boluses whole, spread
+// infusions by their overlap with the interval.
+template <class Real>
+void Simulation<Real>::give_infusions(double t0, double t1) {
+  const double volume = scenario_.plasma.volume;
+  for (const Infusion& inf : scenario_.infusions) {
+    double amount = 0;
+    if (!inf.end) {
+      if (inf.start >= t0 && inf.start < t1) amount = inf.amount;
+    } else {
+      const double overlap = std::min(t1, *inf.end) - std::max(t0, inf.start);
+      if (overlap > 0) amount = inf.amount * overlap / (*inf.end - inf.start);
+    }
+    if (amount == 0) continue;
+    if (inf.species >= 0)
+      plasma_[std::size_t(inf.species)] += amount / volume;
+    else
+      blood_[std::size_t(inf.population)] += amount / volume;
+  }
+}
+
+template <class Real>
+void Simulation<Real>::tissue_sums(int field, std::vector<double>& per_tissue) const {
+  std::vector<double> maxima;
+  backend_->region_sum_max(field, region_of_material_, int(scenario_.tissues.size()), per_tissue, maxima);
+}
+
+// Coefficients and rule tables for the step [t, t + dt]: exchange with the
+// plasma as it is now, drugs at their level over the step.
+template <class Real>
+void Simulation<Real>::prepare_step(double t, double dt) {
+  const Scenario& s = scenario_;
+  const int ns = fields_.n_species;
+  const int nt = int(s.tissues.size());
+  bool any_extra = false;
+  if (s.plasma.enabled || !s.therapies.empty()) {
+    extras_.decay.assign(std::size_t(nt) * ns, 0.0);
+    extras_.source.assign(std::size_t(nt) * ns, 0.0);
+    for (int tissue = 0; tissue < nt && s.plasma.enabled; ++tissue)
+      for (int sp = 0; sp < ns; ++sp) {
+        const std::size_t ts = std::size_t(tissue) * ns + sp;
+        extras_.decay[ts] += exchange_rate_[ts];
+        extras_.source[ts] += exchange_rate_[ts] * plasma_[std::size_t(sp)];
+      }
+    for (const Therapy& therapy : s.therapies) {
+      if (therapy.effect != DrugEffect::Neutralisation) continue;
+      const double mean_level = drug_exposure(therapy, t, t + dt) / dt;
+      for (int sp : therapy.species)
+        for (int tissue = 0; tissue < nt; ++tissue)
+          extras_.decay[std::size_t(tissue) * ns + sp] += therapy.k_on * mean_level;
+    }
+    any_extra = true;
+  }
+  fill_coefficients(s, disc_, t, dt, table_, any_extra ? &extras_ : nullptr);
+  if (!(table_ == applied_)) {
+    backend_->set_coefficients(table_);
+    applied_ = table_;
+  }
+  if (s.rules.empty()) return;
+  const bool new_dt = model_.smooth.size() + model_.deaths.size() == 0 || dt != model_dt_;
+  if (!new_dt && !model_time_dependent_) return;
+  ModelDrive drive;
+  for (const Therapy& therapy : s.therapies) drive.drug.push_back(drug_level(therapy, t + 0.5 * dt));
+  drive.blood = blood_;
+  compile_cell_model(s, disc_, dt, drive, model_);
+  CellModel<Real> parameters;
+  parameters.dt = Real(dt);
+  parameters.voxel_volume_ml = voxel_volume_ml();
+  parameters.nx = disc_.grid.nx;
+  parameters.ny = disc_.grid.ny;
+  parameters.seed[0] = std::uint32_t(s.seed);
+  parameters.seed[1] = std::uint32_t(s.seed >> 32);
+  parameters.step = std::uint64_t(steps_);
+  backend_->set_cell_model(model_, parameters);
+  model_dt_ = dt;
+}
+
+// The plasma over [t, t + dt] with the tissue amounts of the step's start:
+//   dP/dt = S - K P,  K = (sum scale gamma V_tissue) / V + clearance + k_on drug,
+//                     S = (sum scale gamma amount_tissue) / V,
+// solved exactly for constant S and K.
+template <class Real>
+void Simulation<Real>::update_plasma(double t, double dt) {
+  const Scenario& s = scenario_;
+  const int ns = fields_.n_species;
+  const int nt = int(s.tissues.size());
+  const double volume = s.plasma.volume;
+  for (int sp = 0; sp < ns; ++sp) {
+    double k = s.plasma.clearance[std::size_t(sp)], source = 0;
+    if (exchanging_[std::size_t(sp)])
+      for (int tissue = 0; tissue < nt; ++tissue) {
+        const double flow =
+            exchange_scale_[std::size_t(tissue)] * exchange_rate_[std::size_t(tissue) * ns + sp];
+        k += flow * double(tissues_.voxel_count[std::size_t(tissue)]) * voxel_volume_ml() / volume;
+        source += flow * step_tissue_amounts_[std::size_t(sp)][std::size_t(tissue)] / volume;
+      }
+    for (const Therapy& therapy : s.therapies)
+      if (therapy.effect == DrugEffect::Neutralisation &&
+          std::find(therapy.species.begin(), therapy.species.end(), sp) != therapy.species.end())
+        k += therapy.k_on * drug_exposure(therapy, t, t + dt) / dt;
+    const DecaySourceCoefficients c = decay_source_coefficients(k, dt);
+    plasma_[std::size_t(sp)] = plasma_[std::size_t(sp)] * c.decay_factor + source * c.source_gain;
+  }
+  for (std::size_t p = 0; p < blood_.size(); ++p) blood_[p] *= std::exp(-s.plasma.blood_clearance[p] * dt);
 }
 
 template <class Real>
@@ -51,13 +198,21 @@ void Simulation<Real>::advance_to(double t_target, const std::function<void()>& 
   TraceRange trace("advance");
   const double t0 = time_;
   const double dt = (t_target - t0) / double(n);
+  const bool plasma = scenario_.plasma.enabled;
   for (std::int64_t i = 0; i < n; ++i) {
-    fill_coefficients(scenario_, disc_, t0 + double(i) * dt, dt, table_);
-    if (!(table_ == applied_)) {
-      backend_->set_coefficients(table_);
-      applied_ = table_;
+    const double t = t0 + double(i) * dt;
+    if (plasma) {
+      give_infusions(t, t + dt);
+      step_tissue_amounts_.resize(std::size_t(fields_.n_species));
+      for (int sp = 0; sp < fields_.n_species; ++sp) {
+        if (!exchanging_[std::size_t(sp)]) continue;
+        tissue_sums(sp, step_tissue_amounts_[std::size_t(sp)]);
+        for (double& amount : step_tissue_amounts_[std::size_t(sp)]) amount *= voxel_volume_ml();
+      }
     }
+    prepare_step(t, dt);
     backend_->step();
+    if (plasma) update_plasma(t, dt);
     ++steps_;
     time_ = (i + 1 == n) ? t_target : t0 + double(i + 1) * dt;
     if (after_step) after_step();
@@ -103,26 +258,57 @@ double Simulation<Real>::voxel_volume_ml() const {
 
 template <class Real>
 TimeSeriesRow Simulation<Real>::statistics() const {
-  const int ns = int(scenario_.species.size());
-  const int nt = int(scenario_.tissues.size());
+  const Scenario& s = scenario_;
+  const int ns = fields_.n_species;
+  const int nt = int(s.tissues.size());
   const double dv = voxel_volume_ml();
   TimeSeriesRow row;
   row.time_s = time_;
   row.step = steps_;
-  row.stats.assign(ns, std::vector<RegionStats>(nt + 1));
-  std::vector<double> sums, maxima;
-  for (int s = 0; s < ns; ++s) {
-    backend_->region_sum_max(s, region_of_material_, nt, sums, maxima);
-    RegionStats& all = row.stats[s][0];
+  // Regions: all tissue, each tissue, each organ.
+  const auto region_stats = [&](int field) {
+    std::vector<double> sums, maxima;
+    backend_->region_sum_max(field, region_of_material_, nt, sums, maxima);
+    std::vector<RegionStats> out(std::size_t(1 + nt) + s.organs.size());
     double all_sum = 0, all_max = -std::numeric_limits<double>::infinity();
     for (int t = 0; t < nt; ++t) {
-      const double count = double(tissues_.voxel_count[t]);
-      row.stats[s][t + 1] = {sums[t] * dv, sums[t] / count, maxima[t]};
-      all_sum += sums[t];
-      all_max = std::max(all_max, maxima[t]);
+      const double count = double(tissues_.voxel_count[std::size_t(t)]);
+      out[std::size_t(t) + 1] = {sums[std::size_t(t)] * dv, sums[std::size_t(t)] / count,
+                                 maxima[std::size_t(t)]};
+      all_sum += sums[std::size_t(t)];
+      all_max = std::max(all_max, maxima[std::size_t(t)]);
     }
-    all = {all_sum * dv, all_sum / double(tissues_.tissue_voxels), all_max};
+    out[0] = {all_sum * dv, all_sum / double(tissues_.tissue_voxels), all_max};
+    for (std::size_t o = 0; o < s.organs.size(); ++o) {
+      double sum = 0, max = -std::numeric_limits<double>::infinity();
+      std::int64_t count = 0;
+      for (int t : s.organs[o].tissues) {
+        sum += sums[std::size_t(t)];
+        max = std::max(max, maxima[std::size_t(t)]);
+        count += tissues_.voxel_count[std::size_t(t)];
+      }
+      out[std::size_t(1 + nt) + o] = {sum * dv, sum / double(count), max};
+    }
+    return out;
+  };
+  for (int sp = 0; sp < ns; ++sp) row.stats.push_back(region_stats(sp));
+  for (int p = 0; p < fields_.n_populations; ++p)
+    row.populations.push_back(region_stats(fields_.population(p)));
+  if (fields_.budget)
+    for (int sp = 0; sp < ns; ++sp) {
+      const std::vector<RegionStats> secreted = region_stats(fields_.secreted(sp));
+      const std::vector<RegionStats> released = region_stats(fields_.released(sp));
+      const std::vector<RegionStats> taken_up = region_stats(fields_.taken_up(sp));
+      std::vector<BudgetStats> budget(secreted.size());
+      for (std::size_t r = 0; r < budget.size(); ++r)
+        budget[r] = {secreted[r].total_pg, released[r].total_pg, taken_up[r].total_pg};
+      row.budget.push_back(std::move(budget));
+    }
+  if (s.plasma.enabled) {
+    row.plasma = plasma_;
+    row.blood = blood_;
   }
+  row.drugs = drug_levels();
   return row;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "backend.hpp"
+#include "cell_model.hpp"
 #include "output.hpp"
 
 namespace cyto {
@@ -38,21 +39,45 @@ class Simulation {
   // Adds a per-voxel source rate (pg/mL/s, dense) to a species.
   void set_source_field(int species, const std::vector<double>& dense);
 
-  // Total, mean and max of every species over all tissue and per tissue.
+  // Total, mean and max of every species and population over all tissue,
+  // per tissue and per organ; plasma, blood and drug levels; the budget.
   TimeSeriesRow statistics() const;
 
   double voxel_volume_ml() const;
+  const FieldLayout& fields() const { return fields_; }
+
+  // Plasma concentration per species (pg/mL) and blood density per
+  // population (cells/mL); empty without a plasma compartment.
+  const std::vector<double>& plasma() const { return plasma_; }
+  const std::vector<double>& blood() const { return blood_; }
+  // Drug level of every therapy at the current time (pg/mL).
+  std::vector<double> drug_levels() const;
 
  private:
   std::vector<Real> to_layout(const std::vector<double>& dense) const;
+  void give_infusions(double t0, double t1);
+  void prepare_step(double t, double dt);
+  void update_plasma(double t, double dt);
+  void tissue_sums(int field, std::vector<double>& per_tissue) const;
 
   Scenario scenario_;
   TissueMap tissues_;
   Discretisation disc_;
   TimePlan plan_;
   std::unique_ptr<Backend<Real>> backend_;
+  FieldLayout fields_;
   CoefficientTable<Real> table_, applied_;
+  CellModelTable<Real> model_;
+  bool model_time_dependent_ = false;
+  double model_dt_ = 0;  // the step the rule tables were compiled for
+  TransportExtras extras_;
   std::vector<int> region_of_material_;
+  // Whole-body state: plasma (pg/mL per species), blood (cells/mL per population).
+  std::vector<double> plasma_, blood_;
+  std::vector<double> exchange_rate_;     // gamma [tissue * n_species + species], 1/s
+  std::vector<double> exchange_scale_;    // per tissue: represented / modelled volume of its organ
+  std::vector<std::uint8_t> exchanging_;  // per species: exchanges with plasma somewhere
+  std::vector<std::vector<double>> step_tissue_amounts_;  // [species][tissue] at the step's start, pg
   double time_ = 0;
   std::int64_t steps_ = 0;
 };

@@ -148,6 +148,15 @@ CYTO_HD void update_voxel_from_memory(const ColumnStepArgs<Real>& a, std::int64_
       a.out[s][idx] = decay_source_update(diffused, decay, rate, gain);
     }
   }
+  if (a.model.enabled()) {
+    // This thread wrote the values just now: plain loads, not the read-only path.
+    Real v[NS];
+    for (int s = 0; s < NS; ++s) v[s] = a.out[s][idx];
+    react_voxel(a.model, m,
+                interior_voxel_number(idx, a.layout.pitch, a.layout.plane, a.layout.nx, a.layout.ny), v);
+    for (int s = 0; s < NS; ++s)
+      if (!a.coeff.fixed[std::int64_t(m) * NS + s]) a.out[s][idx] = v[s];
+  }
 }
 
 // One plane of a column. The hot path: every lane of one material whose
@@ -183,8 +192,8 @@ CYTO_HD void update_column_plane(const ColumnStepArgs<Real>& a, std::int64_t bas
   }
 
   const Real inv_h2[3] = {a.inv_h2[0], a.inv_h2[1], a.inv_h2[2]};
-#pragma unroll
-  for (int s = 0; s < NS; ++s) {
+  // Species s's transport update of the vector's lanes.
+  auto transport = [&](int s) {
     const Lanes<Real, W> south =
         load_readonly(reinterpret_cast<const Lanes<Real, W>*>(a.in[s] + base - pitch));
     const Lanes<Real, W> north =
@@ -210,8 +219,30 @@ CYTO_HD void update_column_plane(const ColumnStepArgs<Real>& a, std::int64_t bas
                                                      c_above[s].v[l], kx, ky, kz);
       result.v[l] = decay_source_update(diffused, decay, has_field ? rate + field.v[l] : rate, gain);
     }
-    store_lanes(a.out[s] + base, result);
+    return result;
+  };
+  if (!a.model.enabled()) {
+    // Transport only: each species stored as soon as it is done, so that
+    // only one result vector is live (the register budget of the planes).
+#pragma unroll
+    for (int s = 0; s < NS; ++s) store_lanes(a.out[s] + base, transport(s));
+    return;
   }
+  // With the cell model every field of a voxel is needed at once.
+  Lanes<Real, W> result[NS];
+#pragma unroll
+  for (int s = 0; s < NS; ++s) result[s] = transport(s);
+  for (int l = 0; l < W; ++l) {
+    Real v[NS];
+#pragma unroll
+    for (int s = 0; s < NS; ++s) v[s] = result[s].v[l];
+    react_voxel(a.model, m0,
+                interior_voxel_number(base + l, a.layout.pitch, a.layout.plane, a.layout.nx, a.layout.ny), v);
+#pragma unroll
+    for (int s = 0; s < NS; ++s) result[s].v[l] = v[s];
+  }
+#pragma unroll
+  for (int s = 0; s < NS; ++s) store_lanes(a.out[s] + base, result[s]);
 }
 
 // One thread's work: the column of W voxels starting at element

@@ -45,6 +45,26 @@ void uniform_run(const StepArgs<Real>& a, int s, std::int64_t row0, const Tissue
   }
 }
 
+// The cell model on every tissue voxel of a row, after its transport
+// update: the row's fields are still in L1.
+template <class Real>
+void react_row(const StepArgs<Real>& a, const TissueRuns& tissue, std::int64_t r, std::int64_t base,
+               std::uint64_t first_voxel) {
+  const int nf = a.n_species;
+  Real v[kMaxSpecies];
+  for (std::int64_t q = tissue.row_begin[r]; q < tissue.row_begin[r + 1]; ++q) {
+    const TissueRun& run = tissue.runs[q];
+    for (std::int32_t i = run.i_begin; i < run.i_end; ++i) {
+      const std::int64_t idx = base + i;
+      for (int f = 0; f < nf; ++f) v[f] = a.out[f][idx];
+      react_voxel(a.model, run.material, first_voxel + std::uint64_t(i), v);
+      const std::uint8_t* fixed = a.coeff.fixed + std::int64_t(run.material) * nf;
+      for (int f = 0; f < nf; ++f)
+        if (!fixed[f]) a.out[f][idx] = v[f];  // held (Dirichlet) values stay
+    }
+  }
+}
+
 template <class Real>
 void step_row(const StepArgs<Real>& a, const TissueRuns& tissue, int j, int k) {
   const std::int64_t r = j + std::int64_t(a.layout.ny) * k;
@@ -65,6 +85,7 @@ void step_row(const StepArgs<Real>& a, const TissueRuns& tissue, int j, int k) {
       }
     }
   }
+  if (a.model.enabled()) react_row(a, tissue, r, base, std::uint64_t(a.layout.nx) * std::uint64_t(r));
 }
 
 // The first plane of thread t's slab: planes split at equal shares of tissue voxels.

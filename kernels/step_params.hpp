@@ -4,16 +4,14 @@
 
 #include <cstdint>
 
+#include "cell_model_k.hpp"
 #include "diffusion_k.hpp"
 #include "grid_layout.hpp"
+#include "limits.hpp"
 
 namespace cyto {
 
 using MaterialId = std::uint16_t;  // 0 = outside the organ
-
-// Most species one scenario may declare. The GPU kernel is compiled for each
-// count up to this (its per-species values live in registers).
-inline constexpr int kMaxSpecies = 16;
 
 // A run of voxels along x in one row that share a material and a kind of update.
 struct TissueRun {
@@ -61,6 +59,7 @@ struct StepArgs {
   const Real* const* in = nullptr;            // [species] -> field at t
   Real* const* out = nullptr;                 // [species] -> field at t + dt
   const Real* const* source_field = nullptr;  // optional [species] -> per-voxel rate (pg/mL/s) or nullptr
+  CellModel<Real> model;                      // rules applied after transport (none: model.enabled() false)
 };
 
 // The fused step as the column-marching kernel sees it: field pointers by
@@ -77,6 +76,7 @@ struct ColumnStepArgs {
   const Real* in[kMaxSpecies] = {};
   Real* out[kMaxSpecies] = {};
   const Real* source_field[kMaxSpecies] = {};  // per-voxel source rate, nullptr where none
+  CellModel<Real> model;
 };
 
 }  // namespace cyto

@@ -1,0 +1,296 @@
+// Pointwise cell-model physics: the rules of a scenario compiled into a
+// compact table, and the per-voxel update that interprets it. Shared by the
+// CPU backend and the CUDA kernel, so both do the same arithmetic.
+//
+// A voxel's fields are v[0 .. n_species) cytokines (pg/mL), then
+// v[n_species .. + n_populations) cell densities (cells/mL), then, where the
+// budget is tracked, three cumulative amounts per species (pg/mL): secreted,
+// released by dying cells, taken up.
+//
+// One reaction step of length dt, after transport (Lie splitting):
+//  1. death rules in order: where the signal sum_k w_k c_k reaches the
+//     threshold (and the priming signal its own), cells die, either
+//     deterministically (a fraction 1 - exp(-rate dt) of the density) or
+//     stochastically (each whole cell with that probability, drawn from
+//     Philox keyed by seed, voxel, step, population and rule); each dead cell
+//     adds its burst to the voxel in this step, so released = burst x dead exactly;
+//  2. the smooth rules (secretion, uptake, decay, growth, recruitment)
+//     integrated together with one classical Runge-Kutta step.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include <Random123/philox.h>
+
+#include "limits.hpp"
+#include "qualifiers.hpp"
+
+namespace cyto {
+
+enum class RuleCode : std::uint8_t {
+  kSecretion,        // dc/dt += rho (a + b prod(act)) prod(inh) scale
+  kUptakeLinear,     // dc/dt -= rho a c
+  kUptakeSaturable,  // dc/dt -= rho a c / (b + c)
+  kTurnover,         // drho/dt -= a rho
+  kGrowth,           // drho/dt += a prod(act) rho (1 - rho b)
+  kRecruitment,      // drho/dt += a prod(act) (1 - rho b), a = rate x blood density
+};
+
+// A Hill factor on a species field: activation x^n / (1 + x^n) (times
+// `scale`, the receptor blockade 1 / (1 + drug / IC50)) or inhibition
+// 1 / (1 + x^n), with x = c / half-max.
+template <class Real>
+struct HillFactorK {
+  std::int16_t field = 0;
+  std::uint8_t inhibits = 0;
+  std::uint8_t integer_power = 0;  // n for n = 1..4 (repeated products, bitwise across backends); 0: pow
+  Real inv_half_max = 0;
+  Real power = 1;
+  Real scale = 1;
+};
+
+template <class Real>
+struct SmoothRuleK {
+  RuleCode code = RuleCode::kSecretion;
+  std::int16_t population = 0;  // field index of the acting population
+  std::int16_t species = 0;     // field index of the cytokine (secretion, uptake)
+  std::uint8_t n_factors = 0;
+  Real a = 0;      // see RuleCode
+  Real b = 0;      // see RuleCode
+  Real scale = 1;  // secretion suppression 1 - Emax A / (A + EC50)
+  HillFactorK<Real> factor[kMaxHillTerms];
+};
+
+template <class Real>
+struct DeathRuleK {
+  std::int16_t population = 0;  // field index
+  std::uint8_t stochastic = 0;
+  std::uint8_t primed = 0;         // a priming signal must also reach its threshold
+  std::uint32_t draw_below = 0;    // stochastic: a cell dies when its 32-bit draw is below this
+  Real death_fraction = 0;         // deterministic: 1 - exp(-rate dt)
+  Real threshold = 0;              // pg/mL
+  Real priming_threshold = 0;      // pg/mL
+  Real signal[kMaxSpecies] = {};   // weight per species
+  Real priming[kMaxSpecies] = {};  // weight per species
+  Real burst[kMaxSpecies] = {};    // pg per dead cell, per species
+};
+
+// The compiled model as the kernels see it (device pointers on the GPU).
+template <class Real>
+struct CellModel {
+  int n_species = 0;
+  int n_populations = 0;
+  int n_smooth = 0;
+  int n_deaths = 0;
+  const SmoothRuleK<Real>* smooth = nullptr;
+  const DeathRuleK<Real>* deaths = nullptr;
+  // [material * (n_smooth + n_deaths) + r]: 1 where rule r acts (smooth rules first, then deaths)
+  const std::uint8_t* active = nullptr;
+  int budget_first = -1;  // field of the first budget amount; -1: not tracked
+  Real dt = 0;
+  double voxel_volume_ml = 0;  // whole cells in a voxel = density x volume
+  int nx = 0, ny = 0;          // interior grid size, for the voxel's global number
+  std::uint32_t seed[2] = {0, 0};
+  std::uint64_t step = 0;  // number of the step being taken (0 for the first)
+
+  CYTO_HD bool enabled() const { return n_smooth + n_deaths > 0; }
+};
+
+template <class Real>
+CYTO_HD Real hill_power(Real x, const HillFactorK<Real>& f) {
+  switch (f.integer_power) {
+    case 1:
+      return x;
+    case 2:
+      return x * x;
+    case 3:
+      return x * x * x;
+    case 4:
+      return (x * x) * (x * x);
+    default:
+#ifdef __CUDA_ARCH__
+      return pow(x, f.power);
+#else
+      return std::pow(x, f.power);
+#endif
+  }
+}
+
+// Product of a rule's activation factors and of its inhibition factors.
+template <class Real>
+CYTO_HD void hill_products(const SmoothRuleK<Real>& r, const Real* v, Real& activation, Real& inhibition) {
+  activation = Real(1);
+  inhibition = Real(1);
+  for (int q = 0; q < r.n_factors; ++q) {
+    const HillFactorK<Real>& f = r.factor[q];
+    const Real c = v[f.field];
+    const Real xn = hill_power(c > Real(0) ? c * f.inv_half_max : Real(0), f);
+    if (f.inhibits)
+      inhibition *= Real(1) / (Real(1) + xn);
+    else
+      activation *= f.scale * (xn / (Real(1) + xn));
+  }
+}
+
+// Rates of the smooth rules at state v: secretion and uptake per species
+// (both >= 0 for non-negative states), and the net rate per population.
+template <class Real>
+CYTO_HD void smooth_rates(const CellModel<Real>& m, const std::uint8_t* active, const Real* v,
+                          Real* secretion, Real* uptake, Real* population_rate) {
+  for (int s = 0; s < m.n_species; ++s) secretion[s] = uptake[s] = Real(0);
+  for (int p = 0; p < m.n_populations; ++p) population_rate[p] = Real(0);
+  for (int q = 0; q < m.n_smooth; ++q) {
+    if (!active[q]) continue;
+    const SmoothRuleK<Real>& r = m.smooth[q];
+    const Real rho = v[r.population];
+    const int p = r.population - m.n_species;
+    Real activation, inhibition;
+    hill_products(r, v, activation, inhibition);
+    switch (r.code) {
+      case RuleCode::kSecretion:
+        secretion[r.species] += rho * (r.a + r.b * activation) * inhibition * r.scale;
+        break;
+      case RuleCode::kUptakeLinear:
+        uptake[r.species] += rho * r.a * v[r.species];
+        break;
+      case RuleCode::kUptakeSaturable: {
+        const Real c = v[r.species] > Real(0) ? v[r.species] : Real(0);
+        uptake[r.species] += rho * r.a * c / (r.b + c);
+        break;
+      }
+      case RuleCode::kTurnover:
+        population_rate[p] -= r.a * rho;
+        break;
+      case RuleCode::kGrowth:
+        population_rate[p] += r.a * activation * rho * (Real(1) - rho * r.b);
+        break;
+      case RuleCode::kRecruitment:
+        population_rate[p] += r.a * activation * (Real(1) - rho * r.b);
+        break;
+    }
+  }
+}
+
+// Whole cells of a density in a voxel (the nearest count).
+CYTO_HD std::int64_t whole_cells(double density, double voxel_volume_ml) {
+  const double count = density * voxel_volume_ml;
+#ifdef __CUDA_ARCH__
+  return count > 0 ? std::int64_t(floor(count + 0.5)) : 0;
+#else
+  return count > 0 ? std::int64_t(std::floor(count + 0.5)) : 0;
+#endif
+}
+
+// How many of `cells` die: each with its own 32-bit Philox draw. The
+// counter holds the voxel, the step, the population and the rule, and the
+// batch of four cells; the key is the scenario's seed. Same draws on every
+// backend and thread layout, and after a restart.
+CYTO_HD std::int64_t stochastic_deaths(std::int64_t cells, std::uint32_t draw_below,
+                                       const std::uint32_t (&seed)[2], std::uint64_t voxel,
+                                       std::uint64_t step, int population, int rule) {
+  r123::Philox4x32 generator;
+  const r123::Philox4x32::key_type key = {{seed[0], seed[1]}};
+  std::int64_t dead = 0;
+  for (std::int64_t first = 0; first < cells; first += 4) {
+    const std::uint32_t batch = std::uint32_t(first / 4);
+    const r123::Philox4x32::ctr_type counter = {
+        {std::uint32_t(voxel),
+         std::uint32_t((voxel >> 32) & 0xffffu) | (std::uint32_t(population & 0xff) << 16) |
+             (std::uint32_t(rule & 0xff) << 24),
+         std::uint32_t(step), std::uint32_t((step >> 32) & 0xffffu) | (batch << 16)}};
+    const r123::Philox4x32::ctr_type draw = generator(counter, key);
+    for (int c = 0; c < 4 && first + c < cells; ++c) dead += draw.v[c] < draw_below ? 1 : 0;
+  }
+  return dead;
+}
+
+// The reaction step of one voxel of material `material`, in place on its
+// fields v; `voxel` is its number in the interior grid (i + nx (j + ny k)).
+template <class Real>
+CYTO_HD void react_voxel(const CellModel<Real>& m, int material, std::uint64_t voxel, Real* v) {
+  const int n_rules = m.n_smooth + m.n_deaths;
+  const std::uint8_t* active = m.active + std::int64_t(material) * n_rules;
+  const int ns = m.n_species;
+  const bool budget = m.budget_first >= 0;
+
+  for (int d = 0; d < m.n_deaths; ++d) {
+    if (!active[m.n_smooth + d]) continue;
+    const DeathRuleK<Real>& r = m.deaths[d];
+    Real signal = Real(0), priming = Real(0);
+    for (int s = 0; s < ns; ++s) {
+      signal += r.signal[s] * v[s];
+      priming += r.priming[s] * v[s];
+    }
+    if (!(signal >= r.threshold) || (r.primed && !(priming >= r.priming_threshold))) continue;
+    const Real rho = v[r.population];
+    Real dead;
+    if (r.stochastic) {
+      const std::int64_t cells = whole_cells(double(rho), m.voxel_volume_ml);
+      const std::int64_t died =
+          stochastic_deaths(cells, r.draw_below, m.seed, voxel, m.step, r.population - ns, d);
+      dead = Real(double(died) / m.voxel_volume_ml);
+      v[r.population] = Real(double(cells - died) / m.voxel_volume_ml);
+    } else {
+      dead = rho * r.death_fraction;
+      v[r.population] = rho - dead;
+    }
+    for (int s = 0; s < ns; ++s) {
+      const Real released = r.burst[s] * dead;
+      v[s] += released;
+      if (budget) v[m.budget_first + ns + s] += released;
+    }
+  }
+
+  bool any_smooth = false;
+  for (int q = 0; q < m.n_smooth; ++q) any_smooth = any_smooth || active[q];
+  if (!any_smooth) return;
+
+  // Classical RK4 on (species, populations); secretion and uptake are
+  // accumulated apart so that the budget splits the change exactly.
+  const int nf = ns + m.n_populations;
+  Real y0[kMaxSpecies], y[kMaxSpecies];
+  Real sec[kMaxSpecies], upt[kMaxSpecies], pop[kMaxSpecies];
+  Real sec_sum[kMaxSpecies], upt_sum[kMaxSpecies], pop_sum[kMaxSpecies];
+  for (int f = 0; f < nf; ++f) y0[f] = y[f] = v[f];
+  for (int s = 0; s < ns; ++s) sec_sum[s] = upt_sum[s] = Real(0);
+  for (int p = 0; p < m.n_populations; ++p) pop_sum[p] = Real(0);
+  const Real dt = m.dt;
+  for (int stage = 0; stage < 4; ++stage) {
+    smooth_rates(m, active, y, sec, upt, pop);
+    const Real weight = (stage == 0 || stage == 3) ? Real(1) : Real(2);
+    const Real next = stage < 2 ? dt * Real(0.5) : dt;  // offset of the next stage
+    for (int s = 0; s < ns; ++s) {
+      sec_sum[s] += weight * sec[s];
+      upt_sum[s] += weight * upt[s];
+      if (stage < 3) y[s] = y0[s] + next * (sec[s] - upt[s]);
+    }
+    for (int p = 0; p < m.n_populations; ++p) {
+      pop_sum[p] += weight * pop[p];
+      if (stage < 3) y[ns + p] = y0[ns + p] + next * pop[p];
+    }
+  }
+  const Real sixth = dt / Real(6);
+  for (int s = 0; s < ns; ++s) {
+    const Real secreted = sixth * sec_sum[s];
+    const Real taken_up = sixth * upt_sum[s];
+    v[s] = y0[s] + (secreted - taken_up);
+    if (budget) {
+      v[m.budget_first + s] += secreted;
+      v[m.budget_first + 2 * ns + s] += taken_up;
+    }
+  }
+  for (int p = 0; p < m.n_populations; ++p) v[ns + p] = y0[ns + p] + sixth * pop_sum[p];
+}
+
+// The voxel's number in the interior grid from its padded storage index.
+CYTO_HD std::uint64_t interior_voxel_number(std::int64_t index, std::int64_t pitch, std::int64_t plane,
+                                            int nx, int ny) {
+  const std::int64_t k = index / plane - 1;
+  const std::int64_t in_plane = index - (k + 1) * plane;
+  const std::int64_t j = in_plane / pitch - 1;
+  const std::int64_t i = in_plane - (j + 1) * pitch - 1;
+  return std::uint64_t(i + std::int64_t(nx) * (j + std::int64_t(ny) * k));
+}
+
+}  // namespace cyto
