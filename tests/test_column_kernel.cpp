@@ -19,6 +19,24 @@ namespace {
 using testing::box_scenario;
 using testing::make_species;
 
+// The scenario's cell model for a step of the planned dt, starting at step 1000.
+template <class Real>
+CellModel<Real> model_parameters(const Scenario& s, const Discretisation& disc, CellModelTable<Real>& table) {
+  const double dt = plan_time(s).max_dt;
+  ModelDrive drive;
+  drive.blood.assign(s.populations.size(), 2e5);
+  compile_cell_model(s, disc, dt, drive, table);
+  CellModel<Real> p;
+  p.dt = Real(dt);
+  p.voxel_volume_ml = disc.grid.spacing[0] * disc.grid.spacing[1] * disc.grid.spacing[2] * 1e6;
+  p.nx = disc.grid.nx;
+  p.ny = disc.grid.ny;
+  p.seed[0] = 12345;
+  p.seed[1] = 678;
+  p.step = 1000;
+  return p;
+}
+
 // One step of the column kernel over all columns, chunk by chunk, in a
 // deliberately scrambled order (the result must not depend on it).
 template <class Real, int NS>
@@ -40,9 +58,11 @@ std::vector<std::vector<Real>> column_kernel_run(const Scenario& s,
                                                  int steps, int z_chunk) {
   const TissueMap tissues = rasterise_tissues(s);
   const Discretisation disc = discretise(s, tissues);
-  const int ns = int(s.species.size());
+  const int ns = field_count(s);
   CoefficientTable<Real> table;
   fill_coefficients(s, disc, 0.0, plan_time(s).max_dt, table);
+  CellModelTable<Real> model;
+  const CellModel<Real> parameters = model_parameters(s, disc, model);
   const std::vector<std::uint8_t> has_fixed = table.materials_with_fixed_species(ns);
   std::vector<std::vector<Real>> current = initial, next = initial;
 
@@ -54,7 +74,18 @@ std::vector<std::vector<Real>> column_kernel_run(const Scenario& s,
   a.coeff = table.view();
   for (int sp = 0; sp < ns; ++sp)
     a.source_field[sp] = source_fields[sp].empty() ? nullptr : source_fields[sp].data();
+  const CellModel<Real> tables = model.view();
+  a.model = parameters;
+  a.model.n_species = tables.n_species;
+  a.model.n_populations = tables.n_populations;
+  a.model.n_smooth = tables.n_smooth;
+  a.model.n_deaths = tables.n_deaths;
+  a.model.smooth = tables.smooth;
+  a.model.deaths = tables.deaths;
+  a.model.active = tables.active;
+  a.model.budget_first = tables.budget_first;
   for (int n = 0; n < steps; ++n) {
+    a.model.step = parameters.step + std::uint64_t(n);
     for (int sp = 0; sp < ns; ++sp) {
       a.in[sp] = current[sp].data();
       a.out[sp] = next[sp].data();
@@ -73,9 +104,11 @@ std::vector<std::vector<Real>> cpu_backend_run(const Scenario& s,
                                                int steps) {
   const TissueMap tissues = rasterise_tissues(s);
   const Discretisation disc = discretise(s, tissues);
-  const int ns = int(s.species.size());
+  const int ns = field_count(s);
   CoefficientTable<Real> table;
   fill_coefficients(s, disc, 0.0, plan_time(s).max_dt, table);
+  CellModelTable<Real> model;
+  const CellModel<Real> parameters = model_parameters(s, disc, model);
   auto cpu = make_cpu_backend<Real>(2);
   cpu->setup(disc, ns);
   for (int sp = 0; sp < ns; ++sp) {
@@ -83,6 +116,7 @@ std::vector<std::vector<Real>> cpu_backend_run(const Scenario& s,
     if (!source_fields[sp].empty()) cpu->set_source_field(sp, source_fields[sp]);
   }
   cpu->set_coefficients(table);
+  cpu->set_cell_model(model, parameters);
   for (int n = 0; n < steps; ++n) cpu->step();
   std::vector<std::vector<Real>> out(ns);
   for (int sp = 0; sp < ns; ++sp) cpu->download_field(sp, out[sp]);
@@ -94,7 +128,7 @@ std::vector<std::vector<Real>> cpu_backend_run(const Scenario& s,
 template <class Real>
 std::vector<std::vector<Real>> varied_fields(const Scenario& s, bool include_outside = false) {
   const Discretisation disc = discretise(s, rasterise_tissues(s));
-  std::vector<std::vector<Real>> f(s.species.size(),
+  std::vector<std::vector<Real>> f(std::size_t(field_count(s)),
                                    std::vector<Real>(std::size_t(disc.layout.size), Real(0)));
   for (std::size_t sp = 0; sp < f.size(); ++sp)
     for (std::int64_t i = 0; i < disc.layout.size; ++i)
@@ -104,19 +138,96 @@ std::vector<std::vector<Real>> varied_fields(const Scenario& s, bool include_out
 }
 
 template <class Real>
-void expect_column_kernel_matches_cpu(int n_species, std::array<int, 3> n, int steps, int z_chunk) {
-  const Scenario s = testing::two_tissue_scenario(n_species, n);
-  const std::vector<std::vector<Real>> initial = varied_fields<Real>(s);
-  std::vector<std::vector<Real>> sources(n_species);
+void expect_column_kernel_matches_cpu(const Scenario& s, int steps, int z_chunk) {
+  const int n_fields = field_count(s);
+  std::vector<std::vector<Real>> initial = varied_fields<Real>(s);
+  // Population 0 dense enough for its rules to show in float; population 1
+  // at ~30 whole cells per voxel (the voxels are 30 mL) for stochastic death.
+  if (!s.populations.empty())
+    for (Real& v : initial[s.species.size()]) v *= Real(3e8);
+  std::vector<std::vector<Real>> sources(n_fields);
   sources[0] = varied_fields<Real>(s)[0];
   const auto cpu = cpu_backend_run<Real>(s, initial, sources, steps);
   const auto gpu_body = column_kernel_run<Real>(s, initial, sources, steps, z_chunk);
-  for (int sp = 0; sp < n_species; ++sp) {
+  for (int sp = 0; sp < n_fields; ++sp) {
     std::int64_t differing = 0;
     for (std::size_t i = 0; i < cpu[sp].size(); ++i) differing += !(cpu[sp][i] == gpu_body[sp][i]);
-    EXPECT_EQ(differing, 0) << "species " << sp << " of " << n_species << ", z_chunk " << z_chunk;
-    EXPECT_NE(cpu[sp], initial[sp]) << "species " << sp << ": nothing happened";
+    EXPECT_EQ(differing, 0) << "field " << sp << " of " << n_fields << ", z_chunk " << z_chunk;
+    if (sp < int(s.species.size() + s.populations.size())) {  // budget amounts may stay put
+      EXPECT_NE(cpu[sp], initial[sp]) << "field " << sp << ": nothing happened";
+    }
   }
+}
+
+template <class Real>
+void expect_column_kernel_matches_cpu(int n_species, std::array<int, 3> n, int steps, int z_chunk) {
+  expect_column_kernel_matches_cpu<Real>(testing::two_tissue_scenario(n_species, n), steps, z_chunk);
+}
+
+// The two-tissue scenario with a cell model using every rule kind: two
+// populations, Hill factors with integer and real powers, a rule limited to
+// one tissue, deterministic and stochastic deaths with bursts, and the budget.
+Scenario two_tissue_storm(std::array<int, 3> n) {
+  Scenario s = testing::two_tissue_scenario(3, n);
+  s.output.budget = true;
+  for (const char* name : {"parenchyma", "macrophages"}) {
+    Population p;
+    p.name = name;
+    p.initial.push_back({Region{}, 3e8, {}});
+    s.populations.push_back(p);
+  }
+  auto rule = [&](RuleKind kind, int population, int species) {
+    Rule r;
+    r.kind = kind;
+    r.population = population;
+    r.species = species;
+    return r;
+  };
+  Rule sec = rule(RuleKind::Secretion, 1, 0);
+  sec.base = 1e-2;
+  sec.max = 2e-1;
+  sec.activators.push_back({1, 1.1, 2, {}});
+  sec.inhibitors.push_back({2, 0.9, 1.5, {}});
+  s.rules.push_back(sec);
+  Rule upt = rule(RuleKind::Uptake, 0, 1);
+  upt.vmax = 1e-9;
+  upt.km = 0.8;
+  s.rules.push_back(upt);
+  Rule lin = rule(RuleKind::Uptake, 1, 2);
+  lin.clearance = 1.0;
+  lin.tissues = {0};
+  s.rules.push_back(lin);
+  Rule grow = rule(RuleKind::Growth, 1, -1);
+  grow.rate = 0.3;
+  grow.capacity = 5e8;
+  grow.activators.push_back({0, 1.0, 1, {}});
+  s.rules.push_back(grow);
+  Rule recruit = rule(RuleKind::Recruitment, 1, -1);
+  recruit.rate = 0.2;
+  recruit.capacity = 6e8;
+  s.rules.push_back(recruit);
+  Rule turnover = rule(RuleKind::Decay, 0, -1);
+  turnover.rate = 0.05;
+  s.rules.push_back(turnover);
+  for (DeathMode mode : {DeathMode::Deterministic, DeathMode::Stochastic}) {
+    Rule death = rule(RuleKind::Death, mode == DeathMode::Deterministic ? 0 : 1, -1);
+    death.mode = mode;
+    death.signal = {1.0, 0.5, 0.0};
+    death.threshold = 1.2;
+    death.rate = 2.0;
+    death.burst = {1e-9, 0.0, 3e-9};
+    if (mode == DeathMode::Stochastic) {
+      death.priming = {0.0, 0.0, 1.0};
+      death.priming_threshold = 1.0;
+    }
+    s.rules.push_back(death);
+  }
+  return s;
+}
+
+TEST(ColumnKernel, CellModelMatchesCpuBackendBitwise) {
+  expect_column_kernel_matches_cpu<double>(two_tissue_storm({21, 19, 17}), 5, 4);
+  expect_column_kernel_matches_cpu<float>(two_tissue_storm({23, 18, 15}), 5, 7);
 }
 
 TEST(ColumnKernel, MatchesCpuBackendBitwiseInDouble) {
