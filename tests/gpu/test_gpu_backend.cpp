@@ -5,9 +5,11 @@
 
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include "host/config.hpp"
@@ -85,6 +87,42 @@ void expect_default_scenario_agrees(double tolerance) {
 
 TEST(GpuBackend, DefaultScenarioAgreesWithCpuInFloat) { expect_default_scenario_agrees<float>(1e-5); }
 TEST(GpuBackend, DefaultScenarioAgreesWithCpuInDouble) { expect_default_scenario_agrees<double>(1e-12); }
+
+// (f) Every scenario in configs/, cell model and plasma included, agrees
+// between the backends in double precision after a few hundred steps: every
+// species and population field, and the plasma levels.
+TEST(GpuBackend, EveryConfigScenarioAgreesWithCpu) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> files;
+  for (const fs::directory_entry& e : fs::directory_iterator(source_dir() + "/configs"))
+    if (e.path().extension() == ".yaml") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  ASSERT_FALSE(files.empty());
+  for (const fs::path& file : files) {
+    Scenario s = load_scenario(file.string(), {});
+    s.precision = Precision::Double;
+    const int steps = 300;
+    Simulation<double> gpu(s, make_gpu_backend<double>()), cpu(s, make_cpu_backend<double>(0));
+    const double t = std::min(s.time.end, steps * gpu.time_plan().max_dt);
+    gpu.advance_to(t);
+    cpu.advance_to(t);
+    const int fields = int(s.species.size() + s.populations.size());
+    for (int f = 0; f < fields; ++f) {
+      const std::vector<double> a = gpu.field(f), b = cpu.field(f);
+      double scale = 0, diff = 0;
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        scale = std::max(scale, std::abs(b[i]));
+        diff = std::max(diff, std::abs(a[i] - b[i]));
+      }
+      const double relative = scale > 0 ? diff / scale : diff;
+      std::printf("  %s field %d: max|gpu - cpu| / max|cpu| = %.3g\n", file.filename().c_str(), f, relative);
+      EXPECT_LE(relative, 1e-9) << file << " field " << f;
+    }
+    for (std::size_t sp = 0; sp < gpu.plasma().size(); ++sp)
+      EXPECT_NEAR(gpu.plasma()[sp], cpu.plasma()[sp], 1e-9 * std::abs(cpu.plasma()[sp]) + 1e-300)
+          << file << " plasma " << sp;
+  }
+}
 
 TEST(GpuBackend, TwoRunsAreBitwiseIdentical) {
   const Scenario s = default_scenario();
