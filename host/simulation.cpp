@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include <fmt/format.h>
+
 #include "kernels/reaction_k.hpp"
 #include "trace.hpp"
 
@@ -66,6 +68,23 @@ Simulation<Real>::Simulation(const Scenario& scenario, std::unique_ptr<Backend<R
     blood_.assign(std::size_t(fields_.n_populations), 0.0);
   }
   model_time_dependent_ = cell_model_is_time_dependent(s);
+
+  // Stochastic death draws one 32-bit number per cell, with a 16-bit batch
+  // index of four cells in the Philox counter.
+  constexpr double kMaxStochasticCells = 4.0 * 65536;
+  for (const Rule& r : s.rules) {
+    if (r.kind != RuleKind::Death || r.mode != DeathMode::Stochastic) continue;
+    const std::vector<double> initial = initial_population(s, tissues_, r.population);
+    double most = *std::max_element(initial.begin(), initial.end());
+    for (const Rule& g : s.rules)
+      if ((g.kind == RuleKind::Growth || g.kind == RuleKind::Recruitment) && g.population == r.population)
+        most = std::max(most, g.capacity);
+    if (most * voxel_volume_ml() > kMaxStochasticCells)
+      throw InputError(r.where, fmt::format("stochastic death of \"{}\" would track up to {:.3g} cells in a voxel, "
+                                            "more than the {:.0f} allowed; use smaller voxels or mode: deterministic",
+                                            s.populations[std::size_t(r.population)].name,
+                                            most * voxel_volume_ml(), kMaxStochasticCells));
+  }
 }
 
 template <class Real>

@@ -409,6 +409,17 @@ TEST(CellModel, StochasticDrawsDoNotDependOnTheBackendOrThreads) {
   EXPECT_EQ(one.field(1), reference.field(1));  // bitwise: integer counts, same draws
 }
 
+TEST(CellModel, TooManyCellsForStochasticDeathIsRefused) {
+  Scenario s = stochastic_box();
+  s.populations[0].initial[0].value = 1e14;  // 2.7e6 cells in a voxel
+  try {
+    Sim sim = make_sim(s);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("more than the 262144 allowed"), std::string::npos) << e.what();
+  }
+}
+
 // (e) Therapy: the PK curve and neutralisation against closed forms.
 Therapy antibody(double k_on) {
   Therapy t;
