@@ -10,9 +10,11 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <optional>
 #include <sstream>
 #include <string_view>
@@ -120,11 +122,19 @@ Field element(const Field& list, std::size_t index) {
   return {node, index_path(list.path, index), node.IsNull() ? list.mark : node.Mark()};
 }
 
+// A key that is valid elsewhere but not here, with the reason (e.g. a death
+// rule's "burst" on a secretion rule).
+struct MisplacedKey {
+  std::string key;
+  std::string explanation;
+};
+
 // The keys of a YAML map, checked against the keys allowed there.
 class MapReader {
  public:
   MapReader(const Document& doc, const Field& field, const std::vector<std::string>& allowed,
-            std::string_view expected, std::string_view key_kind = "key")
+            std::string_view expected, std::string_view key_kind = "key",
+            const std::vector<MisplacedKey>& misplaced = {})
       : doc_(doc), field_(field) {
     if (!field.node.IsMap())
       doc.fail(field, fmt::format("expected {}, found {}", expected, describe_found(field.node)));
@@ -135,7 +145,13 @@ class MapReader {
       const std::string& name = key.Scalar();
       const std::string path = child_path(field.path, name);
       if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-        const std::string hint = closest_match(name, allowed);
+        std::vector<std::string> elsewhere;
+        for (const MisplacedKey& m : misplaced) {
+          if (m.key == name) doc.fail(key.Mark(), path, m.explanation);
+          elsewhere.push_back(m.key);
+        }
+        std::string hint = closest_match(name, allowed);
+        if (hint.empty()) hint = closest_match(name, elsewhere);
         doc.fail(key.Mark(), path,
                  hint.empty() ? fmt::format("unknown {} \"{}\"", key_kind, name)
                               : fmt::format("unknown {} \"{}\"; did you mean \"{}\"?", key_kind, name, hint));
@@ -225,6 +241,85 @@ int read_int(const Document& doc, const Field& f) {
   if (ec != std::errc() || end != text.data() + text.size() || text.empty())
     doc.fail(f, fmt::format("expected an integer, found \"{}\"", f.node.Scalar()));
   return value;
+}
+
+std::uint64_t read_seed(const Document& doc, const Field& f) {
+  const std::string text = trim(scalar_text(doc, f, "an integer >= 0"));
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec == std::errc::result_out_of_range)
+    doc.fail(f, fmt::format("expected an integer from 0 to {}, found \"{}\"",
+                            std::numeric_limits<std::uint64_t>::max(), f.node.Scalar()));
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty())
+    doc.fail(f, fmt::format("expected an integer >= 0, found \"{}\"", f.node.Scalar()));
+  return value;
+}
+
+// A quantity as the user wrote it, with the default unit added to a bare
+// number: "30 h", "1440 min".
+std::string as_written(const Field& f, Quantity q) {
+  const std::string text = trim(f.node.Scalar());
+  const bool bare =
+      !text.empty() && (std::isdigit(static_cast<unsigned char>(text.back())) || text.back() == '.');
+  return bare && !default_unit(q).empty() ? fmt::format("{} {}", text, default_unit(q)) : text;
+}
+
+// The value of `key` in a map node, before the map's keys are checked (some
+// maps' allowed keys depend on one of their values).
+std::optional<Field> peek(const Field& map, std::string_view key) {
+  for (const auto& pair : map.node) {
+    if (!pair.first.IsScalar() || pair.first.Scalar() != key) continue;
+    const YAML::Node& value = pair.second;
+    return Field{value, child_path(map.path, key), value.IsNull() ? pair.first.Mark() : value.Mark()};
+  }
+  return std::nullopt;
+}
+
+// "a or b", "a, b or c"
+std::string join_or(const std::vector<std::string>& words) {
+  if (words.empty()) return {};
+  if (words.size() == 1) return words[0];
+  return fmt::format("{} or {}", fmt::join(words.begin(), words.end() - 1, ", "), words.back());
+}
+
+std::string with_article(std::string_view word) {
+  const bool vowel = !word.empty() && std::string_view("aeiou").find(word[0]) != std::string_view::npos;
+  return fmt::format("{} {}", vowel ? "an" : "a", word);
+}
+
+// One variant of a map whose keys depend on a selector (a rule's type, a
+// therapy's effect): its name and the keys only some variants have.
+struct Variant {
+  std::string name;
+  std::vector<std::string> keys;
+};
+
+// For the variant `current`: the keys of the other variants, each with
+// "\"burst\" belongs to a death rule (type: death); this rule is a secretion rule".
+std::vector<MisplacedKey> keys_of_other_variants(const std::vector<Variant>& variants,
+                                                 const std::string& current, std::string_view noun,
+                                                 std::string_view selector) {
+  const auto has = [](const Variant& v, const std::string& key) {
+    return std::find(v.keys.begin(), v.keys.end(), key) != v.keys.end();
+  };
+  const Variant& mine =
+      *std::find_if(variants.begin(), variants.end(), [&](const Variant& v) { return v.name == current; });
+  std::vector<MisplacedKey> out;
+  for (const Variant& v : variants) {
+    for (const std::string& key : v.keys) {
+      if (has(mine, key) ||
+          std::any_of(out.begin(), out.end(), [&](const MisplacedKey& m) { return m.key == key; }))
+        continue;
+      std::vector<std::string> owners;
+      for (const Variant& w : variants)
+        if (has(w, key)) owners.push_back(w.name);
+      const std::string which = join_or(owners);
+      out.push_back(
+          {key, fmt::format("\"{}\" belongs to {} {} ({}: {}); this {} is {} {}", key, with_article(which),
+                            noun, selector, which, noun, with_article(current), noun)});
+    }
+  }
+  return out;
 }
 
 bool read_bool(const Document& doc, const Field& f) {
@@ -385,20 +480,30 @@ class ScenarioReader {
     if (root.IsNull())
       doc_.fail(root.Mark(), "",
                 "expected a map of scenario settings at the top level, found an empty document");
-    const MapReader top(doc_, Field{root, "", root.Mark()},
-                        {"name", "description", "precision", "grid", "tissues", "geometry", "species",
-                         "sources", "boundaries", "time", "output"},
-                        "a map of scenario settings at the top level");
+    const MapReader top(
+        doc_, Field{root, "", root.Mark()},
+        {"name", "description", "precision", "seed", "grid", "tissues", "geometry", "species", "populations",
+         "sources", "boundaries", "rules", "organs", "plasma", "infusions", "therapies", "time", "output"},
+        "a map of scenario settings at the top level");
     s_.name = read_scenario_name(top.require("name", "the scenario's name"));
     if (auto f = top.get("description")) s_.description = scalar_text(doc_, *f, "a text");
     if (auto f = top.get("precision")) read_precision(*f);
+    if (auto f = top.get("seed")) s_.seed = read_seed(doc_, *f);
     read_grid(top.require("grid", "the grid: extent and voxel"));
     read_tissues(top.require("tissues", "a list of tissues"));
     read_geometry(top.require("geometry", "a list of geometry items"));
     read_species(top.require("species", "a list of species"));
+    if (auto f = top.get("populations")) read_populations(*f);
     if (auto f = top.get("sources")) read_sources(*f);
     if (auto f = top.get("boundaries")) read_boundaries(*f);
+    // Before the model: doses and infusions are checked against time.end.
     read_time(top.require("time", "the time settings: end and optional dt"));
+    // Plasma before rules: recruitment draws on the blood.
+    if (auto f = top.get("plasma")) read_plasma(*f);
+    if (auto f = top.get("rules")) read_rules(*f);
+    if (auto f = top.get("organs")) read_organs(*f);
+    if (auto f = top.get("infusions")) read_infusions(*f);
+    if (auto f = top.get("therapies")) read_therapies(*f);
     read_output(top.require("output", "the output settings: at least interval"));
     return std::move(s_);
   }
@@ -512,6 +617,11 @@ class ScenarioReader {
       if (sp.name == "all")
         doc_.fail(name,
                   "expected a species name other than \"all\" (it means \"every species\"), found \"all\"");
+      if (sp.name == "default")
+        doc_.fail(
+            name,
+            "expected a species name other than \"default\" (it means \"every other species\" in plasma "
+            "maps), found \"default\"");
       for (const Species& other : s_.species)
         if (other.name == sp.name)
           doc_.fail(name, fmt::format("expected a unique species name, found \"{}\" again (first at {})",
@@ -524,7 +634,7 @@ class ScenarioReader {
       if (decay) sp.decay_rate = read_quantity(doc_, *decay, Quantity::Rate, Bound::NonNegative);
       if (half_life)
         sp.decay_rate = std::log(2.0) / read_quantity(doc_, *half_life, Quantity::Time, Bound::Positive);
-      if (auto initial = m.get("initial")) sp.initial = read_initial(*initial);
+      if (auto initial = m.get("initial")) sp.initial = read_initial(*initial, Quantity::Concentration);
       s_.species.push_back(std::move(sp));
     }
   }
@@ -555,20 +665,21 @@ class ScenarioReader {
     return per_tissue;
   }
 
-  std::vector<InitialValue> read_initial(const Field& f) {
-    if (f.node.IsScalar()) {
-      return {InitialValue{Region{}, read_quantity(doc_, f, Quantity::Concentration, Bound::NonNegative),
-                           doc_.locate(f)}};
-    }
+  // A concentration or cell density for every tissue voxel, or a list of regional values.
+  std::vector<InitialValue> read_initial(const Field& f, Quantity q) {
+    if (f.node.IsScalar())
+      return {InitialValue{Region{}, read_quantity(doc_, f, q, Bound::NonNegative), doc_.locate(f)}};
     const std::vector<std::string> keys = with_shape_keys({"value", "tissue"});
     std::vector<InitialValue> values;
     for (const Field& item :
-         read_list(doc_, f, "a concentration, or a list of {value, tissue, <shape>}", false)) {
+         read_list(doc_, f,
+                   fmt::format("{}, or a list of {{value, tissue, <shape>}}", with_article(quantity_name(q))),
+                   false)) {
       const MapReader m(doc_, item, keys, "an initial value {value, tissue, <shape>}");
       InitialValue v;
       v.where = doc_.locate(item);
-      v.value = read_quantity(doc_, m.require("value", "a concentration"), Quantity::Concentration,
-                              Bound::NonNegative);
+      v.value =
+          read_quantity(doc_, m.require("value", with_article(quantity_name(q))), q, Bound::NonNegative);
       v.region = read_region(m);
       values.push_back(std::move(v));
     }
@@ -635,8 +746,9 @@ class ScenarioReader {
                       "a time map {end, dt, substepping, safety}");
     TimeSettings& t = s_.time;
     t.where = doc_.locate(f);
-    t.end = read_quantity(doc_, m.require("end", "the simulated time to stop at"), Quantity::Time,
-                          Bound::Positive);
+    const Field end = m.require("end", "the simulated time to stop at");
+    t.end = read_quantity(doc_, end, Quantity::Time, Bound::Positive);
+    time_end_text_ = as_written(end, Quantity::Time);
     t.dt_where = t.where;
     if (auto dt = m.get("dt")) {
       t.dt_where = doc_.locate(*dt);
@@ -662,8 +774,9 @@ class ScenarioReader {
   }
 
   void read_output(const Field& f) {
-    const MapReader m(doc_, f, {"directory", "interval", "fields", "snapshots", "progress_interval"},
-                      "an output map {interval, directory, fields, snapshots, progress_interval}");
+    const MapReader m(doc_, f,
+                      {"directory", "interval", "fields", "snapshots", "budget", "progress_interval"},
+                      "an output map {interval, directory, fields, snapshots, budget, progress_interval}");
     OutputSettings& o = s_.output;
     o.where = doc_.locate(f);
     o.directory = "output/" + s_.name;
@@ -677,11 +790,14 @@ class ScenarioReader {
       doc_.fail(interval, fmt::format("expected an interval no longer than time.end ({}), found \"{}\"",
                                       format_quantity(s_.time.end, Quantity::Time), interval.node.Scalar()));
     if (auto fields = m.get("fields")) {
-      o.fields = species_selection(*fields);
+      read_field_selection(*fields);
     } else {
       for (std::size_t k = 0; k < s_.species.size(); ++k) o.fields.push_back(static_cast<int>(k));
+      for (std::size_t p = 0; p < s_.populations.size(); ++p)
+        o.population_fields.push_back(static_cast<int>(p));
     }
     if (auto snapshots = m.get("snapshots")) o.snapshots = read_bool(doc_, *snapshots);
+    if (auto budget = m.get("budget")) o.budget = read_bool(doc_, *budget);
     if (auto progress = m.get("progress_interval"))
       o.progress_interval = read_quantity(doc_, *progress, Quantity::Time, Bound::Positive);
   }
@@ -716,20 +832,781 @@ class ScenarioReader {
     return names;
   }
 
-  int reference(const Field& f, const std::vector<std::string>& names, std::string_view kind) const {
+  std::vector<std::string> population_names() const {
+    std::vector<std::string> names;
+    for (const Population& p : s_.populations) names.push_back(p.name);
+    return names;
+  }
+
+  // A name that is one of `names`. When it is instead one of `other_names`
+  // (a species given where a population is expected), the message says so.
+  int reference(const Field& f, const std::vector<std::string>& names, std::string_view kind,
+                const std::vector<std::string>& other_names = {}, std::string_view other_kind = {}) const {
     const std::string name = scalar_text(doc_, f, fmt::format("a {} name", kind));
     const auto it = std::find(names.begin(), names.end(), name);
     if (it != names.end()) return static_cast<int>(it - names.begin());
+    const std::string defined =
+        names.empty() ? "none are defined" : fmt::format("defined: {}", fmt::join(names, ", "));
+    if (std::find(other_names.begin(), other_names.end(), name) != other_names.end())
+      doc_.fail(f, fmt::format("unknown {} \"{}\": \"{}\" is {}, not {} ({})", kind, name, name,
+                               with_article(other_kind), with_article(kind), defined));
     const std::string hint = closest_match(name, names);
-    doc_.fail(f, hint.empty()
-                     ? fmt::format("unknown {} \"{}\" (defined: {})", kind, name, fmt::join(names, ", "))
-                     : fmt::format("unknown {} \"{}\"; did you mean \"{}\"?", kind, name, hint));
+    doc_.fail(f, hint.empty() ? fmt::format("unknown {} \"{}\" ({})", kind, name, defined)
+                              : fmt::format("unknown {} \"{}\"; did you mean \"{}\"?", kind, name, hint));
   }
   int tissue_ref(const Field& f) const { return reference(f, tissue_names(), "tissue"); }
-  int species_ref(const Field& f) const { return reference(f, species_names(), "species"); }
+  int species_ref(const Field& f) const {
+    return reference(f, species_names(), "species", population_names(), "population");
+  }
+  int population_ref(const Field& f) const {
+    return reference(f, population_names(), "population", species_names(), "species");
+  }
+
+  // ---- the cytokine-storm model ----
+
+  std::size_t species_count() const { return s_.species.size(); }
+  std::size_t population_count() const { return s_.populations.size(); }
+
+  // A map, or a list of maps, as a list.
+  std::vector<Field> one_or_list(const Field& f, std::string_view expected) const {
+    if (f.node.IsMap()) return {f};
+    return read_list(doc_, f, expected, true);
+  }
+
+  // One name or a non-empty list of distinct names, each resolved by `ref`.
+  template <typename Ref>
+  std::vector<std::pair<int, Field>> name_selection(const Field& f, std::string_view kind,
+                                                    const Ref& ref) const {
+    std::vector<std::pair<int, Field>> out;
+    if (f.node.IsScalar()) return {{ref(f), f}};
+    for (const Field& item :
+         read_list(doc_, f, fmt::format("a {} name or a non-empty list of {} names", kind, kind), true)) {
+      const int i = ref(item);
+      if (std::any_of(out.begin(), out.end(), [&](const auto& seen) { return seen.first == i; }))
+        doc_.fail(item, fmt::format("expected each {} once, found \"{}\" again", kind, item.node.Scalar()));
+      out.emplace_back(i, item);
+    }
+    return out;
+  }
+  std::vector<int> indices(const std::vector<std::pair<int, Field>>& selection) const {
+    std::vector<int> out;
+    for (const auto& [i, f] : selection) out.push_back(i);
+    return out;
+  }
+  std::vector<std::pair<int, Field>> tissue_selection(const Field& f) const {
+    return name_selection(f, "tissue", [this](const Field& x) { return tissue_ref(x); });
+  }
+
+  void read_populations(const Field& f) {
+    const std::vector<Field> items =
+        read_list(doc_, f, "a list of populations [{name, initial, seeding}, ...]", false);
+    const std::size_t total = species_count() + items.size();
+    if (total > static_cast<std::size_t>(kMaxSpecies))
+      doc_.fail(f,
+                fmt::format("expected at most {} species and populations together, found {} ({} species and "
+                            "{} population{})",
+                            kMaxSpecies, total, species_count(), items.size(), items.size() == 1 ? "" : "s"));
+    for (const Field& item : items) {
+      const MapReader m(doc_, item, {"name", "initial", "seeding"}, "a population {name, initial, seeding}");
+      Population p;
+      p.where = doc_.locate(item);
+      const Field name = m.require("name", "the population's name");
+      p.name = read_identifier(doc_, name, "population");
+      if (p.name == "all")
+        doc_.fail(
+            name,
+            "expected a population name other than \"all\" (it means \"every species and population\"), "
+            "found \"all\"");
+      for (const Species& sp : s_.species)
+        if (sp.name == p.name)
+          doc_.fail(name, fmt::format("expected a population name that no species has, found \"{}\" (the "
+                                      "species at {})",
+                                      p.name, sp.where.key_path));
+      for (const Population& other : s_.populations)
+        if (other.name == p.name)
+          doc_.fail(name, fmt::format("expected a unique population name, found \"{}\" again (first at {})",
+                                      p.name, other.where.key_path));
+      if (auto initial = m.get("initial")) p.initial = read_initial(*initial, Quantity::CellDensity);
+      const int index = static_cast<int>(s_.populations.size());
+      s_.populations.push_back(std::move(p));
+      if (auto seeding = m.get("seeding")) read_seeding(*seeding, index);
+    }
+  }
+
+  void read_seeding(const Field& f, int population) {
+    const std::vector<std::string> keys = with_shape_keys({"density", "tissue"});
+    for (const Field& item :
+         one_or_list(f, "a seeding {density, tissue, <shape>} or a non-empty list of them")) {
+      const MapReader m(doc_, item, keys, "a seeding {density, tissue, <shape>}");
+      Seeding sd;
+      sd.population = population;
+      sd.where = doc_.locate(item);
+      sd.density = read_quantity(doc_, m.require("density", "the mean density of the cells seeded"),
+                                 Quantity::CellDensity, Bound::Positive);
+      sd.region = read_region(m);
+      s_.seedings.push_back(std::move(sd));
+    }
+  }
+
+  // ---- rules ----
+
+  static const std::vector<Variant>& rule_variants() {
+    static const std::vector<Variant> variants{
+        {"secretion", {"species", "rate", "max_rate", "activators", "inhibitors"}},
+        {"uptake", {"species", "clearance", "vmax", "km"}},
+        {"decay", {"rate", "half_life"}},
+        {"growth", {"rate", "capacity", "activators"}},
+        {"recruitment", {"rate", "capacity", "activators"}},
+        {"death", {"signal", "threshold", "rate", "mode", "priming", "burst"}},
+    };
+    return variants;
+  }
+
+  void read_rules(const Field& f) {
+    const std::vector<Field> items =
+        read_list(doc_, f, "a list of rules [{type, population, ...}, ...]", false);
+    if (items.size() > static_cast<std::size_t>(kMaxRules))
+      doc_.fail(f, fmt::format("expected at most {} rules, found {}", kMaxRules, items.size()));
+    for (const Field& item : items) s_.rules.push_back(read_rule(item));
+  }
+
+  Rule read_rule(const Field& item) {
+    const std::vector<Variant>& variants = rule_variants();
+    std::vector<std::string> types;
+    for (const Variant& v : variants) types.push_back(v.name);
+    const std::string expected_types = join_or(types);
+    if (!item.node.IsMap())
+      doc_.fail(item, fmt::format("expected a rule {{type, population, ...}}, found {}",
+                                  describe_found(item.node)));
+    // The type decides which keys the rule may have.
+    const std::optional<Field> type = peek(item, "type");
+    if (!type) doc_.fail(item, fmt::format("missing required key \"type\" (expected {})", expected_types));
+    const std::string type_name = scalar_text(doc_, *type, fmt::format("a rule type ({})", expected_types));
+    const auto variant =
+        std::find_if(variants.begin(), variants.end(), [&](const Variant& v) { return v.name == type_name; });
+    if (variant == variants.end()) {
+      const std::string hint = closest_match(type_name, types);
+      doc_.fail(*type, hint.empty()
+                           ? fmt::format("unknown rule type \"{}\" (expected {})", type_name, expected_types)
+                           : fmt::format("unknown rule type \"{}\"; did you mean \"{}\"?", type_name, hint));
+    }
+    std::vector<std::string> keys{"type", "name", "population", "tissues"};
+    keys.insert(keys.end(), variant->keys.begin(), variant->keys.end());
+    const MapReader m(doc_, item, keys, "a rule", "key",
+                      keys_of_other_variants(variants, type_name, "rule", "type"));
+
+    Rule r;
+    r.kind = static_cast<RuleKind>(variant - variants.begin());
+    r.where = doc_.locate(item);
+    if (auto name = m.get("name")) {
+      r.name = read_identifier(doc_, *name, "rule");
+      for (const Rule& other : s_.rules)
+        if (other.name == r.name)
+          doc_.fail(*name, fmt::format("expected a unique rule name, found \"{}\" again (first at {})",
+                                       r.name, other.where.key_path));
+    }
+    r.population =
+        population_ref(m.require("population", "the name of the population that follows this rule"));
+    if (auto tissues = m.get("tissues")) r.tissues = indices(tissue_selection(*tissues));
+    r.signal.assign(species_count(), 0.0);
+    r.burst.assign(species_count(), 0.0);
+    switch (r.kind) {
+      case RuleKind::Secretion:
+        read_secretion(m, r);
+        break;
+      case RuleKind::Uptake:
+        read_uptake(m, r);
+        break;
+      case RuleKind::Decay:
+        read_population_decay(m, r);
+        break;
+      case RuleKind::Growth:
+      case RuleKind::Recruitment:
+        if (r.kind == RuleKind::Recruitment && !s_.plasma.enabled)
+          doc_.fail(*type,
+                    "a recruitment rule draws cells from the blood (plasma.blood); add a plasma section");
+        r.rate = read_quantity(doc_, m.require("rate", "the per-capita rate, e.g. \"0.01 /min\""),
+                               Quantity::Rate, Bound::Positive);
+        r.capacity = read_quantity(doc_, m.require("capacity", "the carrying capacity, a cell density"),
+                                   Quantity::CellDensity, Bound::Positive);
+        read_hill_terms(m, r);
+        break;
+      case RuleKind::Death:
+        read_death(m, r);
+        break;
+    }
+    return r;
+  }
+
+  // Activators and inhibitors: each a map or a list of {species, half_max, hill}.
+  void read_hill_terms(const MapReader& m, Rule& r) {
+    const auto read = [&](const Field& f) {
+      std::vector<HillTerm> terms;
+      for (const Field& item :
+           one_or_list(f, "a Hill term {species, half_max, hill} or a non-empty list of them")) {
+        const MapReader t(doc_, item, {"species", "half_max", "hill"},
+                          "a Hill term {species, half_max, hill}");
+        HillTerm h;
+        h.where = doc_.locate(item);
+        h.species = species_ref(t.require("species", "the name of the species that acts"));
+        h.half_max = read_quantity(doc_, t.require("half_max", "the concentration of half effect"),
+                                   Quantity::Concentration, Bound::Positive);
+        if (auto hill = t.get("hill")) {
+          h.hill = read_quantity(doc_, *hill, Quantity::Dimensionless);
+          if (!(h.hill >= 1))
+            doc_.fail(*hill, fmt::format("expected a Hill power >= 1, found \"{}\"", hill->node.Scalar()));
+        }
+        terms.push_back(h);
+      }
+      return terms;
+    };
+    const auto activators = m.get("activators");
+    const auto inhibitors = m.get("inhibitors");
+    if (activators) r.activators = read(*activators);
+    if (inhibitors) r.inhibitors = read(*inhibitors);
+    const std::size_t n = r.activators.size() + r.inhibitors.size();
+    if (n > static_cast<std::size_t>(kMaxHillTerms))
+      doc_.fail(inhibitors ? *inhibitors : *activators,
+                fmt::format(
+                    "expected at most {} Hill terms (activators and inhibitors together) per rule, found {}",
+                    kMaxHillTerms, n));
+  }
+
+  void read_secretion(const MapReader& m, Rule& r) {
+    r.species = species_ref(m.require("species", "the name of the species secreted"));
+    const Field rate = m.require("rate", "the secretion rate per cell, e.g. \"0.01 pg/cell/min\"");
+    r.base = read_quantity(doc_, rate, Quantity::PerCellRate, Bound::NonNegative);
+    read_hill_terms(m, r);
+    const auto max_rate = m.get("max_rate");
+    if (r.activators.empty()) {
+      if (max_rate)
+        doc_.fail(*max_rate,
+                  "expected max_rate only with activators (it is the rate at full activation), found no "
+                  "activators");
+      r.max = r.base;  // no activation: the rate stays at base
+      return;
+    }
+    const Field max_field = m.require("max_rate", "the secretion rate per cell at full activation");
+    r.max = read_quantity(doc_, max_field, Quantity::PerCellRate, Bound::NonNegative);
+    if (r.max < r.base)
+      doc_.fail(max_field, fmt::format("expected a max_rate >= rate ({}), found \"{}\"",
+                                       as_written(rate, Quantity::PerCellRate), max_field.node.Scalar()));
+  }
+
+  void read_uptake(const MapReader& m, Rule& r) {
+    r.species = species_ref(m.require("species", "the name of the species taken up"));
+    const auto clearance = m.get("clearance");
+    const auto vmax = m.get("vmax");
+    const auto km = m.get("km");
+    if (clearance && vmax)
+      doc_.fail(*vmax,
+                "expected either clearance (linear uptake) or vmax and km (saturable uptake), found both");
+    if (clearance) {
+      if (km) doc_.fail(*km, "expected km only with vmax (saturable uptake), found it with clearance");
+      r.clearance = read_quantity(doc_, *clearance, Quantity::Clearance, Bound::Positive);
+    } else if (vmax) {
+      r.vmax = read_quantity(doc_, *vmax, Quantity::PerCellRate, Bound::Positive);
+      r.km = read_quantity(doc_, m.require("km", "the concentration of half-maximal uptake"),
+                           Quantity::Concentration, Bound::Positive);
+    } else {
+      doc_.fail(
+          m.field(),
+          "missing required key \"clearance\" or \"vmax\" (expected a clearance per cell for linear uptake, "
+          "or vmax and km for saturable uptake)");
+    }
+  }
+
+  void read_population_decay(const MapReader& m, Rule& r) {
+    const auto rate = m.get("rate");
+    const auto half_life = m.get("half_life");
+    if (rate && half_life) doc_.fail(*half_life, "expected either rate or half_life, found both");
+    if (rate) {
+      r.rate = read_quantity(doc_, *rate, Quantity::Rate, Bound::Positive);
+    } else if (half_life) {
+      r.rate = std::log(2.0) / read_quantity(doc_, *half_life, Quantity::Time, Bound::Positive);
+    } else {
+      doc_.fail(m.field(),
+                "missing required key \"rate\" or \"half_life\" (expected the population's turnover rate or "
+                "half-life)");
+    }
+  }
+
+  // A species name (weight 1) or a map of dimensionless weights by species.
+  std::vector<double> read_signal(const Field& f) const {
+    std::vector<double> weights(species_count(), 0.0);
+    if (f.node.IsScalar()) {
+      weights[species_ref(f)] = 1.0;
+      return weights;
+    }
+    const std::vector<std::string> names = species_names();
+    const MapReader m(doc_, f, names,
+                      "a species name or a map of weights by species, e.g. {IL-1b: 1, IL-18: 0.5}",
+                      "species");
+    bool any = false;
+    for (std::size_t k = 0; k < names.size(); ++k) {
+      if (auto w = m.get(names[k])) {
+        weights[k] = read_quantity(doc_, *w, Quantity::Dimensionless, Bound::NonNegative);
+        any = any || weights[k] > 0;
+      }
+    }
+    if (!any) doc_.fail(f, "expected at least one species with a weight > 0, found none");
+    return weights;
+  }
+
+  void read_death(const MapReader& m, Rule& r) {
+    r.signal = read_signal(
+        m.require("signal", "the species whose level triggers death: a name or {species: weight}"));
+    r.threshold = read_quantity(doc_, m.require("threshold", "the signal concentration at which cells die"),
+                                Quantity::Concentration, Bound::Positive);
+    r.rate = read_quantity(doc_, m.require("rate", "the death rate above threshold, e.g. \"0.1 /min\""),
+                           Quantity::Rate, Bound::Positive);
+    if (auto mode = m.get("mode")) {
+      const std::string text = scalar_text(doc_, *mode, "\"deterministic\" or \"stochastic\"");
+      if (text == "deterministic") {
+        r.mode = DeathMode::Deterministic;
+      } else if (text == "stochastic") {
+        r.mode = DeathMode::Stochastic;
+      } else {
+        doc_.fail(*mode, fmt::format("expected \"deterministic\" or \"stochastic\", found \"{}\"", text));
+      }
+    }
+    if (auto priming = m.get("priming")) {
+      const MapReader p(doc_, *priming, {"signal", "threshold"}, "a priming condition {signal, threshold}");
+      r.priming = read_signal(p.require("signal", "the priming species: a name or {species: weight}"));
+      r.priming_threshold = read_quantity(doc_, p.require("threshold", "the priming signal's threshold"),
+                                          Quantity::Concentration, Bound::Positive);
+    }
+    if (auto burst = m.get("burst")) {
+      const std::vector<std::string> names = species_names();
+      const MapReader b(doc_, *burst, names,
+                        "a map of the amount released per dying cell by species, e.g. "
+                        "{IL-1b: 0.05 pg/cell}",
+                        "species");
+      for (std::size_t k = 0; k < names.size(); ++k)
+        if (auto amount = b.get(names[k]))
+          r.burst[k] = read_quantity(doc_, *amount, Quantity::PerCellAmount, Bound::NonNegative);
+    }
+  }
+
+  // ---- organs ----
+
+  void read_organs(const Field& f) {
+    for (const Field& item : read_list(doc_, f, "a list of organs [{name, tissues, volume}, ...]", false)) {
+      const MapReader m(doc_, item, {"name", "tissues", "volume"}, "an organ {name, tissues, volume}");
+      Organ o;
+      o.where = doc_.locate(item);
+      const Field name = m.require("name", "the organ's name");
+      o.name = read_identifier(doc_, name, "organ");
+      if (o.name == "all")
+        doc_.fail(name,
+                  "expected an organ name other than \"all\" (it means \"every tissue\"), found \"all\"");
+      for (const Tissue& t : s_.tissues)
+        if (t.name == o.name)
+          doc_.fail(name,
+                    fmt::format("expected an organ name that no tissue has (time series name organs and "
+                                "tissues alike), found \"{}\" (the tissue at {})",
+                                o.name, t.where.key_path));
+      for (const Organ& other : s_.organs)
+        if (other.name == o.name)
+          doc_.fail(name, fmt::format("expected a unique organ name, found \"{}\" again (first at {})",
+                                      o.name, other.where.key_path));
+      for (const auto& [t, at] :
+           tissue_selection(m.require("tissues", "a tissue name or a list of tissue names"))) {
+        for (const Organ& other : s_.organs)
+          if (std::find(other.tissues.begin(), other.tissues.end(), t) != other.tissues.end())
+            doc_.fail(at,
+                      fmt::format("expected each tissue in at most one organ, found \"{}\" already in organ "
+                                  "\"{}\" ({})",
+                                  s_.tissues[t].name, other.name, other.where.key_path));
+        o.tissues.push_back(t);
+      }
+      if (auto volume = m.get("volume"))
+        o.volume = read_quantity(doc_, *volume, Quantity::Volume, Bound::Positive);
+      s_.organs.push_back(std::move(o));
+    }
+  }
+
+  // ---- plasma ----
+
+  // One value for every species, or a map by species name with an optional "default".
+  struct PerSpecies {
+    std::vector<std::optional<double>> value;  // given by name
+    std::vector<std::optional<Field>> at;
+    std::optional<double> fallback;  // a scalar, or "default"
+    std::optional<Field> fallback_at;
+  };
+
+  PerSpecies read_per_species(const Field& f, Quantity q, Bound bound) const {
+    PerSpecies out;
+    out.value.resize(species_count());
+    out.at.resize(species_count());
+    if (!f.node.IsMap()) {
+      out.fallback = read_quantity(doc_, f, q, bound);
+      out.fallback_at = f;
+      return out;
+    }
+    std::vector<std::string> keys = species_names();
+    keys.emplace_back("default");
+    const MapReader m(
+        doc_, f, keys,
+        fmt::format("{} for every species, or a map by species name (with an optional \"default\")",
+                    with_article(quantity_name(q))),
+        "species");
+    if (auto d = m.get("default")) {
+      out.fallback = read_quantity(doc_, *d, q, bound);
+      out.fallback_at = *d;
+    }
+    for (std::size_t k = 0; k < species_count(); ++k) {
+      if (auto v = m.get(s_.species[k].name)) {
+        out.value[k] = read_quantity(doc_, *v, q, bound);
+        out.at[k] = *v;
+      }
+    }
+    return out;
+  }
+
+  // A map by population name; populations not listed get 0.
+  std::vector<double> read_per_population(const Field& f, Quantity q) const {
+    const std::vector<std::string> names = population_names();
+    const MapReader m(doc_, f, names, fmt::format("a map of {} by population name", quantity_name(q)),
+                      "population");
+    std::vector<double> values(names.size(), 0.0);
+    for (std::size_t p = 0; p < names.size(); ++p)
+      if (auto v = m.get(names[p])) values[p] = read_quantity(doc_, *v, q, Bound::NonNegative);
+    return values;
+  }
+
+  void read_plasma(const Field& f) {
+    const MapReader m(
+        doc_, f, {"volume", "initial", "clearance", "half_life", "blood", "blood_clearance", "exchange"},
+        "a plasma map {volume, initial, clearance or half_life, blood, blood_clearance, exchange}");
+    Plasma& p = s_.plasma;
+    p.enabled = true;
+    p.where = doc_.locate(f);
+    p.volume = read_quantity(doc_, m.require("volume", "the plasma volume, e.g. \"3 L\""), Quantity::Volume,
+                             Bound::Positive);
+    const std::size_t ns = species_count();
+    p.initial.assign(ns, 0.0);
+    if (auto initial = m.get("initial")) {
+      const PerSpecies v = read_per_species(*initial, Quantity::Concentration, Bound::NonNegative);
+      for (std::size_t k = 0; k < ns; ++k) p.initial[k] = v.value[k].value_or(v.fallback.value_or(0.0));
+    }
+    // Clearance by rate or by half-life; a species' own entry wins over a default.
+    PerSpecies rate, half_life;
+    rate.value.resize(ns);
+    half_life.value.resize(ns);
+    if (auto c = m.get("clearance")) rate = read_per_species(*c, Quantity::Rate, Bound::NonNegative);
+    if (auto h = m.get("half_life")) half_life = read_per_species(*h, Quantity::Time, Bound::Positive);
+    if (rate.fallback && half_life.fallback)
+      doc_.fail(*half_life.fallback_at,
+                "expected a default clearance or a default half_life, found both (give one, and per-species "
+                "values of the other)");
+    p.clearance.assign(ns, 0.0);
+    for (std::size_t k = 0; k < ns; ++k) {
+      if (rate.value[k] && half_life.value[k])
+        doc_.fail(*half_life.at[k],
+                  fmt::format("expected either a clearance or a half_life for \"{}\", found both",
+                              s_.species[k].name));
+      if (rate.value[k]) {
+        p.clearance[k] = *rate.value[k];
+      } else if (half_life.value[k]) {
+        p.clearance[k] = std::log(2.0) / *half_life.value[k];
+      } else if (rate.fallback) {
+        p.clearance[k] = *rate.fallback;
+      } else if (half_life.fallback) {
+        p.clearance[k] = std::log(2.0) / *half_life.fallback;
+      }
+    }
+    p.blood_initial.assign(population_count(), 0.0);
+    p.blood_clearance.assign(population_count(), 0.0);
+    if (auto blood = m.get("blood")) p.blood_initial = read_per_population(*blood, Quantity::CellDensity);
+    if (auto bc = m.get("blood_clearance")) p.blood_clearance = read_per_population(*bc, Quantity::Rate);
+    if (auto exchange = m.get("exchange")) read_exchange(*exchange);
+  }
+
+  void read_exchange(const Field& f) {
+    for (const Field& item :
+         read_list(doc_, f, "a list of vascular exchanges [{tissue, species, rate}, ...]", false)) {
+      const MapReader m(doc_, item, {"tissue", "species", "rate"},
+                        "a vascular exchange {tissue, species, rate}");
+      const int tissue = tissue_ref(m.require("tissue", "the name of the tissue that exchanges with plasma"));
+      const Field species = m.require("species", "a species name, a list of names, or \"all\"");
+      const std::vector<int> which = species_selection(species);
+      const double rate = read_quantity(doc_, m.require("rate", "the exchange rate, e.g. \"0.5 /min\""),
+                                        Quantity::Rate, Bound::NonNegative);
+      for (int k : which) {
+        for (const VascularExchange& other : s_.plasma.exchange)
+          if (other.tissue == tissue && other.species == k)
+            doc_.fail(
+                species,
+                fmt::format("expected one exchange per tissue and species, found a second for \"{}\" in "
+                            "\"{}\" (first at {})",
+                            s_.species[k].name, s_.tissues[tissue].name, other.where.key_path));
+        s_.plasma.exchange.push_back(VascularExchange{tissue, k, rate, doc_.locate(item)});
+      }
+    }
+  }
+
+  // ---- infusions and therapies ----
+
+  // A time of a dose or an infusion: >= 0 and no later than time.end.
+  double read_dose_time(const Field& f, std::string_view what) const {
+    const double t = read_quantity(doc_, f, Quantity::Time, Bound::NonNegative);
+    if (t > s_.time.end)
+      doc_.fail(f, fmt::format("the {} at {} is after the end of the run (time.end = {})", what,
+                               as_written(f, Quantity::Time), time_end_text_));
+    return t;
+  }
+
+  void read_infusions(const Field& f) {
+    const std::vector<Field> items = read_list(
+        doc_, f, "a list of infusions [{species or population, amount or cells, time or start and end}, ...]",
+        false);
+    if (!items.empty() && !s_.plasma.enabled)
+      doc_.fail(f, "an infusion goes into the plasma compartment; add a plasma section");
+    for (const Field& item : items) {
+      const MapReader m(doc_, item,
+                        {"name", "species", "population", "amount", "cells", "time", "start", "end"},
+                        "an infusion {species or population, amount or cells, time or start and end}");
+      Infusion inf;
+      inf.where = doc_.locate(item);
+      if (auto name = m.get("name")) inf.name = scalar_text(doc_, *name, "an infusion name");
+      const auto species = m.get("species");
+      const auto population = m.get("population");
+      const auto amount = m.get("amount");
+      const auto cells = m.get("cells");
+      if (species && population) doc_.fail(*population, "expected either species or population, found both");
+      if (species) {
+        inf.species = species_ref(*species);
+        if (cells)
+          doc_.fail(*cells,
+                    "expected amount (a mass) for an infusion of a species, found cells (for a population)");
+        inf.amount = read_quantity(doc_, m.require("amount", "the mass infused, e.g. \"10 ug\""),
+                                   Quantity::Mass, Bound::Positive);
+      } else if (population) {
+        inf.population = population_ref(*population);
+        if (amount)
+          doc_.fail(
+              *amount,
+              "expected cells (a cell count) for an infusion of a population, found amount (for a species)");
+        inf.amount =
+            read_quantity(doc_, m.require("cells", "the number of cells infused, e.g. \"1e8 cells\""),
+                          Quantity::CellCount, Bound::Positive);
+      } else {
+        doc_.fail(item, "missing required key \"species\" or \"population\" (expected what is infused)");
+      }
+      const auto time = m.get("time");
+      const auto start = m.get("start");
+      const auto end = m.get("end");
+      if (time && (start || end))
+        doc_.fail(start ? *start : *end,
+                  "expected either time (a bolus) or start and end (an infusion spread evenly), found both");
+      if (time) {
+        inf.start = read_dose_time(*time, "infusion");
+      } else if (start || end) {
+        const Field start_field = m.require("start", "the time the infusion starts (with end)");
+        const Field end_field = m.require("end", "the time the infusion stops (with start)");
+        inf.start = read_dose_time(start_field, "infusion start");
+        inf.end = read_quantity(doc_, end_field, Quantity::Time);
+        if (*inf.end <= inf.start)
+          doc_.fail(end_field, fmt::format("expected an end after start ({}), found \"{}\"",
+                                           as_written(start_field, Quantity::Time), end_field.node.Scalar()));
+      } else {
+        doc_.fail(item, "missing required key \"time\" (expected the time of a bolus, or start and end)");
+      }
+      s_.infusions.push_back(std::move(inf));
+    }
+  }
+
+  static const std::vector<Variant>& therapy_variants() {
+    static const std::vector<Variant> variants{
+        {"neutralisation", {"k_on"}},
+        {"blockade", {"ic50", "rules"}},
+        {"suppression", {"emax", "ec50", "rules"}},
+    };
+    return variants;
+  }
+
+  int rule_ref(const Field& f) const {
+    std::vector<std::string> names;
+    std::vector<int> index;
+    for (std::size_t i = 0; i < s_.rules.size(); ++i) {
+      if (s_.rules[i].name.empty()) continue;
+      names.push_back(s_.rules[i].name);
+      index.push_back(static_cast<int>(i));
+    }
+    const std::string name = scalar_text(doc_, f, "a rule name");
+    if (names.empty())
+      doc_.fail(f, fmt::format("unknown rule \"{}\" (no rule has a name; give the rule a \"name\")", name));
+    return index[static_cast<std::size_t>(reference(f, names, "rule"))];
+  }
+
+  void read_therapies(const Field& f) {
+    for (const Field& item : read_list(doc_, f, "a list of therapies [{name, effect, ...}, ...]", false))
+      s_.therapies.push_back(read_therapy(item));
+  }
+
+  Therapy read_therapy(const Field& item) {
+    const std::vector<Variant>& variants = therapy_variants();
+    const std::string expected_effects = "neutralisation, blockade or suppression";
+    if (!item.node.IsMap())
+      doc_.fail(item,
+                fmt::format("expected a therapy {{name, effect, ...}}, found {}", describe_found(item.node)));
+    const std::optional<Field> effect = peek(item, "effect");
+    if (!effect)
+      doc_.fail(item, fmt::format("missing required key \"effect\" (expected {})", expected_effects));
+    std::string effect_name =
+        scalar_text(doc_, *effect, fmt::format("a therapy effect ({})", expected_effects));
+    if (effect_name == "neutralization") effect_name = "neutralisation";
+    const auto variant = std::find_if(variants.begin(), variants.end(),
+                                      [&](const Variant& v) { return v.name == effect_name; });
+    if (variant == variants.end()) {
+      const std::string hint =
+          closest_match(effect_name, {"neutralisation", "neutralization", "blockade", "suppression"});
+      doc_.fail(*effect, hint.empty() ? fmt::format("unknown therapy effect \"{}\" (expected {})",
+                                                    effect_name, expected_effects)
+                                      : fmt::format("unknown therapy effect \"{}\"; did you mean \"{}\"?",
+                                                    effect_name, hint));
+    }
+    std::vector<std::string> keys{"name", "effect", "species", "doses", "dose", "half_life", "volume"};
+    keys.insert(keys.end(), variant->keys.begin(), variant->keys.end());
+    const MapReader m(doc_, item, keys, "a therapy", "key",
+                      keys_of_other_variants(variants, effect_name, "therapy", "effect"));
+
+    Therapy t;
+    t.effect = static_cast<DrugEffect>(variant - variants.begin());
+    t.where = doc_.locate(item);
+    const Field name = m.require("name", "the therapy's name");
+    t.name = read_identifier(doc_, name, "therapy");
+    for (const Therapy& other : s_.therapies)
+      if (other.name == t.name)
+        doc_.fail(name, fmt::format("expected a unique therapy name, found \"{}\" again (first at {})",
+                                    t.name, other.where.key_path));
+
+    // Targets.
+    const auto species = m.get("species");
+    const auto rules = m.get("rules");
+    if (species)
+      t.species =
+          indices(name_selection(*species, "species", [this](const Field& x) { return species_ref(x); }));
+    std::vector<std::pair<int, Field>> rule_targets;
+    if (rules) {
+      rule_targets = name_selection(*rules, "rule", [this](const Field& x) { return rule_ref(x); });
+      t.rules = indices(rule_targets);
+    }
+    switch (t.effect) {
+      case DrugEffect::Neutralisation:
+        m.require("species", "the species the drug binds: a name or a list of names");
+        t.k_on = read_quantity(doc_, m.require("k_on", "the binding rate, e.g. \"1e-6 mL/pg/min\""),
+                               Quantity::BindingRate, Bound::Positive);
+        break;
+      case DrugEffect::Blockade:
+        m.require("species", "the species whose activation is blocked: a name or a list of names");
+        for (const auto& [r, at] : rule_targets) {
+          const Rule& rule = s_.rules[static_cast<std::size_t>(r)];
+          const bool acts =
+              std::any_of(rule.activators.begin(), rule.activators.end(), [&](const HillTerm& h) {
+                return std::find(t.species.begin(), t.species.end(), h.species) != t.species.end();
+              });
+          if (!acts)
+            doc_.fail(at,
+                      fmt::format("expected a rule activated by a blocked species ({}), found rule \"{}\" "
+                                  "without such an activator",
+                                  join_or(target_names(t.species)), rule.name));
+        }
+        t.ic50 = read_quantity(doc_, m.require("ic50", "the drug level of half blockade"),
+                               Quantity::Concentration, Bound::Positive);
+        break;
+      case DrugEffect::Suppression: {
+        if (species && rules)
+          doc_.fail(*rules,
+                    "expected either species (every secretion rule producing them) or rules, found both");
+        if (!species && !rules)
+          doc_.fail(item,
+                    "missing required key \"species\" or \"rules\" (expected the secretion to suppress)");
+        for (const auto& [r, at] : rule_targets)
+          if (s_.rules[static_cast<std::size_t>(r)].kind != RuleKind::Secretion)
+            doc_.fail(at, fmt::format("expected a secretion rule (suppression scales secretion rates), found "
+                                      "\"{}\", which is not one",
+                                      at.node.Scalar()));
+        const Field emax = m.require("emax", "the largest fraction suppressed, above 0 and at most 1");
+        t.emax = read_quantity(doc_, emax, Quantity::Dimensionless);
+        if (!(t.emax > 0 && t.emax <= 1))
+          doc_.fail(emax,
+                    fmt::format("expected an emax above 0 and at most 1, found \"{}\"", emax.node.Scalar()));
+        t.ec50 = read_quantity(doc_, m.require("ec50", "the drug level of half the maximal suppression"),
+                               Quantity::Concentration, Bound::Positive);
+        break;
+      }
+    }
+
+    // Pharmacokinetics.
+    const auto doses = m.get("doses");
+    const auto dose = m.get("dose");
+    if (doses && dose) doc_.fail(*dose, "expected either doses (a list) or dose (one), found both");
+    std::vector<Field> dose_items;
+    if (dose) {
+      dose_items.push_back(*dose);
+    } else if (doses) {
+      dose_items = read_list(doc_, *doses, "a non-empty list of doses [{time, amount}, ...]", true);
+    } else {
+      doc_.fail(item, "missing required key \"doses\" (expected a list of doses [{time, amount}, ...])");
+    }
+    for (const Field& d : dose_items) {
+      const MapReader dm(doc_, d, {"time", "amount"}, "a dose {time, amount}");
+      Dose x;
+      x.where = doc_.locate(d);
+      x.time = read_dose_time(dm.require("time", "the time the dose is given"), "dose");
+      x.amount = read_quantity(doc_, dm.require("amount", "the mass given, e.g. \"8 mg\""), Quantity::Mass,
+                               Bound::Positive);
+      t.doses.push_back(x);
+    }
+    t.half_life = read_quantity(doc_, m.require("half_life", "the drug's elimination half-life"),
+                                Quantity::Time, Bound::Positive);
+    t.volume = read_quantity(doc_, m.require("volume", "the drug's volume of distribution, e.g. \"5 L\""),
+                             Quantity::Volume, Bound::Positive);
+    return t;
+  }
+
+  std::vector<std::string> target_names(const std::vector<int>& species) const {
+    std::vector<std::string> names;
+    for (int k : species) names.push_back(s_.species[static_cast<std::size_t>(k)].name);
+    return names;
+  }
+
+  // output.fields: "all", or species and population names.
+  void read_field_selection(const Field& f) {
+    OutputSettings& o = s_.output;
+    if (f.node.IsScalar() && f.node.Scalar() == "all") {
+      for (std::size_t k = 0; k < species_count(); ++k) o.fields.push_back(static_cast<int>(k));
+      for (std::size_t p = 0; p < population_count(); ++p) o.population_fields.push_back(static_cast<int>(p));
+      return;
+    }
+    std::vector<std::string> names = species_names();
+    const std::vector<std::string> populations = population_names();
+    names.insert(names.end(), populations.begin(), populations.end());
+    const std::string kind = populations.empty() ? "species" : "species or population";
+    const auto ref = [&](const Field& x) { return reference(x, names, kind); };
+    std::vector<std::pair<int, Field>> chosen;
+    if (f.node.IsScalar()) {
+      chosen.emplace_back(ref(f), f);
+    } else {
+      for (const Field& item :
+           read_list(doc_, f, fmt::format("\"all\", a {} name or a non-empty list of names", kind), true)) {
+        const int i = ref(item);
+        if (std::any_of(chosen.begin(), chosen.end(), [&](const auto& c) { return c.first == i; }))
+          doc_.fail(item, fmt::format("expected each {} once, found \"{}\" again", kind, item.node.Scalar()));
+        chosen.emplace_back(i, item);
+      }
+    }
+    const int ns = static_cast<int>(species_count());
+    for (const auto& [i, at] : chosen)
+      (i < ns ? o.fields : o.population_fields).push_back(i < ns ? i : i - ns);
+  }
 
   const Document& doc_;
   Scenario s_;
+  std::string time_end_text_;  // time.end as written, for messages
 };
 
 // ---- --set overrides ----

@@ -197,7 +197,7 @@ struct Rule {
   std::vector<int> tissues;  // indices into Scenario::tissues where the rule acts; empty = all
 
   double base = 0;       // Secretion: pg/cell/s
-  double max = 0;        // Secretion with activators: pg/cell/s
+  double max = 0;        // Secretion: pg/cell/s (= base without activators)
   double clearance = 0;  // Uptake (linear): mL/cell/s
   double vmax = 0;       // Uptake (Michaelis-Menten): pg/cell/s
   double km = 0;         // Uptake (Michaelis-Menten): pg/mL
@@ -207,11 +207,11 @@ struct Rule {
   std::vector<HillTerm> inhibitors;
 
   // Death only.
-  std::vector<double> signal;   // weight per species (dimensionless), size = species count
-  double threshold = 0;         // pg/mL
-  std::vector<double> priming;  // weight per species; empty = no priming requirement
-  double priming_threshold = 0;
-  std::vector<double> burst;  // pg/cell per species, size = species count (zeros: no burst)
+  std::vector<double> signal;    // weight per species (dimensionless), size = species count
+  double threshold = 0;          // pg/mL
+  std::vector<double> priming;   // weight per species; empty = no priming requirement
+  double priming_threshold = 0;  // pg/mL
+  std::vector<double> burst;     // pg/cell per species, size = species count (zeros: no burst)
   DeathMode mode = DeathMode::Deterministic;
 
   SourceLocation where;

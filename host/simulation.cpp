@@ -80,10 +80,11 @@ Simulation<Real>::Simulation(const Scenario& scenario, std::unique_ptr<Backend<R
       if ((g.kind == RuleKind::Growth || g.kind == RuleKind::Recruitment) && g.population == r.population)
         most = std::max(most, g.capacity);
     if (most * voxel_volume_ml() > kMaxStochasticCells)
-      throw InputError(r.where, fmt::format("stochastic death of \"{}\" would track up to {:.3g} cells in a voxel, "
-                                            "more than the {:.0f} allowed; use smaller voxels or mode: deterministic",
-                                            s.populations[std::size_t(r.population)].name,
-                                            most * voxel_volume_ml(), kMaxStochasticCells));
+      throw InputError(r.where,
+                       fmt::format("stochastic death of \"{}\" would track up to {:.3g} cells in a voxel, "
+                                   "more than the {:.0f} allowed; use smaller voxels or mode: deterministic",
+                                   s.populations[std::size_t(r.population)].name, most * voxel_volume_ml(),
+                                   kMaxStochasticCells));
   }
 }
 

@@ -13,15 +13,16 @@
 namespace cyto {
 namespace {
 
-// Exponents of length, time and mass. Volume is length^3.
+// Exponents of length, time, mass and cell count. Volume is length^3.
 struct Dim {
   int length = 0;
   int time = 0;
   int mass = 0;
+  int count = 0;
   bool operator==(const Dim&) const = default;
 };
 
-// Unit scales are relative to the base units m, s and pg.
+// Unit scales are relative to the base units m, s, pg and cell.
 struct UnitDef {
   std::string_view name;
   double scale;
@@ -32,6 +33,7 @@ constexpr Dim kLength{1, 0, 0};
 constexpr Dim kTime{0, 1, 0};
 constexpr Dim kMass{0, 0, 1};
 constexpr Dim kVolume{3, 0, 0};
+constexpr Dim kCount{0, 0, 0, 1};
 
 // Canonical spellings first: "did you mean" prefers the earliest close match.
 // "\xC2\xB5" is the micro sign (U+00B5), "\xCE\xBC" the Greek mu (U+03BC).
@@ -53,6 +55,8 @@ constexpr std::array kUnits{
     UnitDef{"mL", 1e-6, kVolume},
     UnitDef{"uL", 1e-9, kVolume},
     UnitDef{"L", 1e-3, kVolume},
+    UnitDef{"cells", 1.0, kCount},
+    UnitDef{"cell", 1.0, kCount},
     // aliases
     UnitDef{"\xC2\xB5m", 1e-6, kLength},
     UnitDef{"\xCE\xBCm", 1e-6, kLength},
@@ -90,9 +94,10 @@ struct QuantityInfo {
   double internal_scale;  // internal unit in base units
 };
 
-// Concentrations are kept in pg/mL = 1e6 pg/m^3.
+// Internal units (scenario.hpp) in base units: concentrations and cell
+// densities per mL = 1e6 per m^3, volumes in mL = 1e-6 m^3.
 const QuantityInfo& info(Quantity q) {
-  static const std::array<QuantityInfo, 7> table{{
+  static const std::array<QuantityInfo, 15> table{{
       {kLength, "length", "", "25 um", "um", 1e-6, 1.0},
       {kTime, "time", "", "30 min", "min", 60.0, 1.0},
       {{-3, 0, 1}, "concentration", "mass/volume", "150 pg/mL", "pg/mL", 1e6, 1e6},
@@ -100,12 +105,26 @@ const QuantityInfo& info(Quantity q) {
       {{0, -1, 0}, "rate", "1/time", "0.0275 /min", "/min", 1.0 / 60.0, 1.0},
       {{-3, -1, 1}, "concentration rate", "mass/volume/time", "50 pg/mL/min", "pg/mL/min", 1e6 / 60.0, 1e6},
       {{0, 0, 0}, "dimensionless number", "no unit", "0.9", "", 1.0, 1.0},
+      {{-3, 0, 0, 1}, "cell density", "cells/volume", "1e8 cells/mL", "cells/mL", 1e6, 1e6},
+      {{0, -1, 1, -1}, "per-cell rate", "mass/cell/time", "0.01 pg/cell/min", "pg/cell/min", 1.0 / 60.0, 1.0},
+      {{0, 0, 1, -1}, "per-cell amount", "mass/cell", "0.5 pg/cell", "pg/cell", 1.0, 1.0},
+      {{3, -1, 0, -1}, "clearance", "volume/cell/time", "1e-9 mL/cell/min", "mL/cell/min", 1e-6 / 60.0, 1e-6},
+      {kVolume, "volume", "", "3 L", "mL", 1e-6, 1e-6},
+      {kMass, "mass", "", "8 mg", "pg", 1.0, 1.0},
+      {kCount, "cell count", "", "1e8 cells", "cells", 1.0, 1.0},
+      {{3, -1, -1}, "binding rate", "volume/mass/time", "1e-6 mL/pg/min", "mL/pg/min", 1e-6 / 60.0, 1e-6},
   }};
   return table[static_cast<std::size_t>(q)];
 }
 
-constexpr std::array kAllQuantities{Quantity::Length,    Quantity::Time, Quantity::Concentration,
-                                    Quantity::Diffusion, Quantity::Rate, Quantity::ConcentrationRate};
+// Dimensions that messages name as a quantity ("a rate"). A plain mass reads
+// as "mass", as it always has.
+constexpr std::array kNamedQuantities{
+    Quantity::Length,      Quantity::Time,        Quantity::Concentration,
+    Quantity::Diffusion,   Quantity::Rate,        Quantity::ConcentrationRate,
+    Quantity::CellDensity, Quantity::PerCellRate, Quantity::PerCellAmount,
+    Quantity::Clearance,   Quantity::Volume,      Quantity::CellCount,
+    Quantity::BindingRate};
 
 std::string with_article(std::string_view noun) { return fmt::format("a {}", noun); }
 
@@ -113,22 +132,25 @@ std::string power(std::string_view name, int exponent) {
   return exponent == 1 ? std::string(name) : fmt::format("{}^{}", name, exponent);
 }
 
-// "a rate" when the dimension is a known quantity, else e.g. "length/time".
+// "a rate" when the dimension is a known quantity, else e.g. "length/time",
+// "mass/cell/time". A length^3 reads as a volume beside other dimensions.
 std::string describe_dim(const Dim& d) {
-  for (Quantity q : kAllQuantities)
+  for (Quantity q : kNamedQuantities)
     if (info(q).dim == d) return with_article(info(q).name);
   if (d == Dim{}) return "dimensionless";
+  const bool others = d.mass != 0 || d.time != 0 || d.count != 0;
   std::vector<std::string> numerator, denominator;
   if (d.mass > 0) numerator.push_back(power("mass", d.mass));
-  if (d.mass < 0) denominator.push_back(power("mass", -d.mass));
-  // mass per length^3 reads better as mass per volume
-  if (d.mass > 0 && d.length < 0 && d.length % 3 == 0) {
-    denominator.push_back(power("volume", -d.length / 3));
+  if (others && d.length != 0 && d.length % 3 == 0) {
+    (d.length > 0 ? numerator : denominator).push_back(power("volume", std::abs(d.length) / 3));
   } else if (d.length > 0) {
     numerator.push_back(power("length", d.length));
   } else if (d.length < 0) {
     denominator.push_back(power("length", -d.length));
   }
+  if (d.count > 0) numerator.push_back(power("cells", d.count));
+  if (d.mass < 0) denominator.push_back(power("mass", -d.mass));
+  if (d.count < 0) denominator.push_back(power("cell", -d.count));
   if (d.time > 0) numerator.push_back(power("time", d.time));
   if (d.time < 0) denominator.push_back(power("time", -d.time));
   std::string text = numerator.empty() ? "1" : fmt::format("{}", fmt::join(numerator, "*"));
@@ -214,6 +236,7 @@ UnitProduct parse_unit_expression(std::string_view expr, const Fail& fail) {
     result.dim.length += e * unit->dim.length;
     result.dim.time += e * unit->dim.time;
     result.dim.mass += e * unit->dim.mass;
+    result.dim.count += e * unit->dim.count;
     if (pos == expr.size()) return result;
     if (expr[pos] == '*') {
       sign = 1;

@@ -2,8 +2,9 @@
 // "6000 um^2/min", "2 h", "150 pg/mL", "0.0275 /min".
 //
 // Values are converted to the internal units of scenario.hpp (m, s, pg/mL,
-// m^2/s, 1/s, pg/mL/s). A bare number takes the documented default unit of its
-// quantity, listed by default_unit().
+// m^2/s, 1/s, pg/mL/s; cells/mL, pg/cell/s, pg/cell, mL/cell/s, mL, pg, cells,
+// mL/pg/s). A bare number takes the documented default unit of its quantity,
+// listed by default_unit().
 #pragma once
 
 #include <stdexcept>
@@ -13,7 +14,23 @@
 
 namespace cyto {
 
-enum class Quantity { Length, Time, Concentration, Diffusion, Rate, ConcentrationRate, Dimensionless };
+enum class Quantity {
+  Length,
+  Time,
+  Concentration,
+  Diffusion,
+  Rate,
+  ConcentrationRate,
+  Dimensionless,
+  CellDensity,    // cells/volume; internal cells/mL
+  PerCellRate,    // mass/cell/time; internal pg/cell/s
+  PerCellAmount,  // mass/cell; internal pg/cell
+  Clearance,      // volume/cell/time; internal mL/cell/s
+  Volume,         // internal mL
+  Mass,           // internal pg
+  CellCount,      // internal cells
+  BindingRate,    // volume/mass/time; internal mL/pg/s
+};
 
 // A value that is not a number, has an unknown unit or the wrong dimension.
 // The message says what was expected and what was found.
@@ -33,7 +50,8 @@ std::string quantity_name(Quantity q);
 std::string quantity_expectation(Quantity q);
 
 // The unit a bare number is read in, and that format_quantity() writes:
-// "um", "min", "pg/mL", "um^2/min", "/min", "pg/mL/min"; "" when dimensionless.
+// "um", "min", "pg/mL", "um^2/min", "/min", "pg/mL/min", "cells/mL", ...; "" when
+// dimensionless.
 std::string default_unit(Quantity q);
 
 // An internal value written in the default unit, e.g. "1200 um^2/min", "120 min".

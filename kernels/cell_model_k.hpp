@@ -247,8 +247,9 @@ CYTO_HD void react_voxel(const CellModel<Real>& m, int material, std::uint64_t v
   // (which would give exactly the same values) is skipped.
   bool any_smooth = false;
   for (int q = 0; q < m.n_smooth; ++q)
-    any_smooth = any_smooth || (active[q] && (m.smooth[q].code == RuleCode::kRecruitment ||
-                                              v[m.smooth[q].population] != Real(0)));
+    any_smooth =
+        any_smooth ||
+        (active[q] && (m.smooth[q].code == RuleCode::kRecruitment || v[m.smooth[q].population] != Real(0)));
   if (!any_smooth) return;
 
   // Classical RK4 on (species, populations); secretion and uptake are

@@ -773,6 +773,792 @@ TEST(ConfigErrors, DegenerateShapes) {
   EXPECT_TRUE(Contains(e.detail(), "expected a non-empty list of shapes"));
 }
 
+// ------------------------------------------------------------ the cell model
+
+constexpr const char* kModelScenario = R"(name: storm
+seed: 42
+grid: {extent: [1 mm, 1 mm, 1 mm], voxel: 50 um}
+tissues: [{name: liver, label: 1}, {name: vessel, label: 2}]
+geometry: [{tissue: liver, box: {min: [0, 0, 0], max: [1 mm, 1 mm, 1 mm]}}]
+species:
+  - {name: TNF, diffusion: 1200 um^2/min}
+  - {name: IL-6, diffusion: 600 um^2/min}
+  - {name: IL-1b, diffusion: 5.56 um^2/min}
+populations:
+  - name: macrophage
+    initial: 1e6 cells/mL
+    seeding: {density: 1e5 cells/mL, tissue: liver, sphere: {center: [0.5 mm, 0.5 mm, 0.5 mm], radius: 200 um}}
+  - name: epithelium
+    initial:
+      - {value: 2e8 cells/mL, tissue: liver}
+    seeding:
+      - {density: 1e4 cells/uL}
+  - name: cart
+rules:
+  - name: il6_secretion
+    type: secretion
+    population: macrophage
+    species: IL-6
+    rate: 1e-3 pg/cell/min
+    max_rate: 0.6 pg/cell/h
+    activators: {species: TNF, half_max: 100 pg/mL, hill: 2}
+    inhibitors: [{species: IL-1b, half_max: 1 ng/mL}]
+    tissues: liver
+  - type: uptake
+    population: macrophage
+    species: TNF
+    clearance: 1e-9 mL/cell/min
+  - name: tnf_uptake
+    type: uptake
+    population: epithelium
+    species: TNF
+    vmax: 0.01 pg/cell/min
+    km: 50 pg/mL
+  - type: decay
+    population: macrophage
+    half_life: 1 d
+  - type: growth
+    population: epithelium
+    rate: 0.01 /h
+    capacity: 3e8 cells/mL
+  - type: recruitment
+    population: cart
+    rate: 0.5 /h
+    capacity: 1e7 cells/mL
+    activators: [{species: IL-6, half_max: 200 pg/mL}]
+    tissues: [liver, vessel]
+  - name: pyroptosis
+    type: death
+    population: epithelium
+    signal: {IL-1b: 1, TNF: 0.5}
+    threshold: 500 pg/mL
+    rate: 0.1 /min
+    mode: stochastic
+    priming: {signal: TNF, threshold: 20 pg/mL}
+    burst: {IL-1b: 0.05 pg/cell, IL-6: 2 ng/cell}
+organs:
+  - {name: lobe, tissues: [liver, vessel], volume: 1.5 L}
+plasma:
+  volume: 3 L
+  initial: {IL-6: 5 pg/mL, default: 1 pg/mL}
+  clearance: {TNF: 0.05 /min}
+  half_life: {default: 2 h}
+  blood: {cart: 1e3 cells/mL}
+  blood_clearance: {cart: 0.1 /d}
+  exchange:
+    - {tissue: vessel, species: all, rate: 0.5 /min}
+    - {tissue: liver, species: [IL-6], rate: 0.01 /min}
+infusions:
+  - {name: car_t, population: cart, cells: 1e8 cells, time: 0 h}
+  - {species: IL-6, amount: 10 ug, start: 1 h, end: 2 h}
+therapies:
+  - name: anti-TNF-in-secretion
+    effect: blockade
+    species: TNF
+    rules: il6_secretion
+    ic50: 1 ug/mL
+    doses: [{time: 6 h, amount: 8 mg}, {time: 12 h, amount: 8 mg}]
+    half_life: 13 d
+    volume: 5 L
+  - name: infliximab
+    effect: neutralization
+    species: [TNF]
+    k_on: 1e-6 mL/pg/min
+    dose: {time: 1 h, amount: 5 mg}
+    half_life: 10 d
+    volume: 3 L
+  - name: steroid
+    effect: suppression
+    rules: [il6_secretion]
+    emax: 0.8
+    ec50: 10 ng/mL
+    doses: [{time: 2 h, amount: 1 mg}]
+    half_life: 4 h
+    volume: 40 L
+time: {end: 24 h}
+output: {interval: 1 h, fields: [IL-6, epithelium], budget: true}
+)";
+
+TEST(ConfigModel, FullModelResolvesToInternalUnits) {
+  const Scenario s = parse_scenario(kModelScenario, kFile);
+  const double ln2 = std::log(2.0);
+  EXPECT_EQ(s.seed, 42u);
+
+  ASSERT_EQ(s.populations.size(), 3u);
+  EXPECT_EQ(s.populations[0].name, "macrophage");
+  ASSERT_EQ(s.populations[0].initial.size(), 1u);
+  EXPECT_DOUBLE_EQ(s.populations[0].initial[0].value, 1e6);
+  EXPECT_FALSE(s.populations[0].initial[0].region.tissue);
+  ASSERT_EQ(s.populations[1].initial.size(), 1u);
+  EXPECT_DOUBLE_EQ(s.populations[1].initial[0].value, 2e8);
+  EXPECT_EQ(s.populations[1].initial[0].region.tissue, 0);
+  EXPECT_TRUE(s.populations[2].initial.empty());
+  expect_at(s.populations[1].where, 14, 5, "populations[1]");
+
+  ASSERT_EQ(s.seedings.size(), 2u);
+  EXPECT_EQ(s.seedings[0].population, 0);
+  EXPECT_DOUBLE_EQ(s.seedings[0].density, 1e5);
+  EXPECT_EQ(s.seedings[0].region.tissue, 0);
+  ASSERT_TRUE(s.seedings[0].region.shape);
+  EXPECT_DOUBLE_EQ(s.seedings[0].region.shape->radius, 200e-6);
+  EXPECT_EQ(s.seedings[1].population, 1);
+  EXPECT_DOUBLE_EQ(s.seedings[1].density, 1e7);  // 1e4 cells/uL
+  EXPECT_FALSE(s.seedings[1].region.tissue);
+  EXPECT_FALSE(s.seedings[1].region.shape);
+
+  ASSERT_EQ(s.rules.size(), 7u);
+  const Rule& sec = s.rules[0];
+  EXPECT_EQ(sec.name, "il6_secretion");
+  EXPECT_EQ(sec.kind, RuleKind::Secretion);
+  EXPECT_EQ(sec.population, 0);
+  EXPECT_EQ(sec.species, 1);
+  EXPECT_DOUBLE_EQ(sec.base, 1e-3 / 60);
+  EXPECT_DOUBLE_EQ(sec.max, 0.6 / 3600);
+  ASSERT_EQ(sec.activators.size(), 1u);
+  EXPECT_EQ(sec.activators[0].species, 0);
+  EXPECT_DOUBLE_EQ(sec.activators[0].half_max, 100);
+  EXPECT_DOUBLE_EQ(sec.activators[0].hill, 2);
+  ASSERT_EQ(sec.inhibitors.size(), 1u);
+  EXPECT_EQ(sec.inhibitors[0].species, 2);
+  EXPECT_DOUBLE_EQ(sec.inhibitors[0].half_max, 1000);
+  EXPECT_DOUBLE_EQ(sec.inhibitors[0].hill, 1);  // default
+  EXPECT_EQ(sec.tissues, std::vector<int>{0});
+  EXPECT_EQ(sec.signal, (std::vector<double>{0, 0, 0}));  // sized for every rule
+  EXPECT_EQ(sec.burst, (std::vector<double>{0, 0, 0}));
+  EXPECT_TRUE(sec.priming.empty());
+  expect_at(sec.where, 21, 5, "rules[0]");
+
+  const Rule& linear = s.rules[1];
+  EXPECT_EQ(linear.name, "");
+  EXPECT_EQ(linear.kind, RuleKind::Uptake);
+  EXPECT_EQ(linear.species, 0);
+  EXPECT_DOUBLE_EQ(linear.clearance, 1e-9 / 60);
+  EXPECT_EQ(linear.vmax, 0);
+  EXPECT_TRUE(linear.tissues.empty());
+
+  const Rule& mm = s.rules[2];
+  EXPECT_EQ(mm.kind, RuleKind::Uptake);
+  EXPECT_EQ(mm.population, 1);
+  EXPECT_DOUBLE_EQ(mm.vmax, 0.01 / 60);
+  EXPECT_DOUBLE_EQ(mm.km, 50);
+  EXPECT_EQ(mm.clearance, 0);
+
+  EXPECT_EQ(s.rules[3].kind, RuleKind::Decay);
+  EXPECT_DOUBLE_EQ(s.rules[3].rate, ln2 / 86400);
+
+  EXPECT_EQ(s.rules[4].kind, RuleKind::Growth);
+  EXPECT_DOUBLE_EQ(s.rules[4].rate, 0.01 / 3600);
+  EXPECT_DOUBLE_EQ(s.rules[4].capacity, 3e8);
+  EXPECT_TRUE(s.rules[4].activators.empty());
+
+  const Rule& rec = s.rules[5];
+  EXPECT_EQ(rec.kind, RuleKind::Recruitment);
+  EXPECT_EQ(rec.population, 2);
+  EXPECT_DOUBLE_EQ(rec.rate, 0.5 / 3600);
+  EXPECT_DOUBLE_EQ(rec.capacity, 1e7);
+  ASSERT_EQ(rec.activators.size(), 1u);
+  EXPECT_EQ(rec.activators[0].species, 1);
+  EXPECT_DOUBLE_EQ(rec.activators[0].half_max, 200);
+  EXPECT_EQ(rec.tissues, (std::vector<int>{0, 1}));
+
+  const Rule& death = s.rules[6];
+  EXPECT_EQ(death.kind, RuleKind::Death);
+  EXPECT_EQ(death.population, 1);
+  EXPECT_EQ(death.signal, (std::vector<double>{0.5, 0, 1}));
+  EXPECT_DOUBLE_EQ(death.threshold, 500);
+  EXPECT_DOUBLE_EQ(death.rate, 0.1 / 60);
+  EXPECT_EQ(death.mode, DeathMode::Stochastic);
+  EXPECT_EQ(death.priming, (std::vector<double>{1, 0, 0}));
+  EXPECT_DOUBLE_EQ(death.priming_threshold, 20);
+  ASSERT_EQ(death.burst.size(), 3u);
+  EXPECT_DOUBLE_EQ(death.burst[0], 0);
+  EXPECT_DOUBLE_EQ(death.burst[1], 2000);  // 2 ng/cell
+  EXPECT_DOUBLE_EQ(death.burst[2], 0.05);
+
+  ASSERT_EQ(s.organs.size(), 1u);
+  EXPECT_EQ(s.organs[0].name, "lobe");
+  EXPECT_EQ(s.organs[0].tissues, (std::vector<int>{0, 1}));
+  ASSERT_TRUE(s.organs[0].volume);
+  EXPECT_DOUBLE_EQ(*s.organs[0].volume, 1500);
+
+  const Plasma& p = s.plasma;
+  EXPECT_TRUE(p.enabled);
+  EXPECT_DOUBLE_EQ(p.volume, 3000);
+  ASSERT_EQ(p.initial.size(), 3u);
+  EXPECT_DOUBLE_EQ(p.initial[0], 1);  // default
+  EXPECT_DOUBLE_EQ(p.initial[1], 5);
+  EXPECT_DOUBLE_EQ(p.initial[2], 1);
+  ASSERT_EQ(p.clearance.size(), 3u);
+  EXPECT_DOUBLE_EQ(p.clearance[0], 0.05 / 60);   // its own clearance beats the default half-life
+  EXPECT_DOUBLE_EQ(p.clearance[1], ln2 / 7200);  // half_life.default
+  EXPECT_DOUBLE_EQ(p.clearance[2], ln2 / 7200);
+  EXPECT_EQ(p.blood_initial, (std::vector<double>{0, 0, 1e3}));
+  ASSERT_EQ(p.blood_clearance.size(), 3u);
+  EXPECT_EQ(p.blood_clearance[0], 0);
+  EXPECT_DOUBLE_EQ(p.blood_clearance[2], 0.1 / 86400);
+  ASSERT_EQ(p.exchange.size(), 4u);  // "all" = one per species
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_EQ(p.exchange[k].tissue, 1);
+    EXPECT_EQ(p.exchange[k].species, k);
+    EXPECT_DOUBLE_EQ(p.exchange[k].rate, 0.5 / 60);
+  }
+  EXPECT_EQ(p.exchange[3].tissue, 0);
+  EXPECT_EQ(p.exchange[3].species, 1);
+  EXPECT_DOUBLE_EQ(p.exchange[3].rate, 0.01 / 60);
+  expect_at(p.where, 65, 3, "plasma");
+
+  ASSERT_EQ(s.infusions.size(), 2u);
+  EXPECT_EQ(s.infusions[0].name, "car_t");
+  EXPECT_EQ(s.infusions[0].population, 2);
+  EXPECT_EQ(s.infusions[0].species, -1);
+  EXPECT_DOUBLE_EQ(s.infusions[0].amount, 1e8);
+  EXPECT_DOUBLE_EQ(s.infusions[0].start, 0);
+  EXPECT_FALSE(s.infusions[0].end);
+  EXPECT_EQ(s.infusions[1].species, 1);
+  EXPECT_EQ(s.infusions[1].population, -1);
+  EXPECT_DOUBLE_EQ(s.infusions[1].amount, 1e7);  // 10 ug
+  EXPECT_DOUBLE_EQ(s.infusions[1].start, 3600);
+  ASSERT_TRUE(s.infusions[1].end);
+  EXPECT_DOUBLE_EQ(*s.infusions[1].end, 7200);
+
+  ASSERT_EQ(s.therapies.size(), 3u);
+  const Therapy& blockade = s.therapies[0];
+  EXPECT_EQ(blockade.name, "anti-TNF-in-secretion");
+  EXPECT_EQ(blockade.effect, DrugEffect::Blockade);
+  EXPECT_EQ(blockade.species, std::vector<int>{0});
+  EXPECT_EQ(blockade.rules, std::vector<int>{0});
+  EXPECT_DOUBLE_EQ(blockade.ic50, 1e6);
+  ASSERT_EQ(blockade.doses.size(), 2u);
+  EXPECT_DOUBLE_EQ(blockade.doses[0].time, 6 * 3600);
+  EXPECT_DOUBLE_EQ(blockade.doses[0].amount, 8e9);
+  EXPECT_DOUBLE_EQ(blockade.doses[1].time, 12 * 3600);
+  EXPECT_DOUBLE_EQ(blockade.half_life, 13 * 86400);
+  EXPECT_DOUBLE_EQ(blockade.volume, 5000);
+
+  const Therapy& neutral = s.therapies[1];
+  EXPECT_EQ(neutral.effect, DrugEffect::Neutralisation);  // US spelling accepted
+  EXPECT_EQ(neutral.species, std::vector<int>{0});
+  EXPECT_TRUE(neutral.rules.empty());
+  EXPECT_DOUBLE_EQ(neutral.k_on, 1e-6 / 60);
+  ASSERT_EQ(neutral.doses.size(), 1u);  // one "dose"
+  EXPECT_DOUBLE_EQ(neutral.doses[0].time, 3600);
+  EXPECT_DOUBLE_EQ(neutral.doses[0].amount, 5e9);
+
+  const Therapy& steroid = s.therapies[2];
+  EXPECT_EQ(steroid.effect, DrugEffect::Suppression);
+  EXPECT_TRUE(steroid.species.empty());
+  EXPECT_EQ(steroid.rules, std::vector<int>{0});
+  EXPECT_DOUBLE_EQ(steroid.emax, 0.8);
+  EXPECT_DOUBLE_EQ(steroid.ec50, 1e4);
+  EXPECT_DOUBLE_EQ(steroid.half_life, 4 * 3600);
+  EXPECT_DOUBLE_EQ(steroid.volume, 40000);
+
+  EXPECT_EQ(s.output.fields, std::vector<int>{1});
+  EXPECT_EQ(s.output.population_fields, std::vector<int>{1});
+  EXPECT_TRUE(s.output.budget);
+}
+
+TEST(ConfigModel, DefaultsWithoutTheModelSections) {
+  const Scenario s = parse_scenario(scenario(), kFile);
+  EXPECT_EQ(s.seed, 0u);
+  EXPECT_TRUE(s.populations.empty());
+  EXPECT_TRUE(s.seedings.empty());
+  EXPECT_TRUE(s.rules.empty());
+  EXPECT_TRUE(s.organs.empty());
+  EXPECT_FALSE(s.plasma.enabled);
+  EXPECT_TRUE(s.infusions.empty());
+  EXPECT_TRUE(s.therapies.empty());
+  EXPECT_TRUE(s.output.population_fields.empty());
+  EXPECT_FALSE(s.output.budget);
+}
+
+TEST(ConfigModel, OutputFieldsDefaultToEverySpeciesAndPopulation) {
+  const std::string pops = "populations: [{name: macrophage}, {name: epithelium}]\n";
+  Scenario s = parse_scenario(scenario({}, pops), kFile);
+  EXPECT_EQ(s.output.fields, (std::vector<int>{0, 1}));
+  EXPECT_EQ(s.output.population_fields, (std::vector<int>{0, 1}));
+  s = parse_scenario(scenario({{"output", "output: {interval: 10 min, fields: all}"}}, pops), kFile);
+  EXPECT_EQ(s.output.population_fields, (std::vector<int>{0, 1}));
+  s = parse_scenario(scenario({{"output", "output: {interval: 10 min, fields: epithelium}"}}, pops), kFile);
+  EXPECT_TRUE(s.output.fields.empty());
+  EXPECT_EQ(s.output.population_fields, std::vector<int>{1});
+}
+
+TEST(ConfigModel, SecretionWithoutActivatorsKeepsItsBaseRate) {
+  const Scenario s =
+      parse_scenario(scenario({},
+                              "populations: [{name: m}]\n"
+                              "rules: [{type: secretion, population: m, species: TNF, rate: 2}]\n"),
+                     kFile);
+  ASSERT_EQ(s.rules.size(), 1u);
+  EXPECT_DOUBLE_EQ(s.rules[0].base, 2.0 / 60);
+  EXPECT_DOUBLE_EQ(s.rules[0].max, s.rules[0].base);
+  EXPECT_EQ(s.rules[0].mode, DeathMode::Deterministic);
+}
+
+TEST(ConfigModel, PlasmaScalarsApplyToEverySpecies) {
+  const Scenario s =
+      parse_scenario(scenario({}, "plasma: {volume: 2.5 L, initial: 3 pg/mL, half_life: 30 min}\n"), kFile);
+  EXPECT_DOUBLE_EQ(s.plasma.volume, 2500);
+  EXPECT_EQ(s.plasma.initial, (std::vector<double>{3, 3}));
+  EXPECT_DOUBLE_EQ(s.plasma.clearance[0], std::log(2.0) / 1800);
+  EXPECT_DOUBLE_EQ(s.plasma.clearance[1], std::log(2.0) / 1800);
+  EXPECT_TRUE(s.plasma.blood_initial.empty());  // no populations
+  EXPECT_TRUE(s.plasma.exchange.empty());
+}
+
+TEST(ConfigModel, OverridesReachTheModelSectionsByName) {
+  const Scenario s = parse_scenario(
+      kModelScenario, kFile, {"rules.pyroptosis.threshold=2 ng/mL", "therapies.steroid.emax=0.5", "seed=7"});
+  EXPECT_DOUBLE_EQ(s.rules[6].threshold, 2000);
+  EXPECT_DOUBLE_EQ(s.therapies[2].emax, 0.5);
+  EXPECT_EQ(s.seed, 7u);
+}
+
+TEST(ConfigModel, DescribeShowsTheModel) {
+  const std::string text = describe_scenario(parse_scenario(kModelScenario, kFile));
+  EXPECT_TRUE(Contains(text, "Seed 42"));
+  EXPECT_TRUE(Contains(text, "Populations (3)"));
+  EXPECT_TRUE(Contains(text, "initial   1e+06 cells/mL in all tissue"));
+  EXPECT_TRUE(Contains(text, "seeded    100000 cells/mL on average (Poisson) in liver within sphere"));
+  EXPECT_TRUE(Contains(text,
+                       "il6_secretion: macrophage secretes IL-6 at 0.001 pg/cell/min, up to 0.01 "
+                       "pg/cell/min activated by TNF (K 100 pg/mL, n 2), inhibited by IL-1b (K 1000 "
+                       "pg/mL, n 1) (in liver)"));
+  EXPECT_TRUE(Contains(text, "rules[1]: macrophage takes up TNF: clearance 1e-09 mL/cell/min"));
+  EXPECT_TRUE(Contains(text, "tnf_uptake: epithelium takes up TNF: vmax 0.01 pg/cell/min, km 50 pg/mL"));
+  EXPECT_TRUE(Contains(text, "cart is recruited from the blood at"));
+  EXPECT_TRUE(Contains(text,
+                       "pyroptosis: epithelium dies at 0.1 /min (stochastic) when 0.5*TNF + IL-1b >= 500 "
+                       "pg/mL, primed by TNF >= 20 pg/mL; releases 2000 pg/cell IL-6, 0.05 pg/cell IL-1b"));
+  EXPECT_TRUE(Contains(text, "lobe: tissues liver, vessel, volume 1500 mL"));
+  EXPECT_TRUE(Contains(text, "Plasma (volume 3000 mL)"));
+  EXPECT_TRUE(Contains(text, "TNF: initial 1 pg/mL, clearance 0.05 /min"));
+  EXPECT_TRUE(Contains(text, "exchange vessel <-> plasma: TNF, IL-6, IL-1b at 0.5 /min"));
+  EXPECT_TRUE(Contains(text, "exchange liver <-> plasma: IL-6 at 0.01 /min"));
+  EXPECT_TRUE(Contains(
+      text, "anti-TNF-in-secretion: blocks activation by TNF in rules il6_secretion (ic50 1e+06 pg/mL)"));
+  EXPECT_TRUE(Contains(text, "car_t: 1e+08 cart cells, bolus at 0 min"));
+  EXPECT_TRUE(Contains(text, "infusions[1]: 10 ug of IL-6, from 60 min until 120 min"));
+  EXPECT_TRUE(Contains(text, "infliximab: neutralises TNF (k_on 1e-06 mL/pg/min)"));
+  EXPECT_TRUE(Contains(text, "doses 8 mg at 360 min, 8 mg at 720 min"));
+  EXPECT_TRUE(
+      Contains(text, "steroid: suppresses secretion in rules il6_secretion (emax 0.8, ec50 10000 pg/mL)"));
+  EXPECT_TRUE(Contains(text, "fields IL-6, epithelium"));
+  EXPECT_TRUE(Contains(text, "budget on"));
+}
+
+// A scenario with two populations (line 8) and `rules` from line 9.
+std::string with_rules(const std::string& rules, const std::map<std::string, std::string>& replaced = {}) {
+  return scenario(replaced, "populations: [{name: macrophage}, {name: epithelium}]\n" + rules);
+}
+
+TEST(ConfigModelErrors, UnknownSpeciesInARuleSuggests) {
+  InputError e =
+      parse_error(with_rules("rules: [{type: secretion, population: macrophage, species: TNFa, rate: 1}]\n"));
+  expect_at(e, 9, 60, "rules[0].species");
+  EXPECT_EQ(e.detail(), "unknown species \"TNFa\"; did you mean \"TNF\"?");
+
+  e =
+      parse_error(with_rules("rules: [{type: secretion, population: macrophage, species: TNF, rate: 1, "
+                             "activators: {species: IL6, half_max: 1}}]\n"));
+  expect_at(e, 9, 96, "rules[0].activators.species");
+  EXPECT_EQ(e.detail(), "unknown species \"IL6\"; did you mean \"IL-6\"?");
+
+  // a population where a species is expected
+  e = parse_error(
+      with_rules("rules: [{type: uptake, population: macrophage, species: epithelium, clearance: 1}]\n"));
+  expect_at(e, 9, 57, "rules[0].species");
+  EXPECT_EQ(
+      e.detail(),
+      "unknown species \"epithelium\": \"epithelium\" is a population, not a species (defined: TNF, IL-6)");
+
+  e =
+      parse_error(with_rules("rules: [{type: death, population: epithelium, signal: {TNF: 1, IL1b: 1}, "
+                             "threshold: 1, rate: 1}]\n"));
+  expect_at(e, 9, 64, "rules[0].signal.IL1b");
+  EXPECT_EQ(e.detail(), "unknown species \"IL1b\"; did you mean \"IL-6\"?");
+}
+
+TEST(ConfigModelErrors, UnknownPopulation) {
+  InputError e = parse_error(with_rules("rules: [{type: decay, population: macrophag, rate: 1}]\n"));
+  expect_at(e, 9, 35, "rules[0].population");
+  EXPECT_EQ(e.detail(), "unknown population \"macrophag\"; did you mean \"macrophage\"?");
+
+  e = parse_error(with_rules("rules: [{type: decay, population: neutrophil, rate: 1}]\n"));
+  EXPECT_EQ(e.detail(), "unknown population \"neutrophil\" (defined: macrophage, epithelium)");
+
+  e = parse_error(with_rules("rules: [{type: decay, population: TNF, rate: 1}]\n"));
+  expect_at(e, 9, 35, "rules[0].population");
+  EXPECT_EQ(
+      e.detail(),
+      "unknown population \"TNF\": \"TNF\" is a species, not a population (defined: macrophage, epithelium)");
+
+  e = parse_error(scenario({}, "rules: [{type: decay, population: macrophage, rate: 1}]\n"));
+  EXPECT_EQ(e.detail(), "unknown population \"macrophage\" (none are defined)");
+}
+
+TEST(ConfigModelErrors, HillPowerBelowOne) {
+  const InputError e = parse_error(
+      with_rules("rules:\n"
+                 "  - {type: secretion, population: macrophage, species: IL-6, rate: 0, max_rate: 1,\n"
+                 "     activators: [{species: TNF, half_max: 10 pg/mL, hill: 0.5}]}\n"));
+  expect_at(e, 11, 60, "rules[0].activators[0].hill");
+  EXPECT_EQ(e.detail(), "expected a Hill power >= 1, found \"0.5\"");
+}
+
+TEST(ConfigModelErrors, ThresholdWithTheWrongUnit) {
+  InputError e = parse_error(with_rules(
+      "rules: [{type: death, population: epithelium, signal: TNF, threshold: 100 cells/mL, rate: 1}]\n"));
+  expect_at(e, 9, 71, "rules[0].threshold");
+  EXPECT_EQ(
+      e.detail(),
+      "expected a concentration (mass/volume, e.g. \"150 pg/mL\"), found \"100 cells/mL\" (a cell density)");
+
+  e = parse_error(with_rules(
+      "rules: [{type: death, population: epithelium, signal: TNF, threshold: 0.5 /min, rate: 1}]\n"));
+  expect_at(e, 9, 71, "rules[0].threshold");
+  EXPECT_TRUE(Contains(e.detail(), "found \"0.5 /min\" (a rate)"));
+}
+
+TEST(ConfigModelErrors, KeyOfAnotherRuleType) {
+  InputError e =
+      parse_error(with_rules("rules:\n"
+                             "  - type: secretion\n"
+                             "    population: macrophage\n"
+                             "    species: TNF\n"
+                             "    rate: 1 pg/cell/min\n"
+                             "    burst: {TNF: 1 pg/cell}\n"));
+  expect_at(e, 14, 5, "rules[0].burst");
+  EXPECT_EQ(e.detail(), "\"burst\" belongs to a death rule (type: death); this rule is a secretion rule");
+
+  e = parse_error(with_rules("rules: [{type: uptake, population: macrophage, species: TNF, capacity: 1}]\n"));
+  expect_at(e, 9, 62, "rules[0].capacity");
+  EXPECT_EQ(e.detail(),
+            "\"capacity\" belongs to a growth or recruitment rule (type: growth or recruitment); "
+            "this rule is an uptake rule");
+
+  e = parse_error(with_rules("rules: [{type: decay, population: macrophage, threshold: 1}]\n"));
+  EXPECT_TRUE(Contains(e.detail(), "\"threshold\" belongs to a death rule"));
+
+  // misspelt keys still get a suggestion
+  e = parse_error(with_rules("rules: [{type: death, population: macrophage, treshold: 1}]\n"));
+  EXPECT_EQ(e.detail(), "unknown key \"treshold\"; did you mean \"threshold\"?");
+}
+
+TEST(ConfigModelErrors, RuleTypes) {
+  InputError e = parse_error(with_rules("rules: [{population: macrophage, rate: 1}]\n"));
+  expect_at(e, 9, 9, "rules[0]");
+  EXPECT_EQ(
+      e.detail(),
+      "missing required key \"type\" (expected secretion, uptake, decay, growth, recruitment or death)");
+  e = parse_error(with_rules("rules: [{type: secreton, population: macrophage}]\n"));
+  expect_at(e, 9, 16, "rules[0].type");
+  EXPECT_EQ(e.detail(), "unknown rule type \"secreton\"; did you mean \"secretion\"?");
+}
+
+TEST(ConfigModelErrors, RuleParameters) {
+  InputError e = parse_error(
+      with_rules("rules: [{type: secretion, population: macrophage, species: TNF, rate: 1, max_rate: 2}]\n"));
+  expect_at(e, 9, 84, "rules[0].max_rate");
+  EXPECT_TRUE(Contains(e.detail(), "expected max_rate only with activators"));
+
+  e =
+      parse_error(with_rules("rules: [{type: secretion, population: macrophage, species: TNF, rate: 1, "
+                             "activators: {species: TNF, half_max: 1}}]\n"));
+  expect_at(e, 9, 9, "rules[0]");
+  EXPECT_TRUE(Contains(e.detail(), "missing required key \"max_rate\""));
+
+  e =
+      parse_error(with_rules("rules: [{type: secretion, population: macrophage, species: TNF, rate: 2, "
+                             "max_rate: 1, activators: {species: TNF, half_max: 1}}]\n"));
+  expect_at(e, 9, 84, "rules[0].max_rate");
+  EXPECT_EQ(e.detail(), "expected a max_rate >= rate (2 pg/cell/min), found \"1\"");
+
+  e = parse_error(with_rules(
+      "rules: [{type: uptake, population: macrophage, species: TNF, clearance: 1, vmax: 2, km: 1}]\n"));
+  expect_at(e, 9, 82, "rules[0].vmax");
+  EXPECT_TRUE(Contains(e.detail(), "expected either clearance (linear uptake) or vmax and km"));
+
+  e = parse_error(with_rules("rules: [{type: uptake, population: macrophage, species: TNF, vmax: 2}]\n"));
+  EXPECT_TRUE(Contains(e.detail(), "missing required key \"km\""));
+
+  e = parse_error(with_rules("rules: [{type: decay, population: macrophage, rate: 1, half_life: 2 h}]\n"));
+  EXPECT_EQ(e.detail(), "expected either rate or half_life, found both");
+
+  e = parse_error(with_rules("rules: [{type: growth, population: macrophage, rate: 1}]\n"));
+  EXPECT_TRUE(Contains(e.detail(), "missing required key \"capacity\""));
+
+  e =
+      parse_error(with_rules("rules: [{type: death, population: macrophage, signal: {TNF: 0}, threshold: 1, "
+                             "rate: 1}]\n"));
+  expect_at(e, 9, 55, "rules[0].signal");
+  EXPECT_EQ(e.detail(), "expected at least one species with a weight > 0, found none");
+
+  e = parse_error(
+      with_rules("rules: [{type: death, population: macrophage, signal: TNF, threshold: 1, rate: 1, "
+                 "mode: random}]\n"));
+  EXPECT_EQ(e.detail(), "expected \"deterministic\" or \"stochastic\", found \"random\"");
+
+  e = parse_error(
+      with_rules("rules: [{type: death, population: macrophage, signal: TNF, threshold: 1, rate: 1, "
+                 "burst: {TNF: 1 pg}}]\n"));
+  expect_at(e, 9, 96, "rules[0].burst.TNF");
+  EXPECT_TRUE(Contains(e.detail(), "expected a per-cell amount (mass/cell"));
+}
+
+TEST(ConfigModelErrors, RecruitmentNeedsPlasma) {
+  const InputError e = parse_error(
+      with_rules("rules: [{type: recruitment, population: macrophage, rate: 1, capacity: 1e6}]\n"));
+  expect_at(e, 9, 16, "rules[0].type");
+  EXPECT_EQ(e.detail(), "a recruitment rule draws cells from the blood (plasma.blood); add a plasma section");
+}
+
+TEST(ConfigModelErrors, TooManyHillTermsAndRules) {
+  InputError e = parse_error(
+      with_rules("rules: [{type: secretion, population: macrophage, species: TNF, rate: 1, max_rate: 2,\n"
+                 "  activators: [{species: TNF, half_max: 1}, {species: IL-6, half_max: 1}, {species: TNF, "
+                 "half_max: 2}],\n"
+                 "  inhibitors: [{species: IL-6, half_max: 1}, {species: IL-6, half_max: 2}]}]\n"));
+  expect_at(e, 11, 15, "rules[0].inhibitors");
+  EXPECT_EQ(e.detail(),
+            "expected at most 4 Hill terms (activators and inhibitors together) per rule, found 5");
+
+  std::string rules = "rules:\n";
+  for (int i = 0; i <= kMaxRules; ++i) rules += "  - {type: decay, population: macrophage, rate: 1}\n";
+  e = parse_error(with_rules(rules));
+  expect_at(e, 10, 3, "rules");
+  EXPECT_EQ(e.detail(), "expected at most 32 rules, found 33");
+}
+
+TEST(ConfigModelErrors, TooManySpeciesAndPopulations) {
+  std::string populations = "populations: [";
+  for (int p = 0; p < kMaxSpecies - 1; ++p)
+    populations += (p ? ", " : "") + std::string("{name: P") + std::to_string(p) + "}";
+  const InputError e = parse_error(scenario({}, populations + "]\n"));
+  expect_at(e, 8, 14, "populations");
+  EXPECT_EQ(e.detail(),
+            "expected at most 16 species and populations together, found 17 (2 species and 15 "
+            "populations)");
+  // 2 + 14 is fine
+  EXPECT_NO_THROW(
+      parse_scenario(scenario({},
+                              "populations: [{name: A}, {name: B}, {name: C}, {name: D}, {name: E}, "
+                              "{name: F}, {name: G}, {name: H}, {name: I}, {name: J}, {name: K}, "
+                              "{name: L}, {name: M}, {name: N}]\n"),
+                     kFile));
+}
+
+TEST(ConfigModelErrors, DuplicateNames) {
+  InputError e = parse_error(scenario({}, "populations: [{name: TNF}]\n"));
+  expect_at(e, 8, 22, "populations[0].name");
+  EXPECT_EQ(e.detail(),
+            "expected a population name that no species has, found \"TNF\" (the species at species[0])");
+
+  e = parse_error(scenario({}, "populations: [{name: m}, {name: m}]\n"));
+  expect_at(e, 8, 33, "populations[1].name");
+  EXPECT_EQ(e.detail(), "expected a unique population name, found \"m\" again (first at populations[0])");
+
+  e = parse_error(scenario({}, "populations: [{name: all}]\n"));
+  EXPECT_TRUE(Contains(e.detail(), "other than \"all\""));
+
+  e =
+      parse_error(with_rules("rules: [{name: r, type: decay, population: macrophage, rate: 1},\n"
+                             "        {name: r, type: decay, population: epithelium, rate: 1}]\n"));
+  expect_at(e, 10, 16, "rules[1].name");
+  EXPECT_EQ(e.detail(), "expected a unique rule name, found \"r\" again (first at rules[0])");
+
+  e = parse_error(scenario({}, "organs: [{name: liver, tissues: vessel}]\n"));
+  expect_at(e, 8, 17, "organs[0].name");
+  EXPECT_EQ(e.detail(),
+            "expected an organ name that no tissue has (time series name organs and tissues alike), "
+            "found \"liver\" (the tissue at tissues[0])");
+
+  e = parse_error(scenario({}, "organs: [{name: a, tissues: liver}, {name: a, tissues: vessel}]\n"));
+  EXPECT_EQ(e.detail(), "expected a unique organ name, found \"a\" again (first at organs[0])");
+
+  e = parse_error(
+      scenario({}, "organs: [{name: a, tissues: [liver, vessel]}, {name: b, tissues: [vessel]}]\n"));
+  expect_at(e, 8, 67, "organs[1].tissues[0]");
+  EXPECT_EQ(e.detail(),
+            "expected each tissue in at most one organ, found \"vessel\" already in organ \"a\" "
+            "(organs[0])");
+
+  e = parse_error(
+      scenario({},
+               "plasma: {volume: 3 L}\n"
+               "therapies:\n"
+               "  - {name: x, effect: neutralisation, species: TNF, k_on: 1, dose: {time: 0, amount: 1}, "
+               "half_life: 1 h, volume: 1 L}\n"
+               "  - {name: x, effect: neutralisation, species: TNF, k_on: 1, dose: {time: 0, amount: 1}, "
+               "half_life: 1 h, volume: 1 L}\n"));
+  expect_at(e, 11, 12, "therapies[1].name");
+  EXPECT_EQ(e.detail(), "expected a unique therapy name, found \"x\" again (first at therapies[0])");
+}
+
+TEST(ConfigModelErrors, DoseAfterTheEnd) {
+  const InputError e = parse_error(scenario({{"time", "time: {end: 24 h}"}},
+                                            "therapies:\n"
+                                            "  - name: tocilizumab\n"
+                                            "    effect: blockade\n"
+                                            "    species: IL-6\n"
+                                            "    ic50: 1 ug/mL\n"
+                                            "    doses:\n"
+                                            "      - {time: 6 h, amount: 8 mg}\n"
+                                            "      - {time: 30 h, amount: 8 mg}\n"
+                                            "    half_life: 13 d\n"
+                                            "    volume: 5 L\n"));
+  expect_at(e, 15, 16, "therapies[0].doses[1].time");
+  EXPECT_EQ(e.detail(), "the dose at 30 h is after the end of the run (time.end = 24 h)");
+
+  // a bare number is shown with its default unit
+  const InputError bare = parse_error(scenario({{"time", "time: {end: 60}"}},
+                                               "plasma: {volume: 3 L}\n"
+                                               "infusions: [{species: TNF, amount: 1 ug, "
+                                               "time: 90}]\n"));
+  expect_at(bare, 9, 48, "infusions[0].time");
+  EXPECT_EQ(bare.detail(), "the infusion at 90 min is after the end of the run (time.end = 60 min)");
+}
+
+TEST(ConfigModelErrors, InfusionWithoutPlasma) {
+  InputError e = parse_error(scenario({}, "infusions: [{species: TNF, amount: 1 ug, time: 0}]\n"));
+  expect_at(e, 8, 12, "infusions");
+  EXPECT_EQ(e.detail(), "an infusion goes into the plasma compartment; add a plasma section");
+
+  e = parse_error(scenario({},
+                           "populations: [{name: cart}]\nplasma: {volume: 3 L}\n"
+                           "infusions: [{population: cart, amount: 1 ug, time: 0}]\n"));
+  expect_at(e, 10, 40, "infusions[0].amount");
+  EXPECT_TRUE(Contains(e.detail(), "expected cells (a cell count) for an infusion of a population"));
+
+  e = parse_error(scenario({},
+                           "plasma: {volume: 3 L}\n"
+                           "infusions: [{species: TNF, amount: 1 ug, time: 0, start: 0}]\n"));
+  EXPECT_TRUE(Contains(e.detail(), "expected either time (a bolus) or start and end"));
+
+  e = parse_error(scenario({},
+                           "plasma: {volume: 3 L}\n"
+                           "infusions: [{species: TNF, amount: 1 ug, start: 10 min, end: 5 min}]\n"));
+  expect_at(e, 9, 62, "infusions[0].end");
+  EXPECT_EQ(e.detail(), "expected an end after start (10 min), found \"5 min\"");
+}
+
+TEST(ConfigModelErrors, KeyOfAnotherTherapyEffect) {
+  const std::string pk = "dose: {time: 0, amount: 1 mg}, half_life: 1 h, volume: 1 L";
+  InputError e = parse_error(
+      scenario({}, "therapies: [{name: t, effect: neutralisation, species: TNF, ic50: 1, " + pk + "}]\n"));
+  expect_at(e, 8, 61, "therapies[0].ic50");
+  EXPECT_EQ(
+      e.detail(),
+      "\"ic50\" belongs to a blockade therapy (effect: blockade); this therapy is a neutralisation therapy");
+
+  e = parse_error(scenario(
+      {}, "therapies: [{name: t, effect: neutralisation, species: TNF, rules: r, k_on: 1, " + pk + "}]\n"));
+  EXPECT_EQ(e.detail(),
+            "\"rules\" belongs to a blockade or suppression therapy (effect: blockade or "
+            "suppression); this therapy is a neutralisation therapy");
+
+  e = parse_error(
+      scenario({}, "therapies: [{name: t, effect: blockade, species: TNF, k_on: 1, " + pk + "}]\n"));
+  EXPECT_EQ(e.detail(),
+            "\"k_on\" belongs to a neutralisation therapy (effect: neutralisation); this therapy is a "
+            "blockade therapy");
+
+  e = parse_error(scenario({}, "therapies: [{name: t, effect: inhibition, species: TNF, " + pk + "}]\n"));
+  expect_at(e, 8, 31, "therapies[0].effect");
+  EXPECT_EQ(e.detail(),
+            "unknown therapy effect \"inhibition\" (expected neutralisation, blockade or suppression)");
+}
+
+TEST(ConfigModelErrors, TherapyTargetsAndParameters) {
+  const std::string pk = "dose: {time: 0, amount: 1 mg}, half_life: 1 h, volume: 1 L";
+  const std::string rules =
+      "rules: [{name: sec, type: secretion, population: macrophage, species: IL-6, rate: 1},\n"
+      "        {name: die, type: death, population: epithelium, signal: TNF, threshold: 1, rate: 1}]\n";
+  InputError e = parse_error(with_rules(rules +
+                                        "therapies: [{name: t, effect: blockade, species: TNF, rules: sec, "
+                                        "ic50: 1, " +
+                                        pk + "}]\n"));
+  expect_at(e, 11, 62, "therapies[0].rules");
+  EXPECT_EQ(
+      e.detail(),
+      "expected a rule activated by a blocked species (TNF), found rule \"sec\" without such an activator");
+
+  e = parse_error(with_rules(
+      rules + "therapies: [{name: t, effect: suppression, rules: [die], emax: 1, ec50: 1, " + pk + "}]\n"));
+  expect_at(e, 11, 52, "therapies[0].rules[0]");
+  EXPECT_TRUE(Contains(e.detail(), "expected a secretion rule (suppression scales secretion rates)"));
+
+  e = parse_error(with_rules(
+      rules + "therapies: [{name: t, effect: suppression, rules: cytokine_release, emax: 1, ec50: 1, " + pk +
+      "}]\n"));
+  EXPECT_EQ(e.detail(), "unknown rule \"cytokine_release\" (defined: sec, die)");
+
+  e = parse_error(
+      with_rules(rules + "therapies: [{name: t, effect: suppression, species: IL-6, emax: 1.5, ec50: 1, " +
+                 pk + "}]\n"));
+  EXPECT_EQ(e.detail(), "expected an emax above 0 and at most 1, found \"1.5\"");
+
+  e = parse_error(scenario({}, "therapies: [{name: t, effect: neutralisation, k_on: 1, " + pk + "}]\n"));
+  EXPECT_TRUE(Contains(e.detail(), "missing required key \"species\""));
+
+  e = parse_error(scenario(
+      {}, "therapies: [{name: t, effect: neutralisation, species: TNF, k_on: 1 /min, " + pk + "}]\n"));
+  EXPECT_TRUE(Contains(e.detail(), "expected a binding rate (volume/mass/time"));
+}
+
+TEST(ConfigModelErrors, PlasmaErrors) {
+  InputError e = parse_error(scenario({}, "plasma: {initial: 1}\n"));
+  expect_at(e, 8, 9, "plasma");
+  EXPECT_TRUE(Contains(e.detail(), "missing required key \"volume\""));
+
+  e = parse_error(scenario({}, "plasma: {volume: 3 L, clearance: {TNF: 0.1 /min}, half_life: {TNF: 1 h}}\n"));
+  expect_at(e, 8, 68, "plasma.half_life.TNF");
+  EXPECT_EQ(e.detail(), "expected either a clearance or a half_life for \"TNF\", found both");
+
+  e = parse_error(scenario({}, "plasma: {volume: 3 L, clearance: 0.1 /min, half_life: 1 h}\n"));
+  expect_at(e, 8, 55, "plasma.half_life");
+  EXPECT_TRUE(Contains(e.detail(), "found both"));
+
+  e = parse_error(scenario({}, "plasma: {volume: 3 L, initial: {TNF: 1, IL6: 2}}\n"));
+  expect_at(e, 8, 41, "plasma.initial.IL6");
+  EXPECT_EQ(e.detail(), "unknown species \"IL6\"; did you mean \"IL-6\"?");
+
+  e = parse_error(scenario({}, "plasma: {volume: 3 mL/min}\n"));
+  EXPECT_TRUE(Contains(e.detail(), "expected a volume (e.g. \"3 L\"), found \"3 mL/min\" (volume/time)"));
+
+  e = parse_error(
+      scenario({},
+               "plasma:\n  volume: 3 L\n  exchange:\n    - {tissue: vessel, species: all, rate: 1}\n"
+               "    - {tissue: vessel, species: TNF, rate: 2}\n"));
+  expect_at(e, 12, 33, "plasma.exchange[1].species");
+  EXPECT_EQ(e.detail(),
+            "expected one exchange per tissue and species, found a second for \"TNF\" in \"vessel\" "
+            "(first at plasma.exchange[0])");
+}
+
+TEST(ConfigModelErrors, SeedAndSeeding) {
+  InputError e = parse_error(scenario({}, "seed: -1\n"));
+  expect_at(e, 8, 7, "seed");
+  EXPECT_EQ(e.detail(), "expected an integer >= 0, found \"-1\"");
+
+  e = parse_error(scenario({}, "populations: [{name: m, seeding: {density: 0}}]\n"));
+  expect_at(e, 8, 44, "populations[0].seeding.density");
+  EXPECT_EQ(e.detail(), "expected a cell density > 0, found \"0\"");
+
+  e = parse_error(scenario({}, "populations: [{name: m, initial: 5 pg/mL}]\n"));
+  expect_at(e, 8, 34, "populations[0].initial");
+  EXPECT_TRUE(Contains(e.detail(), "expected a cell density (cells/volume"));
+}
+
+TEST(ConfigModelErrors, OutputFieldsNameSpeciesOrPopulations) {
+  const InputError e =
+      parse_error(scenario({{"output", "output: {interval: 10 min, fields: [TNF, macrophag]}"}},
+                           "populations: [{name: macrophage}]\n"));
+  expect_at(e, 7, 42, "output.fields[1]");
+  EXPECT_EQ(e.detail(), "unknown species or population \"macrophag\"; did you mean \"macrophage\"?");
+}
+
 // ------------------------------------------------------------------ overrides
 
 TEST(ConfigOverrides, ChangeValuesByIndexAndByName) {

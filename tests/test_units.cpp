@@ -199,6 +199,116 @@ TEST(Units, NamesAndDefaults) {
   EXPECT_EQ(quantity_expectation(Quantity::Length), "a length (e.g. \"25 um\")");
 }
 
+TEST(Units, CellModelQuantities) {
+  // cell density: internal cells/mL
+  EXPECT_DOUBLE_EQ(parse_quantity("1e8 cells/mL", Quantity::CellDensity), 1e8);
+  EXPECT_DOUBLE_EQ(parse_quantity("1e5 cells/uL", Quantity::CellDensity), 1e8);
+  EXPECT_DOUBLE_EQ(parse_quantity("1 cell/mm^3", Quantity::CellDensity), 1e3);
+  EXPECT_DOUBLE_EQ(parse_quantity("2e11 cells/L", Quantity::CellDensity), 2e8);
+  EXPECT_DOUBLE_EQ(parse_quantity("5e6", Quantity::CellDensity), 5e6);
+  // per-cell rate: internal pg/cell/s
+  EXPECT_DOUBLE_EQ(parse_quantity("1e-3 pg/cell/min", Quantity::PerCellRate), 1e-3 / 60);
+  EXPECT_DOUBLE_EQ(parse_quantity("1 ng/cell/h", Quantity::PerCellRate), 1e3 / 3600);
+  EXPECT_DOUBLE_EQ(parse_quantity("2 pg/cell/s", Quantity::PerCellRate), 2);
+  EXPECT_DOUBLE_EQ(parse_quantity("0.01", Quantity::PerCellRate), 0.01 / 60);
+  // per-cell amount: internal pg/cell
+  EXPECT_DOUBLE_EQ(parse_quantity("0.05 pg/cell", Quantity::PerCellAmount), 0.05);
+  EXPECT_DOUBLE_EQ(parse_quantity("2 ng/cell", Quantity::PerCellAmount), 2e3);
+  EXPECT_DOUBLE_EQ(parse_quantity("3", Quantity::PerCellAmount), 3);
+  // clearance: internal mL/cell/s
+  EXPECT_DOUBLE_EQ(parse_quantity("1e-9 mL/cell/min", Quantity::Clearance), 1e-9 / 60);
+  EXPECT_DOUBLE_EQ(parse_quantity("1 uL/cell/s", Quantity::Clearance), 1e-3);
+  EXPECT_DOUBLE_EQ(parse_quantity("1 um^3/cell/s", Quantity::Clearance), 1e-12);
+  EXPECT_DOUBLE_EQ(parse_quantity("6e-9", Quantity::Clearance), 1e-10);
+  // volume: internal mL
+  EXPECT_DOUBLE_EQ(parse_quantity("3 L", Quantity::Volume), 3000);
+  EXPECT_DOUBLE_EQ(parse_quantity("5 mL", Quantity::Volume), 5);
+  EXPECT_DOUBLE_EQ(parse_quantity("250 uL", Quantity::Volume), 0.25);
+  EXPECT_DOUBLE_EQ(parse_quantity("1 cm^3", Quantity::Volume), 1);
+  EXPECT_DOUBLE_EQ(parse_quantity("1500", Quantity::Volume), 1500);
+  // mass: internal pg
+  EXPECT_DOUBLE_EQ(parse_quantity("8 mg", Quantity::Mass), 8e9);
+  EXPECT_DOUBLE_EQ(parse_quantity("10 ug", Quantity::Mass), 1e7);
+  EXPECT_DOUBLE_EQ(parse_quantity("1 g", Quantity::Mass), 1e12);
+  EXPECT_DOUBLE_EQ(parse_quantity("7", Quantity::Mass), 7);
+  // cell count: internal cells
+  EXPECT_DOUBLE_EQ(parse_quantity("1e8 cells", Quantity::CellCount), 1e8);
+  EXPECT_DOUBLE_EQ(parse_quantity("1 cell", Quantity::CellCount), 1);
+  EXPECT_DOUBLE_EQ(parse_quantity("250", Quantity::CellCount), 250);
+  // binding rate: internal mL/pg/s
+  EXPECT_DOUBLE_EQ(parse_quantity("1e-6 mL/pg/min", Quantity::BindingRate), 1e-6 / 60);
+  EXPECT_DOUBLE_EQ(parse_quantity("1 L/mg/h", Quantity::BindingRate), 1e-6 / 3600);
+  EXPECT_DOUBLE_EQ(parse_quantity("2 mL/pg/s", Quantity::BindingRate), 2);
+  EXPECT_DOUBLE_EQ(parse_quantity("6e-5", Quantity::BindingRate), 1e-6);
+}
+
+TEST(Units, CellModelWrongDimensions) {
+  EXPECT_EQ(
+      unit_error("100 cells/mL", Quantity::Concentration),
+      "expected a concentration (mass/volume, e.g. \"150 pg/mL\"), found \"100 cells/mL\" (a cell density)");
+  EXPECT_EQ(
+      unit_error("1e8 pg/mL", Quantity::CellDensity),
+      "expected a cell density (cells/volume, e.g. \"1e8 cells/mL\"), found \"1e8 pg/mL\" (a concentration)");
+  EXPECT_EQ(unit_error("0.01 pg/min", Quantity::PerCellRate),
+            "expected a per-cell rate (mass/cell/time, e.g. \"0.01 pg/cell/min\"), found \"0.01 pg/min\" "
+            "(mass/time)");
+  EXPECT_EQ(unit_error("0.5 pg", Quantity::PerCellAmount),
+            "expected a per-cell amount (mass/cell, e.g. \"0.5 pg/cell\"), found \"0.5 pg\" (mass)");
+  EXPECT_EQ(unit_error("1e-9 mL/min", Quantity::Clearance),
+            "expected a clearance (volume/cell/time, e.g. \"1e-9 mL/cell/min\"), found \"1e-9 mL/min\" "
+            "(volume/time)");
+  EXPECT_EQ(unit_error("3 m^2", Quantity::Volume),
+            "expected a volume (e.g. \"3 L\"), found \"3 m^2\" (length^2)");
+  EXPECT_EQ(unit_error("8 mg/mL", Quantity::Mass),
+            "expected a mass (e.g. \"8 mg\"), found \"8 mg/mL\" (a concentration)");
+  EXPECT_EQ(unit_error("1e8 cells/mL", Quantity::CellCount),
+            "expected a cell count (e.g. \"1e8 cells\"), found \"1e8 cells/mL\" (a cell density)");
+  EXPECT_EQ(unit_error("1e-6 mL/pg", Quantity::BindingRate),
+            "expected a binding rate (volume/mass/time, e.g. \"1e-6 mL/pg/min\"), found \"1e-6 mL/pg\" "
+            "(volume/mass)");
+  // the other way round: the new dimensions are named where other quantities are expected
+  EXPECT_TRUE(Contains(unit_error("0.5 pg/cell", Quantity::Concentration), "(a per-cell amount)"));
+  EXPECT_TRUE(Contains(unit_error("3 L", Quantity::Concentration), "(a volume)"));
+  EXPECT_TRUE(Contains(unit_error("5 cells", Quantity::Concentration), "(a cell count)"));
+  EXPECT_TRUE(Contains(unit_error("1 pg/cell/min", Quantity::ConcentrationRate), "(a per-cell rate)"));
+  EXPECT_TRUE(Contains(unit_error("1 mL/cell/min", Quantity::Rate), "(a clearance)"));
+  EXPECT_TRUE(Contains(unit_error("1 mL/pg/min", Quantity::Rate), "(a binding rate)"));
+  EXPECT_TRUE(Contains(unit_error("5 cells^2/mL", Quantity::CellDensity), "(cells^2/volume)"));
+  EXPECT_TRUE(Contains(unit_error("5 cells/min", Quantity::CellDensity), "(cells/time)"));
+  EXPECT_TRUE(Contains(unit_error("5 cels/mL", Quantity::CellDensity),
+                       "unknown unit \"cels\"; did you mean \"cells\"?"));
+}
+
+TEST(Units, CellModelFormatsAndDefaults) {
+  EXPECT_EQ(format_quantity(1e8, Quantity::CellDensity), "1e+08 cells/mL");
+  EXPECT_EQ(format_quantity(0.01 / 60, Quantity::PerCellRate), "0.01 pg/cell/min");
+  EXPECT_EQ(format_quantity(0.05, Quantity::PerCellAmount), "0.05 pg/cell");
+  EXPECT_EQ(format_quantity(1e-9 / 60, Quantity::Clearance), "1e-09 mL/cell/min");
+  EXPECT_EQ(format_quantity(3000, Quantity::Volume), "3000 mL");
+  EXPECT_EQ(format_quantity(8e9, Quantity::Mass), "8e+09 pg");
+  EXPECT_EQ(format_quantity(1e8, Quantity::CellCount), "1e+08 cells");
+  EXPECT_EQ(format_quantity(1e-6 / 60, Quantity::BindingRate), "1e-06 mL/pg/min");
+  EXPECT_EQ(default_unit(Quantity::CellDensity), "cells/mL");
+  EXPECT_EQ(default_unit(Quantity::PerCellRate), "pg/cell/min");
+  EXPECT_EQ(default_unit(Quantity::PerCellAmount), "pg/cell");
+  EXPECT_EQ(default_unit(Quantity::Clearance), "mL/cell/min");
+  EXPECT_EQ(default_unit(Quantity::Volume), "mL");
+  EXPECT_EQ(default_unit(Quantity::Mass), "pg");
+  EXPECT_EQ(default_unit(Quantity::CellCount), "cells");
+  EXPECT_EQ(default_unit(Quantity::BindingRate), "mL/pg/min");
+  EXPECT_EQ(quantity_name(Quantity::PerCellRate), "per-cell rate");
+  EXPECT_EQ(quantity_expectation(Quantity::CellDensity),
+            "a cell density (cells/volume, e.g. \"1e8 cells/mL\")");
+  for (Quantity q :
+       {Quantity::CellDensity, Quantity::PerCellRate, Quantity::PerCellAmount, Quantity::Clearance,
+        Quantity::Volume, Quantity::Mass, Quantity::CellCount, Quantity::BindingRate}) {
+    const double v = parse_quantity("3.25", q);
+    EXPECT_DOUBLE_EQ(parse_quantity(format_quantity(v, q), q), v) << quantity_name(q);
+    // the default unit written out means the same as a bare number
+    EXPECT_DOUBLE_EQ(parse_quantity("3.25 " + default_unit(q), q), v) << quantity_name(q);
+  }
+}
+
 TEST(Units, ClosestMatch) {
   const std::vector<std::string> keys{"diffusion", "decay", "half_life", "initial", "name"};
   EXPECT_EQ(closest_match("difusion", keys), "diffusion");
