@@ -293,8 +293,11 @@ def plot_plasma(ts, colours, out_dir, dpi):
     """Plasma concentrations (or, without a plasma compartment, tissue means) over time."""
     if ts.plasma_species or ts.plasma_populations:
         panels = [(ts.plasma_species, f"concentration ({SPECIES_UNIT})", "Plasma cytokines")]
-        if ts.plasma_populations:
-            panels.append((ts.plasma_populations, f"density ({POPULATION_UNIT})", "Blood cells"))
+        # Blood cells only where some population is ever in the blood.
+        in_blood = {name: v for name, v in ts.plasma_populations.items()
+                    if np.nanmax(np.append(ts.series(v), 0.0)) > 0}
+        if in_blood:
+            panels.append((in_blood, f"density ({POPULATION_UNIT})", "Blood cells"))
         panels = [p for p in panels if p[0]]
         fig, axes = new_figure(len(panels), 1, height=4.8 if len(panels) == 1 else 7.2)
         for ax, (table, ylabel, title) in zip(axes[:, 0], panels):
