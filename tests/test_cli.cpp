@@ -73,7 +73,11 @@ void expect_one_line_error(const Result& r, int code, const std::string& pattern
 }
 
 TEST_F(Cli, ChecksEveryShippedScenario) {
-  for (const char* name : {"default.yaml", "pc4covid19_slab.yaml", "plasma_il6_penetration.yaml"}) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(std::string(CYTOSTORM_SOURCE_DIR) + "/configs"))
+    if (e.path().extension() == ".yaml") names.push_back(e.path().filename().string());
+  EXPECT_GE(names.size(), 3u);
+  for (const std::string& name : names) {
     const Result r = run_cli("check " + config(name));
     EXPECT_EQ(r.exit_code, 0) << name << "\n" << r.output;
     for (const char* part : {"Grid:", "Tissue voxels:", "Memory estimate:", "GPU memory (gpu backend):",
@@ -104,6 +108,68 @@ TEST_F(Cli, RunWritesCompleteOutputsAtomically) {
   // Progress lines are plain lines when stdout is not a terminal.
   EXPECT_EQ(r.output.find('\r'), std::string::npos);
   EXPECT_NE(r.output.find("step "), std::string::npos);
+}
+
+// The storm model end to end: populations, a death rule, plasma, an
+// infusion and a drug give populations.csv and plasma.csv.
+const char* kModel = R"(populations:
+  - {name: cells, initial: 1e8 cells/mL}
+rules:
+  - {name: death, type: death, population: cells, signal: TNF, threshold: 5 pg/mL, rate: 0.1 /min,
+     burst: {TNF: 1e-6 pg/cell}}
+plasma:
+  volume: 3 L
+  exchange: [{tissue: tissue, species: TNF, rate: 0.01 /min}]
+infusions:
+  - {species: TNF, amount: 1 ug, time: 1 min}
+therapies:
+  - {name: antibody, effect: neutralisation, species: TNF, k_on: 1e-9 mL/pg/min,
+     doses: [{time: 2 min, amount: 100 mg}], half_life: 10 d, volume: 5 L}
+)";
+
+TEST_F(Cli, StormModelRunWritesPopulationsAndPlasma) {
+  const Result r = run_cli("run " + scenario(kModel) + " --threads 2");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const fs::path out = dir_ / "out";
+  for (const char* f : {"populations.csv", "plasma.csv", "timeseries.json"})
+    EXPECT_TRUE(fs::exists(out / f)) << f;
+  const auto series = nlohmann::json::parse(std::ifstream(out / "timeseries.json"));
+  const auto& cells = series["populations"]["cells"]["all"]["total_cells"];
+  EXPECT_LT(cells.back().get<double>(), cells.front().get<double>());  // cells died
+  EXPECT_GT(series["plasma"]["species"]["TNF"].back().get<double>(), 0.0);
+  EXPECT_GT(series["drugs"]["antibody"].back().get<double>(), 0.0);
+}
+
+TEST_F(Cli, StormModelBadInputsAreOneClearError) {
+  struct Case {
+    std::string from, to, pattern;
+  };
+  const std::vector<Case> cases = {
+      {"signal: TNF,", "signal: TNG,",
+       "s\\.yaml:\\d+:\\d+: rules\\[0\\]\\.signal.*unknown species \"TNG\".*did you mean \"TNF\""},
+      {"population: cells,", "population: cels,", "s\\.yaml:\\d+:\\d+: rules\\[0\\]\\.population.*\"cels\""},
+      {"threshold: 5 pg/mL", "threshold: 5 cells/mL",
+       "s\\.yaml:\\d+:\\d+: rules\\[0\\]\\.threshold: expected a concentration"},
+      {"type: death, population: cells, signal: TNF, threshold: 5 pg/mL, rate: 0.1 /min,",
+       "type: secretion, population: cells, species: TNF, rate: 1 pg/cell/min,",
+       "s\\.yaml:\\d+:\\d+: .*\"burst\" belongs to a death rule"},
+      {"time: 2 min, amount", "time: 2 h, amount", "s\\.yaml:\\d+:\\d+: .*after the end of the run"},
+  };
+  for (const Case& c : cases) {
+    std::string text = kModel;
+    const std::size_t at = text.find(c.from);
+    ASSERT_NE(at, std::string::npos) << c.from;
+    text.replace(at, c.from.size(), c.to);
+    expect_one_line_error(run_cli("check " + scenario(text)), 2, c.pattern);
+  }
+  // A Hill power below 1, in a second rule.
+  std::string model = kModel;
+  const std::size_t rules_end = model.find("plasma:");
+  model.insert(rules_end,
+               "  - {type: secretion, population: cells, species: TNF, rate: 0 pg/cell/min, max_rate: 1 "
+               "pg/cell/min, activators: [{species: TNF, half_max: 1 pg/mL, hill: 0.5}]}\n");
+  expect_one_line_error(run_cli("check " + scenario(model)), 2,
+                        "s\\.yaml:\\d+:\\d+: .*hill.*Hill power >= 1");
 }
 
 TEST_F(Cli, MissingFileIsBadInput) {
