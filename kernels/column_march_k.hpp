@@ -109,7 +109,7 @@ CYTO_HD bool any_nonzero(const Lanes<T, W>& x) {
 // vectors at surfaces and interfaces; their values come from L1/L2 (the
 // neighbouring threads loaded them this plane), so the hot path keeps in
 // registers only what uniform voxels need.
-template <class Real, int NS>
+template <class Real, int NS, bool kCellModel>
 CYTO_HD void update_voxel_from_memory(const ColumnStepArgs<Real>& a, std::int64_t idx, MaterialId m) {
   const std::int64_t offset[6] = {-1, 1, -a.layout.pitch, a.layout.pitch, -a.layout.plane, a.layout.plane};
   MaterialId nb[6];
@@ -148,7 +148,7 @@ CYTO_HD void update_voxel_from_memory(const ColumnStepArgs<Real>& a, std::int64_
       a.out[s][idx] = decay_source_update(diffused, decay, rate, gain);
     }
   }
-  if (a.model.enabled()) {
+  if constexpr (kCellModel) {
     // This thread wrote the values just now: plain loads, not the read-only path.
     Real v[NS];
     for (int s = 0; s < NS; ++s) v[s] = a.out[s][idx];
@@ -165,7 +165,7 @@ CYTO_HD void update_voxel_from_memory(const ColumnStepArgs<Real>& a, std::int64_
 // planes, and one vector store per species. Any other vector goes voxel by
 // voxel through update_voxel_from_memory; its outside lanes are not
 // written (both buffers hold their unchanging values).
-template <class Real, int NS, int W>
+template <class Real, int NS, int W, bool kCellModel>
 CYTO_HD void update_column_plane(const ColumnStepArgs<Real>& a, std::int64_t base,
                                  const Lanes<MaterialId, W>& m_below, const Lanes<MaterialId, W>& m_cur,
                                  const Lanes<MaterialId, W>& m_above, const Lanes<Real, W> (&c_below)[NS],
@@ -187,7 +187,7 @@ CYTO_HD void update_column_plane(const ColumnStepArgs<Real>& a, std::int64_t bas
   }
   if (!uniform) {
     for (int l = 0; l < W; ++l)
-      if (m_cur.v[l] != 0) update_voxel_from_memory<Real, NS>(a, base + l, m_cur.v[l]);
+      if (m_cur.v[l] != 0) update_voxel_from_memory<Real, NS, kCellModel>(a, base + l, m_cur.v[l]);
     return;
   }
 
@@ -221,7 +221,7 @@ CYTO_HD void update_column_plane(const ColumnStepArgs<Real>& a, std::int64_t bas
     }
     return result;
   };
-  if (!a.model.enabled()) {
+  if constexpr (!kCellModel) {
     // Transport only: each species stored as soon as it is done, so that
     // only one result vector is live (the register budget of the planes).
 #pragma unroll
@@ -250,7 +250,9 @@ CYTO_HD void update_column_plane(const ColumnStepArgs<Real>& a, std::int64_t bas
 // interior planes [k_begin, k_end). Planes wholly outside the organ in this
 // column are skipped after reading their material (their field values are
 // taken as 0, which only ever meets a closed face).
-template <class Real, int NS, int W>
+// kCellModel: whether the cell model runs after transport (a separate
+// kernel, so that the transport-only kernel keeps its lean registers).
+template <class Real, int NS, int W, bool kCellModel>
 CYTO_HD void march_column(const ColumnStepArgs<Real>& a, std::int64_t first_element, int k_begin, int k_end) {
   using Mat = Lanes<MaterialId, W>;
   using Val = Lanes<Real, W>;
@@ -275,8 +277,8 @@ CYTO_HD void march_column(const ColumnStepArgs<Real>& a, std::int64_t first_elem
     const bool above_in_organ = any_nonzero(m_above);
     load_plane(k + 1, above_in_organ, c_above);
     if (cur_in_organ)
-      update_column_plane<Real, NS, W>(a, plane * (k + 1) + first_element, m_below, m_cur, m_above, c_below,
-                                       c_cur, c_above);
+      update_column_plane<Real, NS, W, kCellModel>(a, plane * (k + 1) + first_element, m_below, m_cur,
+                                                   m_above, c_below, c_cur, c_above);
     m_below = m_cur;
     m_cur = m_above;
     cur_in_organ = above_in_organ;

@@ -46,7 +46,7 @@ constexpr int kDefaultThreadsPerBlock = 128;
 
 // The kernel parameters stay in the constant bank (__grid_constant__): the
 // body takes them by reference without a copy to local memory.
-template <class Real, int NS>
+template <class Real, int NS, bool kCellModel>
 __global__ void __launch_bounds__(kMaxThreadsPerBlock, CYTOSTORM_GPU_MIN_BLOCKS_PER_SM)
     fused_step_kernel(const __grid_constant__ ColumnStepArgs<Real> args, int z_chunk, std::int64_t columns) {
   constexpr int W = column_lanes<Real, NS>();
@@ -54,7 +54,7 @@ __global__ void __launch_bounds__(kMaxThreadsPerBlock, CYTOSTORM_GPU_MIN_BLOCKS_
   if (column >= columns) return;
   const int k_begin = int(blockIdx.y) * z_chunk;
   const int k_end = min(k_begin + z_chunk, args.layout.nz);
-  march_column<Real, NS, W>(args, column_first_element(args.layout, column, W), k_begin, k_end);
+  march_column<Real, NS, W, kCellModel>(args, column_first_element(args.layout, column, W), k_begin, k_end);
 }
 
 __global__ void copy_kernel(uint4* __restrict__ dst, const uint4* __restrict__ src, std::size_t n) {
@@ -122,7 +122,7 @@ ColumnLaunchPlan cuda_plan_fused_step(const GridLayout& layout, int n_species, i
     constexpr int NS = decltype(count)::value;
     plan.lanes = column_lanes<Real, NS>();
     CYTO_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
-        &plan.resident_blocks_per_sm, fused_step_kernel<Real, NS>, plan.threads_per_block, 0));
+        &plan.resident_blocks_per_sm, fused_step_kernel<Real, NS, false>, plan.threads_per_block, 0));
   });
   plan.columns_per_plane = column_count(layout, plan.lanes);
   const std::int64_t blocks_per_plane =
@@ -148,8 +148,12 @@ void cuda_fused_step(const ColumnStepArgs<Real>& args, int n_species, const Colu
                   unsigned((args.layout.nz + plan.z_chunk - 1) / plan.z_chunk));
   dispatch_species_count(n_species, [&](auto count) {
     constexpr int NS = decltype(count)::value;
-    fused_step_kernel<Real, NS>
-        <<<grid, block, 0, static_cast<cudaStream_t>(stream)>>>(args, plan.z_chunk, plan.columns_per_plane);
+    if (args.model.enabled())
+      fused_step_kernel<Real, NS, true>
+          <<<grid, block, 0, static_cast<cudaStream_t>(stream)>>>(args, plan.z_chunk, plan.columns_per_plane);
+    else
+      fused_step_kernel<Real, NS, false>
+          <<<grid, block, 0, static_cast<cudaStream_t>(stream)>>>(args, plan.z_chunk, plan.columns_per_plane);
   });
   CYTO_CUDA_CHECK_LAUNCH("fused_step_kernel");
 }

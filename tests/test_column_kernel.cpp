@@ -45,8 +45,12 @@ void emulated_column_step(const ColumnStepArgs<Real>& a, int z_chunk) {
   const std::int64_t columns = column_count(a.layout, W);
   for (int k0 = ((a.layout.nz - 1) / z_chunk) * z_chunk; k0 >= 0; k0 -= z_chunk)
     for (std::int64_t c = columns - 1; c >= 0; --c)
-      march_column<Real, NS, W>(a, column_first_element(a.layout, c, W), k0,
-                                std::min(k0 + z_chunk, a.layout.nz));
+      if (a.model.enabled())
+        march_column<Real, NS, W, true>(a, column_first_element(a.layout, c, W), k0,
+                                        std::min(k0 + z_chunk, a.layout.nz));
+      else
+        march_column<Real, NS, W, false>(a, column_first_element(a.layout, c, W), k0,
+                                         std::min(k0 + z_chunk, a.layout.nz));
 }
 
 // Runs `steps` steps of `s` with the column kernel on the host (coefficients
