@@ -226,23 +226,24 @@ CYTO_HD void update_column_plane(const ColumnStepArgs<Real>& a, std::int64_t bas
     // only one result vector is live (the register budget of the planes).
 #pragma unroll
     for (int s = 0; s < NS; ++s) store_lanes(a.out[s] + base, transport(s));
-    return;
+  } else {
+    // With the cell model every field of a voxel is needed at once.
+    Lanes<Real, W> result[NS];
+#pragma unroll
+    for (int s = 0; s < NS; ++s) result[s] = transport(s);
+    for (int l = 0; l < W; ++l) {
+      Real v[NS];
+#pragma unroll
+      for (int s = 0; s < NS; ++s) v[s] = result[s].v[l];
+      react_voxel(a.model, m0,
+                  interior_voxel_number(base + l, a.layout.pitch, a.layout.plane, a.layout.nx, a.layout.ny),
+                  v);
+#pragma unroll
+      for (int s = 0; s < NS; ++s) result[s].v[l] = v[s];
+    }
+#pragma unroll
+    for (int s = 0; s < NS; ++s) store_lanes(a.out[s] + base, result[s]);
   }
-  // With the cell model every field of a voxel is needed at once.
-  Lanes<Real, W> result[NS];
-#pragma unroll
-  for (int s = 0; s < NS; ++s) result[s] = transport(s);
-  for (int l = 0; l < W; ++l) {
-    Real v[NS];
-#pragma unroll
-    for (int s = 0; s < NS; ++s) v[s] = result[s].v[l];
-    react_voxel(a.model, m0,
-                interior_voxel_number(base + l, a.layout.pitch, a.layout.plane, a.layout.nx, a.layout.ny), v);
-#pragma unroll
-    for (int s = 0; s < NS; ++s) result[s].v[l] = v[s];
-  }
-#pragma unroll
-  for (int s = 0; s < NS; ++s) store_lanes(a.out[s] + base, result[s]);
 }
 
 // One thread's work: the column of W voxels starting at element
