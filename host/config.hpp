@@ -23,7 +23,8 @@ Scenario parse_scenario(const std::string& yaml_text, const std::string& display
 
 // A multi-line human description of the resolved scenario in user units
 // (shown by `cytostorm check`): grid, tissues, geometry, species, sources,
-// boundaries, time and output.
+// boundaries, seed, populations, rules, organs, plasma, infusions, therapies,
+// time and output.
 std::string describe_scenario(const Scenario& s);
 
 }  // namespace cyto
