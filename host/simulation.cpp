@@ -89,6 +89,31 @@ Simulation<Real>::Simulation(const Scenario& scenario, std::unique_ptr<Backend<R
 }
 
 template <class Real>
+typename Simulation<Real>::State Simulation<Real>::state() const {
+  State st;
+  st.time = time_;
+  st.steps = steps_;
+  for (int f = 0; f < fields_.count(); ++f) st.fields.push_back(field(f));
+  st.plasma = plasma_;
+  st.blood = blood_;
+  return st;
+}
+
+template <class Real>
+void Simulation<Real>::restore(const State& st) {
+  if (int(st.fields.size()) != fields_.count())
+    throw RuntimeFailure(
+        fmt::format("internal: restoring {} fields into a run of {}", st.fields.size(), fields_.count()));
+  for (int f = 0; f < fields_.count(); ++f) set_field(f, st.fields[std::size_t(f)]);
+  time_ = st.time;
+  steps_ = st.steps;
+  plasma_ = st.plasma;
+  blood_ = st.blood;
+  model_.smooth.clear();  // the rule tables are sent again, with the step number
+  model_.deaths.clear();
+}
+
+template <class Real>
 std::vector<double> Simulation<Real>::drug_levels() const {
   std::vector<double> levels;
   for (const Therapy& t : scenario_.therapies) levels.push_back(drug_level(t, time_));

@@ -28,6 +28,18 @@ class Simulation {
   double time() const { return time_; }
   std::int64_t steps() const { return steps_; }
 
+  // Everything that evolves: time, step count, every field (dense), plasma
+  // and blood. restore() continues a run from it exactly as if it had not
+  // stopped: the stochastic draws are keyed by the step number.
+  struct State {
+    double time = 0;
+    std::int64_t steps = 0;
+    std::vector<std::vector<double>> fields;  // FieldLayout order, dense
+    std::vector<double> plasma, blood;
+  };
+  State state() const;
+  void restore(const State& state);
+
   // Steps in equal steps of at most time_plan().max_dt until time() == t_target
   // exactly; after_step (if set) runs after every step.
   void advance_to(double t_target, const std::function<void()>& after_step = {});

@@ -420,6 +420,59 @@ TEST(CellModel, TooManyCellsForStochasticDeathIsRefused) {
   }
 }
 
+// A run stopped and restored from its state continues bitwise as if it had
+// not stopped: the draws depend on the step number, not on the history.
+TEST(CellModel, RestoredRunDrawsTheSameDeaths) {
+  const Scenario s = stochastic_box();
+  Sim straight = make_sim(s);
+  straight.advance_to(450);
+  const Sim::State half = straight.state();
+  straight.advance_to(s.time.end);
+  Sim restarted = make_sim(s);
+  restarted.restore(half);
+  EXPECT_EQ(restarted.steps(), half.steps);
+  restarted.advance_to(s.time.end);
+  EXPECT_EQ(restarted.steps(), straight.steps());
+  EXPECT_EQ(restarted.field(1), straight.field(1));
+  // A run restored at another step draws other deaths.
+  Sim shifted = make_sim(s);
+  Sim::State other = half;
+  other.steps += 1;
+  shifted.restore(other);
+  shifted.advance_to(s.time.end);
+  EXPECT_NE(shifted.field(1), straight.field(1));
+}
+
+// Random seeding: whole cells, Poisson with the given mean density per
+// voxel (mean within 3 standard errors), the same for the same seed and
+// different for another.
+TEST(CellModel, RandomSeedingIsReproduciblePoisson) {
+  const double h = 3e-5;
+  Scenario s = box_scenario({40, 40, 20}, {h, h, h});
+  s.species.push_back(make_species("IL6", {0.0}));
+  Population macrophages;
+  macrophages.name = "macrophages";
+  s.populations.push_back(macrophages);
+  const double voxel_ml = h * h * h * 1e6, mean_cells = 0.7;
+  s.seedings.push_back({0, Region{}, mean_cells / voxel_ml, {}});
+  s.seed = 11;
+  const TissueMap tissues = rasterise_tissues(s);
+  const std::vector<double> a = initial_population(s, tissues, 0);
+  double sum = 0, sum2 = 0;
+  for (double rho : a) {
+    const double count = rho * voxel_ml;
+    ASSERT_NEAR(count, std::round(count), 1e-9);
+    sum += count;
+    sum2 += count * count;
+  }
+  const double n = double(a.size()), mean = sum / n, variance = sum2 / n - mean * mean;
+  EXPECT_LT(std::abs(mean - mean_cells), 3 * std::sqrt(mean_cells / n));
+  EXPECT_NEAR(variance, mean_cells, 0.03);  // Poisson: variance = mean (4 standard errors)
+  EXPECT_EQ(initial_population(s, tissues, 0), a);
+  s.seed = 12;
+  EXPECT_NE(initial_population(s, tissues, 0), a);
+}
+
 // (e) Therapy: the PK curve and neutralisation against closed forms.
 Therapy antibody(double k_on) {
   Therapy t;
