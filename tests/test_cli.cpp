@@ -110,6 +110,21 @@ TEST_F(Cli, RunWritesCompleteOutputsAtomically) {
   EXPECT_NE(r.output.find("step "), std::string::npos);
 }
 
+// Every shipped scenario also runs (briefly: its first 20 minutes, without
+// its doses, which may fall after that and would be refused), writing its
+// outputs; the full runs are the README's figures.
+TEST_F(Cli, RunsEveryShippedScenarioBriefly) {
+  for (const auto& e : fs::directory_iterator(std::string(CYTOSTORM_SOURCE_DIR) + "/configs")) {
+    if (e.path().extension() != ".yaml") continue;
+    const fs::path out = dir_ / e.path().stem();
+    const Result r = run_cli(
+        "run " + e.path().string() + " --threads 2 --quiet --backend cpu --output " + out.string() +
+        " --set time.end=20min --set output.interval=10min --set 'therapies=[]' --set 'infusions=[]'");
+    EXPECT_EQ(r.exit_code, 0) << e.path() << "\n" << r.output;
+    EXPECT_TRUE(fs::exists(out / "timeseries.json")) << e.path();
+  }
+}
+
 // The storm model end to end: populations, a death rule, plasma, an
 // infusion and a drug give populations.csv and plasma.csv.
 const char* kModel = R"(populations:
