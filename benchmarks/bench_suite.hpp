@@ -1,7 +1,8 @@
 // `cytostorm bench`: the benchmark suite. A fixed set of cases (dense boxes of
-// several sizes, species counts and precisions, plus one irregular organ) runs
-// on each backend next to a plain copy measured in the same run, and is
-// reported as a table and as JSON (schema: run_suite).
+// several sizes, species counts and precisions, plus one irregular organ and
+// the storm box: a representative cell model against the same box transport
+// only) runs on each backend next to a plain copy measured in the same run,
+// and is reported as a table and as JSON (schema: run_suite).
 #pragma once
 
 #include <cstddef>
@@ -67,11 +68,36 @@ SuiteOptions resolve_options(const BenchArgs& args);
 //   {tool, complete, build{...}, date, host, options{...}, skipped_backends[{backend, reason}],
 //    backends[{backend, device{...}, copy_bytes, copy_repetitions, copy_seconds_median,
 //              copy_bandwidth_bytes_per_s, skipped_cases[{case, reason}], cases[{case_keys()...}]}]}
+// Cases, per backend: for each size, a dense box ("domain": "box") per
+// precision and species count; at the largest size the organ ("organ", 4
+// float species where the lists allow) and, per precision, the storm box
+// ("storm-box"): a dense box with 5 species and 2 cell populations (7 fields)
+// timed twice in the same run, interleaved, as "model": "none" (transport
+// only) and "model": "storm" (6 rules: 4 secretions with Hill factors, a
+// Michaelis-Menten uptake, a deterministic death rule with a burst, active
+// where IL1b is high in part of the box). Its species count is fixed (the
+// --species list does not apply). In every case "fields" is the number of
+// transported fields (= species, + populations in the storm box),
+// updates_per_s counts voxel-field updates and voxel_updates_per_s voxels.
 // InputError where BackendSelection::Gpu was asked for and no GPU can run.
 nlohmann::json run_suite(const SuiteOptions& options, std::FILE* table);
 
-// Keys every case object has; the organ case has organ_case_keys() as well.
+// Keys every case object has; the organ case has organ_case_keys() as well,
+// both storm-box cases storm_case_keys(), and the storm-box case with the
+// model ("model": "storm") storm_model_case_keys() too:
+//   model                              "none" (transport only) or "storm"
+//   populations, rules                 cell populations carried; rules applied (0 without the model)
+//   transport_seconds_per_step_median  of the transport-only case of the same run
+//   model_cost_vs_transport            t_model / t_transport (medians); _min: of the minima
+//   death_active_fraction_start, _end  share of tissue voxels at or above the death
+//                                      threshold before warm-up and after the timed steps
+// and, on the CPU backend only, both storm-box cases cpu_seconds_per_step
+// (process CPU time, all threads) and the model case
+// model_cost_vs_transport_cpu_time: their ratio, which other processes on the
+// cores bias less than the wall-time ratio.
 const std::vector<std::string>& case_keys();
 const std::vector<std::string>& organ_case_keys();
+const std::vector<std::string>& storm_case_keys();
+const std::vector<std::string>& storm_model_case_keys();
 
 }  // namespace cyto::bench

@@ -1,5 +1,6 @@
-// The benchmark suite (`cytostorm bench`): its JSON in quick CPU mode, and
-// the command line's exit codes.
+// The benchmark suite (`cytostorm bench`): its JSON in quick CPU mode
+// (the storm box's model against its transport included), and the command
+// line's exit codes.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -71,33 +72,71 @@ TEST(BenchSuite, QuickCpuRunReportsEveryFigure) {
   expect_positive_finite(b["copy_bytes"], "copy_bytes");
   EXPECT_TRUE(b["skipped_cases"].empty());
 
-  // 2 sizes x 3 species counts x 2 precisions, and the organ.
-  ASSERT_EQ(b["cases"].size(), 13u);
-  int organs = 0;
+  // 2 sizes x 3 species counts x 2 precisions, the organ, and the storm box
+  // (transport only and with the model) in both precisions.
+  ASSERT_EQ(b["cases"].size(), 17u);
+  int organs = 0, storm_transport = 0, storm_models = 0;
   for (const nlohmann::json& c : b["cases"]) {
     const std::string name = c["case"].get<std::string>();
     for (const std::string& key : cyto::bench::case_keys())
       EXPECT_TRUE(c.contains(key)) << name << ": " << key;
-    for (const char* key :
-         {"tissue_voxels", "interior_voxels", "steps_timed", "seconds_per_step_median",
-          "seconds_per_step_min", "seconds_per_step_p90", "updates_per_s", "bytes_per_step",
-          "effective_bandwidth_bytes_per_s", "fraction_of_copy", "copy_same_bytes_bandwidth_bytes_per_s"})
+    for (const char* key : {"tissue_voxels", "interior_voxels", "steps_timed", "seconds_per_step_median",
+                            "seconds_per_step_min", "seconds_per_step_p90", "updates_per_s",
+                            "voxel_updates_per_s", "bytes_per_step", "effective_bandwidth_bytes_per_s",
+                            "fraction_of_copy", "copy_same_bytes_bandwidth_bytes_per_s"})
       expect_positive_finite(c[key], name + ": " + key);
     const double fraction = c["fraction_of_copy"].get<double>();
     EXPECT_GT(fraction, 0) << name;
     EXPECT_LT(fraction, 2) << name;
     const double tissue = c["tissue_voxels"].get<double>();
-    const int species = c["species"].get<int>();
+    const int fields = c["fields"].get<int>();
     const double median = c["seconds_per_step_median"].get<double>();
-    EXPECT_DOUBLE_EQ(c["updates_per_s"].get<double>(), tissue * species / median) << name;
+    EXPECT_DOUBLE_EQ(c["updates_per_s"].get<double>(), tissue * fields / median) << name;
+    EXPECT_DOUBLE_EQ(c["voxel_updates_per_s"].get<double>(), tissue / median) << name;
     const double real = c["precision"] == "float" ? 4 : 8;
     EXPECT_DOUBLE_EQ(c["bytes_per_step"].get<double>(),
-                     tissue * 2 * species * real + c["interior_voxels"].get<double>() * 2)
+                     tissue * 2 * fields * real + c["interior_voxels"].get<double>() * 2)
         << name;
     EXPECT_LE(c["seconds_per_step_min"].get<double>(), median) << name;
     EXPECT_LE(median, c["seconds_per_step_p90"].get<double>()) << name;
     if (c["domain"] == "box") {
+      EXPECT_EQ(c["fields"], c["species"]) << name;
       EXPECT_EQ(c["tissue_voxels"], c["interior_voxels"]) << name;
+    } else if (c["domain"] == "storm-box") {
+      // 5 species and 2 populations on the largest dense box, in each precision.
+      EXPECT_EQ(c["nx"], 48) << name;
+      EXPECT_EQ(c["tissue_voxels"], c["interior_voxels"]) << name;
+      EXPECT_EQ(c["species"], 5) << name;
+      EXPECT_EQ(c["fields"], 7) << name;
+      for (const std::string& key : cyto::bench::storm_case_keys())
+        EXPECT_TRUE(c.contains(key)) << name << ": " << key;
+      EXPECT_EQ(c["populations"], 2) << name;
+      expect_positive_finite(c["cpu_seconds_per_step"], name + ": cpu_seconds_per_step");
+      if (c["model"] == "none") {
+        ++storm_transport;
+        EXPECT_EQ(c["rules"], 0) << name;
+        for (const std::string& key : cyto::bench::storm_model_case_keys())
+          EXPECT_FALSE(c.contains(key)) << name << ": " << key;
+      } else {
+        ++storm_models;
+        EXPECT_EQ(c["model"], "storm") << name;
+        EXPECT_EQ(c["rules"], 6) << name;
+        for (const std::string& key : cyto::bench::storm_model_case_keys())
+          expect_positive_finite(c[key], name + ": " + key);
+        // The rules cost something on top of the same transport.
+        EXPECT_GT(c["model_cost_vs_transport"].get<double>(), 1) << name;
+        expect_positive_finite(c["model_cost_vs_transport_cpu_time"],
+                               name + ": model_cost_vs_transport_cpu_time");
+        EXPECT_GT(c["model_cost_vs_transport_cpu_time"].get<double>(), 1) << name;
+        EXPECT_DOUBLE_EQ(c["model_cost_vs_transport"].get<double>(),
+                         median / c["transport_seconds_per_step_median"].get<double>())
+            << name;
+        // The death rule acts in part of the box, not all of it.
+        for (const char* key : {"death_active_fraction_start", "death_active_fraction_end"}) {
+          EXPECT_GT(c[key].get<double>(), 0.02) << name << ": " << key;
+          EXPECT_LT(c[key].get<double>(), 0.5) << name << ": " << key;
+        }
+      }
     } else {
       ++organs;
       EXPECT_EQ(c["domain"], "organ");
@@ -112,6 +151,20 @@ TEST(BenchSuite, QuickCpuRunReportsEveryFigure) {
     }
   }
   EXPECT_EQ(organs, 1);
+  EXPECT_EQ(storm_transport, 2);
+  EXPECT_EQ(storm_models, 2);
+  // Each model case is paired with the transport-only case of its precision, timed in the same run.
+  for (const nlohmann::json& m : b["cases"]) {
+    if (m["domain"] != "storm-box" || m["model"] != "storm") continue;
+    int pairs = 0;
+    for (const nlohmann::json& c : b["cases"])
+      if (c["domain"] == "storm-box" && c["model"] == "none" && c["precision"] == m["precision"]) {
+        ++pairs;
+        EXPECT_EQ(m["transport_seconds_per_step_median"], c["seconds_per_step_median"]) << m["case"];
+        EXPECT_EQ(m["steps_timed"], c["steps_timed"]) << m["case"];
+      }
+    EXPECT_EQ(pairs, 1) << m["case"];
+  }
 }
 
 TEST(BenchSuite, BadOptionsAreInputErrors) {
@@ -148,8 +201,10 @@ TEST(BenchCli, QuickCpuRunWritesJson) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   ASSERT_TRUE(fs::exists(out));
   const auto doc = nlohmann::json::parse(std::ifstream(out));
-  EXPECT_EQ(doc["backends"][0]["cases"].size(), 5u);  // 2 sizes x 2 species counts, and the organ
+  // 2 sizes x 2 species counts, the organ, and the storm box without and with the model.
+  EXPECT_EQ(doc["backends"][0]["cases"].size(), 7u);
   EXPECT_NE(r.output.find("cost/tissue voxel vs box"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("x transport"), std::string::npos) << r.output;
   for (const auto& entry : fs::directory_iterator(dir))
     EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos) << entry.path();
   fs::remove_all(dir);
@@ -168,7 +223,13 @@ TEST(BenchCli, GpuBackendRunsOrSaysWhyNot) {
     ASSERT_EQ(doc["backends"].size(), 1u);
     EXPECT_EQ(doc["backends"][0]["backend"], "gpu");
     EXPECT_GT(doc["backends"][0]["device"]["compute_units"].get<int>(), 0);
-    EXPECT_EQ(doc["backends"][0]["cases"].size(), 5u);
+    const nlohmann::json& cases = doc["backends"][0]["cases"];
+    ASSERT_EQ(cases.size(), 7u);  // as on the CPU: the storm box runs on the GPU too
+    const nlohmann::json& model = cases[6];
+    EXPECT_EQ(model["domain"], "storm-box");
+    EXPECT_EQ(model["model"], "storm");
+    EXPECT_GT(model["model_cost_vs_transport"].get<double>(), 1);
+    EXPECT_TRUE(std::isfinite(model["model_cost_vs_transport"].get<double>()));
   } else {
     EXPECT_EQ(r.exit_code, 2) << r.output;
     EXPECT_NE(r.output.find("GPU"), std::string::npos) << r.output;
