@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   cyto::bench::BenchArgs bench_args;
   CLI::App* bench = app.add_subcommand(
       "bench",
-      "Run the benchmark suite: dense boxes and an organ-shaped domain against a copy measured in the "
+      "Run the benchmark suite: dense boxes, an organ-shaped domain and a storm-model box (against the same box without rules), against a copy measured in the "
       "same run; prints a table and writes JSON");
   bench
       ->add_option("--backend", bench_args.backend,
