@@ -63,10 +63,11 @@ int main(int argc, char** argv) {
   add_common(check, check_opts);
 
   cyto::bench::BenchArgs bench_args;
-  CLI::App* bench = app.add_subcommand(
-      "bench",
-      "Run the benchmark suite: dense boxes, an organ-shaped domain and a storm-model box (against the same box without rules), against a copy measured in the "
-      "same run; prints a table and writes JSON");
+  CLI::App* bench =
+      app.add_subcommand("bench",
+                         "Run the benchmark suite: dense boxes, an organ-shaped domain and a storm-model box "
+                         "(against the same box without rules), against a copy measured in the "
+                         "same run; prints a table and writes JSON");
   bench
       ->add_option("--backend", bench_args.backend,
                    "all (the GPU where present, then the CPU), auto (the GPU, else the CPU), cpu or gpu")
