@@ -292,7 +292,10 @@ def save(fig, out_dir, name, dpi):
 def plot_plasma(ts, colours, out_dir, dpi):
     """Plasma concentrations (or, without a plasma compartment, tissue means) over time."""
     if ts.plasma_species or ts.plasma_populations:
-        panels = [(ts.plasma_species, f"concentration ({SPECIES_UNIT})", "Plasma cytokines")]
+        # Species that never reach the plasma (tissue-only signals) are left out.
+        in_plasma = {name: v for name, v in ts.plasma_species.items()
+                     if np.nanmax(np.append(positive(ts.series(v)), 0.0)) > 0} or ts.plasma_species
+        panels = [(in_plasma, f"concentration ({SPECIES_UNIT})", "Plasma cytokines")]
         # Blood cells only where some population is ever in the blood.
         in_blood = {name: v for name, v in ts.plasma_populations.items()
                     if np.nanmax(np.append(ts.series(v), 0.0)) > 0}
@@ -332,8 +335,8 @@ def plot_survival(ts, out_dir, dpi):
     fig, axes = new_figure(rows, cols, height=max(4.2, 3.2 * rows))
     region_colour = {}
     kind = "organ" if ts.organs else "tissue"
-    top = 1.05
     for ax, name in zip(axes.flat, names):
+        top = 1.05  # per panel: a population that grows must not flatten the others
         per_region = ts.populations[name]
         plotted = 0
         for region in survival_regions(ts, per_region):
@@ -351,7 +354,6 @@ def plot_survival(ts, out_dir, dpi):
         ax.set_ylabel("cells / cells at t = 0")
         finish_time_axis(ax, False)
         legend(ax, loc="lower left")
-    for ax in axes.flat:
         ax.set_ylim(0, top)
     hide_unused(axes, len(names))
     save(fig, out_dir, "survival.png", dpi)

@@ -19,6 +19,7 @@ import unittest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(REPO, "scripts", "plot_run.py")
+COMPARE = os.path.join(REPO, "scripts", "plot_compare.py")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MIN_PNG_BYTES = 5000
 
@@ -231,6 +232,21 @@ class PlotTest(unittest.TestCase):
         with open(os.path.join(broken, "timeseries.json"), "w") as f:
             f.write("{not json")
         self.assert_usage_error(plot(broken), "timeseries.json")
+
+    def test_compare_arms(self):
+        """plot_compare.py: two arms on one figure; bad arms are one-line errors."""
+        out = os.path.join(self.tmp.name, "arms.png")
+        result = subprocess.run([sys.executable, COMPARE, "--out", out, "--species", "IL6", "--population", "T_cells",
+                                 f"{self.run_dir}:early", f"{self.run_dir}:never"],
+                                capture_output=True, text=True, timeout=120)
+        self.assert_ok(result)
+        self.assert_png(out)
+        bad = subprocess.run([sys.executable, COMPARE, "--out", out, "--species", "NOPE", f"{self.run_dir}:a"],
+                             capture_output=True, text=True, timeout=120)
+        self.assert_usage_error(bad, "NOPE")
+        missing = subprocess.run([sys.executable, COMPARE, "--out", out, os.path.join(self.tmp.name, "nowhere") + ":x"],
+                                 capture_output=True, text=True, timeout=120)
+        self.assertEqual(missing.returncode, 2, missing.stderr)
 
     def test_real_run(self):
         """A one-hour run of configs/default.yaml (a few seconds), plotted with the defaults."""
