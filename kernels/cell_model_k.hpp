@@ -229,8 +229,11 @@ CYTO_HD void react_voxel(const CellModel<Real>& m, int material, std::uint64_t v
       const std::int64_t cells = whole_cells(double(rho), m.voxel_volume_ml);
       const std::int64_t died =
           stochastic_deaths(cells, r.draw_below, m.seed, voxel, m.step, r.population - ns, d);
-      dead = Real(double(died) / m.voxel_volume_ml);
-      v[r.population] = Real(double(cells - died) / m.voxel_volume_ml);
+      // Whole cells die; any fraction of a cell that growth or recruitment
+      // added stays (never below zero: the count was rounded).
+      const Real left = rho - Real(double(died) / m.voxel_volume_ml);
+      v[r.population] = left > Real(0) ? left : Real(0);
+      dead = rho - v[r.population];
     } else {
       dead = rho * r.death_fraction;
       v[r.population] = rho - dead;

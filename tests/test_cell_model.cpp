@@ -420,6 +420,26 @@ TEST(CellModel, TooManyCellsForStochasticDeathIsRefused) {
   }
 }
 
+// Stochastic death removes whole cells and nothing else: fractions of a
+// cell that growth adds between deaths are kept (here no cell dies: the
+// probability is below 2^-32), so the density follows the logistic curve.
+TEST(CellModel, StochasticDeathKeepsTheFractionsGrowthAdds) {
+  Scenario s = single_voxel(3600, 5.0);
+  s.species.push_back(make_species("IL1b", {0.0}, 0, 500.0));
+  const double voxel_ml = 1e-4 * 1e-4 * 1e-4 * 1e6;
+  s.populations.push_back(make_population("cells", 3 / voxel_ml));  // 3 whole cells
+  Rule grow = make_rule(RuleKind::Growth, 0);
+  grow.rate = 1e-4;
+  grow.capacity = 100 / voxel_ml;
+  s.rules.push_back(grow);
+  Rule death = death_rule(s, 0, 0, 100.0, 1e-15);
+  death.mode = DeathMode::Stochastic;
+  s.rules.push_back(death);
+  const double k = 100 / voxel_ml, rho0 = 3 / voxel_ml;
+  const double exact = k / (1 + (k / rho0 - 1) * std::exp(-1e-4 * 3600));
+  EXPECT_LT(relative_error(value_at_end(s, 1), exact), 1e-6);
+}
+
 // A run stopped and restored from its state continues bitwise as if it had
 // not stopped: the draws depend on the step number, not on the history.
 TEST(CellModel, RestoredRunDrawsTheSameDeaths) {
