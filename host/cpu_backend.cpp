@@ -75,16 +75,7 @@ class CpuBackend final : public Backend<Real> {
     args.in = in_.data();
     args.out = out_.data();
     args.source_field = any_field ? field_.data() : nullptr;
-    const CellModel<Real> tables = model_table_.view();
-    args.model = model_;
-    args.model.n_species = tables.n_species;
-    args.model.n_populations = tables.n_populations;
-    args.model.n_smooth = tables.n_smooth;
-    args.model.n_deaths = tables.n_deaths;
-    args.model.smooth = tables.smooth;
-    args.model.deaths = tables.deaths;
-    args.model.active = tables.active;
-    args.model.budget_first = tables.budget_first;
+    args.model = with_tables(model_, model_table_.view());
     cpu_fused_step(args, runs_, threads_);
     current_.swap(next_);
     ++model_.step;

@@ -213,16 +213,11 @@ class GpuBackend final : public Backend<Real> {
     upload_table(smooth_rules_, model_host_.smooth);
     upload_table(death_rules_, model_host_.deaths);
     upload_table(rule_active_, model_host_.active);
-    const CellModel<Real> tables = model_host_.view();
-    model_ = parameters;
-    model_.n_species = tables.n_species;
-    model_.n_populations = tables.n_populations;
-    model_.n_smooth = tables.n_smooth;
-    model_.n_deaths = tables.n_deaths;
-    model_.smooth = smooth_rules_.get();
-    model_.deaths = death_rules_.get();
-    model_.active = rule_active_.get();
-    model_.budget_first = tables.budget_first;
+    CellModel<Real> tables = model_host_.view();
+    tables.smooth = smooth_rules_.get();
+    tables.deaths = death_rules_.get();
+    tables.active = rule_active_.get();
+    model_ = with_tables(parameters, tables);
     stream_.synchronize();
   }
 

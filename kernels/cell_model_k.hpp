@@ -97,6 +97,21 @@ struct CellModel {
   CYTO_HD bool enabled() const { return n_smooth + n_deaths > 0; }
 };
 
+// The step parameters of `parameters` (dt, seed, step, grid, voxel volume)
+// with the tables and counts of `tables` (host or device pointers).
+template <class Real>
+CellModel<Real> with_tables(CellModel<Real> parameters, const CellModel<Real>& tables) {
+  parameters.n_species = tables.n_species;
+  parameters.n_populations = tables.n_populations;
+  parameters.n_smooth = tables.n_smooth;
+  parameters.n_deaths = tables.n_deaths;
+  parameters.smooth = tables.smooth;
+  parameters.deaths = tables.deaths;
+  parameters.active = tables.active;
+  parameters.budget_first = tables.budget_first;
+  return parameters;
+}
+
 template <class Real>
 CYTO_HD Real hill_power(Real x, const HillFactorK<Real>& f) {
   switch (f.integer_power) {

@@ -78,16 +78,7 @@ std::vector<std::vector<Real>> column_kernel_run(const Scenario& s,
   a.coeff = table.view();
   for (int sp = 0; sp < ns; ++sp)
     a.source_field[sp] = source_fields[sp].empty() ? nullptr : source_fields[sp].data();
-  const CellModel<Real> tables = model.view();
-  a.model = parameters;
-  a.model.n_species = tables.n_species;
-  a.model.n_populations = tables.n_populations;
-  a.model.n_smooth = tables.n_smooth;
-  a.model.n_deaths = tables.n_deaths;
-  a.model.smooth = tables.smooth;
-  a.model.deaths = tables.deaths;
-  a.model.active = tables.active;
-  a.model.budget_first = tables.budget_first;
+  a.model = with_tables(parameters, model.view());
   for (int n = 0; n < steps; ++n) {
     a.model.step = parameters.step + std::uint64_t(n);
     for (int sp = 0; sp < ns; ++sp) {
