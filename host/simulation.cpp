@@ -36,10 +36,13 @@ Simulation<Real>::Simulation(const Scenario& scenario, std::unique_ptr<Backend<R
       fields_(field_layout(scenario_)) {
   const Scenario& s = scenario_;
   const int ns = fields_.n_species;
+  std::vector<std::vector<double>> populations;
+  for (int p = 0; p < fields_.n_populations; ++p) populations.push_back(initial_population(s, tissues_, p));
+  check_stochastic_cell_counts(populations);
   backend_->setup(disc_, fields_.count());
   for (int sp = 0; sp < ns; ++sp) backend_->upload_field(sp, to_layout(initial_field(s, tissues_, sp)));
   for (int p = 0; p < fields_.n_populations; ++p)
-    backend_->upload_field(fields_.population(p), to_layout(initial_population(s, tissues_, p)));
+    backend_->upload_field(fields_.population(p), to_layout(populations[std::size_t(p)]));
   for (int f = ns + fields_.n_populations; f < fields_.count(); ++f)
     backend_->upload_field(f, std::vector<Real>(std::size_t(disc_.layout.size), Real(0)));
   region_of_material_ = disc_.material_tissue;  // region = tissue index; -1 for outside
@@ -56,25 +59,41 @@ Simulation<Real>::Simulation(const Scenario& scenario, std::unique_ptr<Backend<R
     }
     // An organ with a volume stands for the whole organ: its exchange with
     // plasma is that of its modelled voxels scaled up.
-    exchange_scale_.assign(std::size_t(nt), 1.0);
+    std::vector<double> scale(std::size_t(nt), 1.0);
     for (const Organ& organ : s.organs) {
       if (!organ.volume) continue;
       std::int64_t voxels = 0;
       for (int t : organ.tissues) voxels += tissues_.voxel_count[std::size_t(t)];
       const double modelled = double(voxels) * voxel_volume_ml();
-      for (int t : organ.tissues) exchange_scale_[std::size_t(t)] = *organ.volume / modelled;
+      for (int t : organ.tissues) scale[std::size_t(t)] = *organ.volume / modelled;
     }
+    plasma_flow_.assign(std::size_t(nt) * ns, 0.0);
+    plasma_uptake_.assign(std::size_t(ns), 0.0);
+    for (int tissue = 0; tissue < nt; ++tissue)
+      for (int sp = 0; sp < ns; ++sp) {
+        const std::size_t ts = std::size_t(tissue) * ns + sp;
+        plasma_flow_[ts] = scale[std::size_t(tissue)] * exchange_rate_[ts] / s.plasma.volume;
+        plasma_uptake_[std::size_t(sp)] +=
+            plasma_flow_[ts] * double(tissues_.voxel_count[std::size_t(tissue)]) * voxel_volume_ml();
+      }
   } else {
     blood_.assign(std::size_t(fields_.n_populations), 0.0);
   }
   model_time_dependent_ = cell_model_is_time_dependent(s);
+  neutralisation_.assign(std::size_t(ns), 0.0);
+}
 
-  // Stochastic death draws one 32-bit number per cell, with a 16-bit batch
-  // index of four cells in the Philox counter.
+// Stochastic death draws one 32-bit number per cell, with a 16-bit batch
+// index of four cells in the Philox counter: refused before anything is
+// allocated where a voxel could hold more cells than that.
+template <class Real>
+void Simulation<Real>::check_stochastic_cell_counts(
+    const std::vector<std::vector<double>>& populations) const {
   constexpr double kMaxStochasticCells = 4.0 * 65536;
+  const Scenario& s = scenario_;
   for (const Rule& r : s.rules) {
     if (r.kind != RuleKind::Death || r.mode != DeathMode::Stochastic) continue;
-    const std::vector<double> initial = initial_population(s, tissues_, r.population);
+    const std::vector<double>& initial = populations[std::size_t(r.population)];
     double most = *std::max_element(initial.begin(), initial.end());
     for (const Rule& g : s.rules)
       if ((g.kind == RuleKind::Growth || g.kind == RuleKind::Recruitment) && g.population == r.population)
@@ -164,13 +183,15 @@ void Simulation<Real>::prepare_step(double t, double dt) {
         extras_.decay[ts] += exchange_rate_[ts];
         extras_.source[ts] += exchange_rate_[ts] * plasma_[std::size_t(sp)];
       }
-    for (const Therapy& therapy : s.therapies) {
-      if (therapy.effect != DrugEffect::Neutralisation) continue;
-      const double mean_level = drug_exposure(therapy, t, t + dt) / dt;
-      for (int sp : therapy.species)
-        for (int tissue = 0; tissue < nt; ++tissue)
-          extras_.decay[std::size_t(tissue) * ns + sp] += therapy.k_on * mean_level;
-    }
+    // Neutralisation: k_on x the drug's mean level over the step, the same in tissue and plasma.
+    std::fill(neutralisation_.begin(), neutralisation_.end(), 0.0);
+    for (const Therapy& therapy : s.therapies)
+      if (therapy.effect == DrugEffect::Neutralisation)
+        for (int sp : therapy.species)
+          neutralisation_[std::size_t(sp)] += therapy.k_on * (drug_exposure(therapy, t, t + dt) / dt);
+    for (int tissue = 0; tissue < nt; ++tissue)
+      for (int sp = 0; sp < ns; ++sp)
+        extras_.decay[std::size_t(tissue) * ns + sp] += neutralisation_[std::size_t(sp)];
     any_extra = true;
   }
   fill_coefficients(s, disc_, t, dt, table_, any_extra ? &extras_ : nullptr);
@@ -198,28 +219,22 @@ void Simulation<Real>::prepare_step(double t, double dt) {
 }
 
 // The plasma over [t, t + dt] with the tissue amounts of the step's start:
-//   dP/dt = S - K P,  K = (sum scale gamma V_tissue) / V + clearance + k_on drug,
+//   dP/dt = S - K P,  K = clearance + (sum scale gamma V_tissue) / V + k_on drug,
 //                     S = (sum scale gamma amount_tissue) / V,
 // solved exactly for constant S and K.
 template <class Real>
-void Simulation<Real>::update_plasma(double t, double dt) {
+void Simulation<Real>::update_plasma(double dt) {
   const Scenario& s = scenario_;
   const int ns = fields_.n_species;
   const int nt = int(s.tissues.size());
-  const double volume = s.plasma.volume;
   for (int sp = 0; sp < ns; ++sp) {
-    double k = s.plasma.clearance[std::size_t(sp)], source = 0;
+    const double k = s.plasma.clearance[std::size_t(sp)] + plasma_uptake_[std::size_t(sp)] +
+                     neutralisation_[std::size_t(sp)];
+    double source = 0;
     if (exchanging_[std::size_t(sp)])
-      for (int tissue = 0; tissue < nt; ++tissue) {
-        const double flow =
-            exchange_scale_[std::size_t(tissue)] * exchange_rate_[std::size_t(tissue) * ns + sp];
-        k += flow * double(tissues_.voxel_count[std::size_t(tissue)]) * voxel_volume_ml() / volume;
-        source += flow * step_tissue_amounts_[std::size_t(sp)][std::size_t(tissue)] / volume;
-      }
-    for (const Therapy& therapy : s.therapies)
-      if (therapy.effect == DrugEffect::Neutralisation &&
-          std::find(therapy.species.begin(), therapy.species.end(), sp) != therapy.species.end())
-        k += therapy.k_on * drug_exposure(therapy, t, t + dt) / dt;
+      for (int tissue = 0; tissue < nt; ++tissue)
+        source += plasma_flow_[std::size_t(tissue) * ns + sp] *
+                  step_tissue_amounts_[std::size_t(sp)][std::size_t(tissue)];
     const DecaySourceCoefficients c = decay_source_coefficients(k, dt);
     plasma_[std::size_t(sp)] = plasma_[std::size_t(sp)] * c.decay_factor + source * c.source_gain;
   }
@@ -257,7 +272,7 @@ void Simulation<Real>::advance_to(double t_target, const std::function<void()>& 
     }
     prepare_step(t, dt);
     backend_->step();
-    if (plasma) update_plasma(t, dt);
+    if (plasma) update_plasma(dt);
     ++steps_;
     time_ = (i + 1 == n) ? t_target : t0 + double(i + 1) * dt;
     if (after_step) after_step();

@@ -69,7 +69,8 @@ class Simulation {
   std::vector<Real> to_layout(const std::vector<double>& dense) const;
   void give_infusions(double t0, double t1);
   void prepare_step(double t, double dt);
-  void update_plasma(double t, double dt);
+  void update_plasma(double dt);
+  void check_stochastic_cell_counts(const std::vector<std::vector<double>>& populations) const;
   void tissue_sums(int field, std::vector<double>& per_tissue) const;
 
   Scenario scenario_;
@@ -87,7 +88,9 @@ class Simulation {
   // Whole-body state: plasma (pg/mL per species), blood (cells/mL per population).
   std::vector<double> plasma_, blood_;
   std::vector<double> exchange_rate_;     // gamma [tissue * n_species + species], 1/s
-  std::vector<double> exchange_scale_;    // per tissue: represented / modelled volume of its organ
+  std::vector<double> plasma_flow_;       // scale gamma / V_plasma [tissue * n_species + species], 1/(mL s)
+  std::vector<double> plasma_uptake_;     // per species: sum over tissues of plasma_flow x tissue volume, 1/s
+  std::vector<double> neutralisation_;    // per species: k_on x mean drug level over the current step, 1/s
   std::vector<std::uint8_t> exchanging_;  // per species: exchanges with plasma somewhere
   std::vector<std::vector<double>> step_tissue_amounts_;  // [species][tissue] at the step's start, pg
   double time_ = 0;
