@@ -92,6 +92,25 @@ inline Scenario two_tissue_scenario(int n_species, std::array<int, 3> n) {
   return s;
 }
 
+// Cell-model pieces: a population of uniform initial density, a Hill factor,
+// a rule of a kind acting through a population (and species).
+inline Population make_population(const std::string& name, double density) {
+  Population p;
+  p.name = name;
+  p.initial.push_back({Region{}, density, {}});
+  return p;
+}
+
+inline HillTerm hill(int species, double half_max, double n) { return {species, half_max, n, {}}; }
+
+inline Rule make_rule(RuleKind kind, int population, int species = -1) {
+  Rule r;
+  r.kind = kind;
+  r.population = population;
+  r.species = species;
+  return r;
+}
+
 // Observed order of convergence from errors at h and h/2.
 inline double observed_order(double error_coarse, double error_fine) {
   return std::log2(error_coarse / error_fine);

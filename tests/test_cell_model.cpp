@@ -16,28 +16,14 @@ namespace cyto {
 namespace {
 
 using testing::box_scenario;
+using testing::hill;
+using testing::make_population;
+using testing::make_rule;
 using testing::make_species;
 using Sim = Simulation<double>;
 
 Sim make_sim(const Scenario& s, int threads = 0) {
   return Sim(s, testing::backend_under_test<double>(threads));
-}
-
-Population make_population(const std::string& name, double density) {
-  Population p;
-  p.name = name;
-  p.initial.push_back({Region{}, density, {}});
-  return p;
-}
-
-HillTerm hill(int species, double half_max, double n) { return {species, half_max, n, {}}; }
-
-Rule make_rule(RuleKind kind, int population, int species = -1) {
-  Rule r;
-  r.kind = kind;
-  r.population = population;
-  r.species = species;
-  return r;
 }
 
 Rule death_rule(const Scenario& s, int population, int signal_species, double threshold, double rate) {

@@ -17,6 +17,7 @@ namespace cyto {
 namespace {
 
 using testing::box_scenario;
+using testing::make_rule;
 using testing::make_species;
 
 // The scenario's cell model for a step of the planned dt, starting at step 1000.
@@ -36,6 +37,21 @@ CellModel<Real> model_parameters(const Scenario& s, const Discretisation& disc, 
   p.step = 1000;
   return p;
 }
+
+// What both runs below step with: the discretisation, the first step's
+// coefficients and the cell model's tables and parameters.
+template <class Real>
+struct StepInputs {
+  Discretisation disc;
+  int fields;
+  CoefficientTable<Real> table;
+  CellModelTable<Real> model;
+  CellModel<Real> parameters;
+  explicit StepInputs(const Scenario& s) : disc(discretise(s, rasterise_tissues(s))), fields(field_count(s)) {
+    fill_coefficients(s, disc, 0.0, plan_time(s).max_dt, table);
+    parameters = model_parameters(s, disc, model);
+  }
+};
 
 // One step of the column kernel over all columns, chunk by chunk, in a
 // deliberately scrambled order (the result must not depend on it).
@@ -60,13 +76,12 @@ std::vector<std::vector<Real>> column_kernel_run(const Scenario& s,
                                                  const std::vector<std::vector<Real>>& initial,
                                                  const std::vector<std::vector<Real>>& source_fields,
                                                  int steps, int z_chunk) {
-  const TissueMap tissues = rasterise_tissues(s);
-  const Discretisation disc = discretise(s, tissues);
-  const int ns = field_count(s);
-  CoefficientTable<Real> table;
-  fill_coefficients(s, disc, 0.0, plan_time(s).max_dt, table);
-  CellModelTable<Real> model;
-  const CellModel<Real> parameters = model_parameters(s, disc, model);
+  const StepInputs<Real> in(s);
+  const Discretisation& disc = in.disc;
+  const int ns = in.fields;
+  const CoefficientTable<Real>& table = in.table;
+  const CellModelTable<Real>& model = in.model;
+  const CellModel<Real>& parameters = in.parameters;
   const std::vector<std::uint8_t> has_fixed = table.materials_with_fixed_species(ns);
   std::vector<std::vector<Real>> current = initial, next = initial;
 
@@ -97,13 +112,12 @@ std::vector<std::vector<Real>> cpu_backend_run(const Scenario& s,
                                                const std::vector<std::vector<Real>>& initial,
                                                const std::vector<std::vector<Real>>& source_fields,
                                                int steps) {
-  const TissueMap tissues = rasterise_tissues(s);
-  const Discretisation disc = discretise(s, tissues);
-  const int ns = field_count(s);
-  CoefficientTable<Real> table;
-  fill_coefficients(s, disc, 0.0, plan_time(s).max_dt, table);
-  CellModelTable<Real> model;
-  const CellModel<Real> parameters = model_parameters(s, disc, model);
+  const StepInputs<Real> in(s);
+  const Discretisation& disc = in.disc;
+  const int ns = in.fields;
+  const CoefficientTable<Real>& table = in.table;
+  const CellModelTable<Real>& model = in.model;
+  const CellModel<Real>& parameters = in.parameters;
   auto cpu = make_cpu_backend<Real>(2);
   cpu->setup(disc, ns);
   for (int sp = 0; sp < ns; ++sp) {
@@ -165,47 +179,36 @@ void expect_column_kernel_matches_cpu(int n_species, std::array<int, 3> n, int s
 Scenario two_tissue_storm(std::array<int, 3> n) {
   Scenario s = testing::two_tissue_scenario(3, n);
   s.output.budget = true;
-  for (const char* name : {"parenchyma", "macrophages"}) {
-    Population p;
-    p.name = name;
-    p.initial.push_back({Region{}, 3e8, {}});
-    s.populations.push_back(p);
-  }
-  auto rule = [&](RuleKind kind, int population, int species) {
-    Rule r;
-    r.kind = kind;
-    r.population = population;
-    r.species = species;
-    return r;
-  };
-  Rule sec = rule(RuleKind::Secretion, 1, 0);
+  for (const char* name : {"parenchyma", "macrophages"})
+    s.populations.push_back(testing::make_population(name, 3e8));
+  Rule sec = make_rule(RuleKind::Secretion, 1, 0);
   sec.base = 1e-2;
   sec.max = 2e-1;
-  sec.activators.push_back({1, 1.1, 2, {}});
-  sec.inhibitors.push_back({2, 0.9, 1.5, {}});
+  sec.activators.push_back(testing::hill(1, 1.1, 2));
+  sec.inhibitors.push_back(testing::hill(2, 0.9, 1.5));
   s.rules.push_back(sec);
-  Rule upt = rule(RuleKind::Uptake, 0, 1);
+  Rule upt = make_rule(RuleKind::Uptake, 0, 1);
   upt.vmax = 1e-9;
   upt.km = 0.8;
   s.rules.push_back(upt);
-  Rule lin = rule(RuleKind::Uptake, 1, 2);
+  Rule lin = make_rule(RuleKind::Uptake, 1, 2);
   lin.clearance = 1.0;
   lin.tissues = {0};
   s.rules.push_back(lin);
-  Rule grow = rule(RuleKind::Growth, 1, -1);
+  Rule grow = make_rule(RuleKind::Growth, 1);
   grow.rate = 0.3;
   grow.capacity = 5e8;
   grow.activators.push_back({0, 1.0, 1, {}});
   s.rules.push_back(grow);
-  Rule recruit = rule(RuleKind::Recruitment, 1, -1);
+  Rule recruit = make_rule(RuleKind::Recruitment, 1);
   recruit.rate = 0.2;
   recruit.capacity = 6e8;
   s.rules.push_back(recruit);
-  Rule turnover = rule(RuleKind::Decay, 0, -1);
+  Rule turnover = make_rule(RuleKind::Decay, 0);
   turnover.rate = 0.05;
   s.rules.push_back(turnover);
   for (DeathMode mode : {DeathMode::Deterministic, DeathMode::Stochastic}) {
-    Rule death = rule(RuleKind::Death, mode == DeathMode::Deterministic ? 0 : 1, -1);
+    Rule death = make_rule(RuleKind::Death, mode == DeathMode::Deterministic ? 0 : 1);
     death.mode = mode;
     death.signal = {1.0, 0.5, 0.0};
     death.threshold = 1.2;
