@@ -15,10 +15,13 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string_view>
 
+#include "geometry.hpp"
 #include "shapes.hpp"
 #include "units.hpp"
 
@@ -474,7 +477,8 @@ void check_inside_grid(const Shape& s, const GridSettings& grid) {
 
 class ScenarioReader {
  public:
-  explicit ScenarioReader(const Document& doc) : doc_(doc) {}
+  ScenarioReader(const Document& doc, std::string base_directory)
+      : doc_(doc), base_directory_(std::move(base_directory)) {}
 
   Scenario read(const YAML::Node& root) {
     if (root.IsNull())
@@ -534,12 +538,10 @@ class ScenarioReader {
   }
 
   void read_grid(const Field& f) {
-    const MapReader m(doc_, f, {"origin", "extent", "voxel"}, "a grid map {extent, voxel, origin}");
+    const MapReader m(doc_, f, {"origin", "extent", "voxel", "padding"},
+                      "a grid map {extent, voxel, origin} or {voxel, padding}");
     GridSettings& g = s_.grid;
     g.where = doc_.locate(f);
-    if (auto o = m.get("origin")) g.origin = read_point(doc_, *o);
-    g.extent = read_vec3(doc_, m.require("extent", "the grid's size [x, y, z]"), Quantity::Length,
-                         Bound::Positive, "a list of 3 lengths [x, y, z]");
     const Field voxel = m.require("voxel", "a voxel size: one length or [lx, ly, lz]");
     if (voxel.node.IsScalar()) {
       const double h = read_quantity(doc_, voxel, Quantity::Length, Bound::Positive);
@@ -548,6 +550,26 @@ class ScenarioReader {
       g.spacing = read_vec3(doc_, voxel, Quantity::Length, Bound::Positive,
                             "a length or a list of 3 lengths [lx, ly, lz]");
     }
+    const auto extent = m.get("extent");
+    if (!extent) {
+      // Sized from the geometry once it is read (resolve_grid_from_geometry).
+      g.from_geometry = true;
+      g.padding = 2;
+      if (auto o = m.get("origin"))
+        doc_.fail(*o,
+                  "expected no origin without an extent (the grid is sized from the geometry), found one");
+      if (auto p = m.get("padding")) {
+        g.padding = read_int(doc_, *p);
+        if (g.padding < 0 || g.padding > 1000)
+          doc_.fail(*p, fmt::format("expected a padding of 0 to 1000 voxels, found {}", g.padding));
+      }
+      return;
+    }
+    if (auto p = m.get("padding"))
+      doc_.fail(
+          *p, "expected padding only without an extent (it pads a grid sized from the geometry), found both");
+    if (auto o = m.get("origin")) g.origin = read_point(doc_, *o);
+    g.extent = read_vec3(doc_, *extent, Quantity::Length, Bound::Positive, "a list of 3 lengths [x, y, z]");
     for (std::size_t i = 0; i < 3; ++i) {
       if (g.spacing[i] <= g.extent[i]) continue;
       const Field at = voxel.node.IsScalar() ? voxel : element(voxel, i);
@@ -589,16 +611,235 @@ class ScenarioReader {
   }
 
   void read_geometry(const Field& f) {
-    const std::vector<std::string> keys = with_shape_keys({"tissue"});
+    const std::vector<std::string> keys = with_shape_keys({"tissue", "mesh", "volume", "priority", "within"});
     for (const Field& item :
-         read_list(doc_, f, "a non-empty list of geometry items [{tissue, <shape>}, ...]", true)) {
-      const MapReader m(doc_, item, keys, "a geometry item {tissue, <shape>}");
+         read_list(doc_, f, "a non-empty list of geometry items [{tissue, <shape or mesh>} or {volume}, ...]",
+                   true)) {
+      const MapReader m(doc_, item, keys, "a geometry item {tissue, <shape or mesh>} or {volume}");
       GeometryItem g;
       g.where = doc_.locate(item);
-      g.tissue = tissue_ref(m.require("tissue", "the name of the tissue this shape is made of"));
-      g.shape = *read_shape_choice(doc_, m, true);
-      check_inside_grid(g.shape, s_.grid);
+      if (auto p = m.get("priority")) g.priority = read_int(doc_, *p);
+      if (auto w = m.get("within")) g.within = tissue_ref(*w);
+      const auto mesh = m.get("mesh");
+      const auto volume = m.get("volume");
+      const std::optional<Shape> shape = read_shape_choice(doc_, m, false);
+      if (!mesh && !volume && !shape)
+        doc_.fail(item,
+                  "expected one shape key (box, sphere, ellipsoid, cylinder or union), a mesh or a "
+                  "volume, found none");
+      if (int(mesh.has_value()) + int(volume.has_value()) + int(shape.has_value()) > 1)
+        doc_.fail(item, fmt::format("expected exactly one of a shape, a mesh or a volume, found {}",
+                                    mesh && volume ? "a mesh and a volume"
+                                                   : (mesh ? "a mesh and a shape" : "a volume and a shape")));
+      if (volume) {
+        if (auto t = m.get("tissue"))
+          doc_.fail(*t, "expected no tissue beside a volume (its labels map names the tissues), found one");
+        g.kind = GeometryKind::Volume;
+        g.volume = read_volume(*volume);
+      } else {
+        g.tissue = tissue_ref(m.require("tissue", "the name of the tissue this shape or mesh is made of"));
+        if (mesh) {
+          g.kind = GeometryKind::Surface;
+          g.surface = read_surface(*mesh);
+        } else {
+          g.shape = *shape;
+        }
+      }
       s_.geometry.push_back(std::move(g));
+    }
+    if (s_.grid.from_geometry) resolve_grid_from_geometry();
+    for (const GeometryItem& g : s_.geometry) {
+      if (g.kind == GeometryKind::Shape) check_inside_grid(g.shape, s_.grid);
+      if (g.kind != GeometryKind::Shape) check_meets_grid(g);
+    }
+  }
+
+  // A file named in the scenario: relative paths are relative to the
+  // scenario file's directory, so a scenario and its meshes move together.
+  std::string resolve_file(const Field& f) const {
+    const std::string text = scalar_text(doc_, f, "a file name");
+    if (text.empty()) doc_.fail(f, "expected a file name, found an empty string");
+    std::filesystem::path p(text);
+    if (p.is_relative()) p = std::filesystem::path(base_directory_) / p;
+    std::error_code ec;
+    if (!std::filesystem::exists(p, ec))
+      doc_.fail(
+          f, fmt::format("cannot find \"{}\" (looked for {}{})", text, p.lexically_normal().string(),
+                         std::filesystem::path(text).is_relative() ? ", relative to the scenario file" : ""));
+    return p.lexically_normal().string();
+  }
+
+  // units, scale, rotate, translate: where a file's coordinates go.
+  Placement read_placement(const MapReader& m, const std::string& default_unit) const {
+    Placement p;
+    const auto unit = m.get("units");
+    const std::string unit_text =
+        unit ? scalar_text(doc_, *unit, "a length unit (m, cm, mm, um)") : default_unit;
+    try {
+      p.unit = parse_quantity("1 " + unit_text, Quantity::Length);
+    } catch (const UnitError&) {
+      doc_.fail(*unit, fmt::format("expected a length unit (m, cm, mm, um), found \"{}\"", unit_text));
+    }
+    if (auto s = m.get("scale")) {
+      if (s->node.IsScalar()) {
+        const double k = read_quantity(doc_, *s, Quantity::Dimensionless, Bound::Positive);
+        p.scale = {k, k, k};
+      } else {
+        p.scale = read_vec3(doc_, *s, Quantity::Dimensionless, Bound::Positive,
+                            "a positive number or a list of 3 [sx, sy, sz]");
+      }
+    }
+    if (auto r = m.get("rotate")) {
+      if (!r->node.IsSequence() || r->node.size() != 3)
+        doc_.fail(*r, fmt::format("expected 3 angles about x, y, z, e.g. [0, 0, 90 deg], found {}",
+                                  describe_found(r->node)));
+      for (std::size_t i = 0; i < 3; ++i) p.rotation[i] = read_angle(element(*r, i));
+    }
+    if (auto t = m.get("translate")) p.translation = read_point(doc_, *t);
+    return p;
+  }
+
+  // "90 deg", "1.5708 rad", or a bare number in degrees.
+  double read_angle(const Field& f) const {
+    const std::string text = trim(scalar_text(doc_, f, "an angle, e.g. \"90 deg\""));
+    double value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    const std::string unit = trim(std::string(end, text.data() + text.size()));
+    if (ec != std::errc() || !std::isfinite(value) || !(unit.empty() || unit == "deg" || unit == "rad"))
+      doc_.fail(f, fmt::format("expected an angle in deg or rad (a bare number is in deg), found \"{}\"",
+                               f.node.Scalar()));
+    return unit == "rad" ? value : value * M_PI / 180;
+  }
+
+  std::shared_ptr<const SurfaceGeometry> read_surface(const Field& f) {
+    const MapReader m(doc_, f, {"file", "units", "scale", "rotate", "translate"},
+                      "a mesh {file, units, scale, rotate, translate}");
+    const Field file = m.require("file", "an STL or OBJ file");
+    auto surface = std::make_shared<SurfaceGeometry>();
+    surface->file = resolve_file(file);
+    try {
+      surface->mesh = read_mesh(surface->file);
+    } catch (const InputError& e) {
+      doc_.fail(file, e.what());
+    }
+    const Placement placement = read_placement(m, "m");
+    const std::array<double, 12> a = placement.affine();
+    for (auto& v : surface->mesh.vertices) {
+      const std::array<double, 3> x = v;
+      for (int r = 0; r < 3; ++r)
+        v[r] = a[4 * r] * x[0] + a[4 * r + 1] * x[1] + a[4 * r + 2] * x[2] + a[4 * r + 3];
+    }
+    surface->enclosed_volume = enclosed_volume(surface->mesh);
+    return surface;
+  }
+
+  std::shared_ptr<const VolumeGeometry> read_volume(const Field& f) {
+    const MapReader m(doc_, f, {"file", "labels", "units", "scale", "rotate", "translate"},
+                      "a volume {file, labels, units, scale, rotate, translate}");
+    const Field file = m.require("file", "a NIfTI (.nii, .nii.gz) or MetaImage (.mhd, .mha) label map");
+    const Field labels = m.require("labels", "a map from label value to tissue name, e.g. {10: liver}");
+    auto volume = std::make_shared<VolumeGeometry>();
+    volume->file = resolve_file(file);
+    // The file's own unit (NIfTI) wins over the scenario's unless the
+    // scenario names one; MetaImage has none and is read in mm by default.
+    const bool unit_given = m.get("units").has_value();
+    const Placement placement = read_placement(m, "mm");
+    try {
+      volume->volume = read_label_volume(volume->file, unit_given ? placement.unit : 1e-3);
+    } catch (const InputError& e) {
+      doc_.fail(file, e.what());
+    }
+    Placement placed = placement;
+    placed.unit = 1;  // the reader already converted to metres
+    const std::array<double, 12> a = placed.affine();
+    std::array<double, 12>& m0 = volume->volume.index_to_world;
+    std::array<double, 12> world{};
+    for (int r = 0; r < 3; ++r) {
+      for (int c = 0; c < 4; ++c) {
+        double sum = c == 3 ? a[4 * r + 3] : 0;
+        for (int k = 0; k < 3; ++k) sum += a[4 * r + k] * m0[4 * k + c];
+        world[4 * r + c] = sum;
+      }
+    }
+    m0 = world;
+    if (!labels.node.IsMap() || labels.node.size() == 0)
+      doc_.fail(labels,
+                fmt::format("expected a map from label value to tissue name, e.g. {{10: liver}}, found {}",
+                            describe_found(labels.node)));
+    const std::map<std::int32_t, std::int64_t> histogram = label_histogram(volume->volume.labels);
+    for (const auto& pair : labels.node) {
+      const Field key{pair.first, child_path(labels.path, pair.first.Scalar()), pair.first.Mark()};
+      const Field value{pair.second, key.path, pair.second.Mark()};
+      VolumeGeometry::LabelTissue lt;
+      lt.where = doc_.locate(key);
+      lt.label = read_int(doc_, key);
+      if (lt.label <= 0)
+        doc_.fail(key, fmt::format("expected a label value >= 1 (0 is background), found {}", lt.label));
+      lt.tissue = tissue_ref(value);
+      for (const auto& other : volume->labels)
+        if (other.label == lt.label)
+          doc_.fail(key, fmt::format("expected each label once, found {} again", lt.label));
+      const auto count = histogram.find(lt.label);
+      lt.source_voxels = count == histogram.end() ? 0 : count->second;
+      volume->labels.push_back(lt);
+    }
+    std::string missing, present;
+    for (const auto& lt : volume->labels)
+      if (lt.source_voxels == 0) missing += fmt::format("{}{}", missing.empty() ? "" : ", ", lt.label);
+    int listed = 0;
+    for (const auto& [label, count] : histogram) {
+      if (label == 0) continue;
+      if (++listed > 40) {
+        present += ", ...";
+        break;
+      }
+      present += fmt::format("{}{}", present.empty() ? "" : ", ", label);
+    }
+    if (!missing.empty())
+      doc_.fail(labels,
+                fmt::format("label {} not found in {} (it holds {})", missing, volume->file,
+                            present.empty() ? std::string("only 0, background") : "labels " + present));
+    return volume;
+  }
+
+  // The bounding box of every geometry item, padded, becomes the grid.
+  void resolve_grid_from_geometry() {
+    GridSettings& g = s_.grid;
+    Vec3 lo{}, hi{};
+    bool any = false;
+    const auto add = [&](const Vec3& a, const Vec3& b) {
+      for (int i = 0; i < 3; ++i) {
+        lo[i] = any ? std::min(lo[i], a[i]) : a[i];
+        hi[i] = any ? std::max(hi[i], b[i]) : b[i];
+      }
+      any = true;
+    };
+    for (const GeometryItem& item : s_.geometry) {
+      const Bounds b = geometry_item_bounds(item);
+      add(b.lo, b.hi);
+    }
+    for (int i = 0; i < 3; ++i) {
+      g.origin[i] = lo[i] - g.padding * g.spacing[i];
+      g.extent[i] = std::max(hi[i] - lo[i], g.spacing[i]) + 2 * g.padding * g.spacing[i];
+    }
+  }
+
+  void check_meets_grid(const GeometryItem& item) const {
+    const Bounds b = geometry_item_bounds(item);
+    const GridSettings& grid = s_.grid;
+    for (std::size_t i = 0; i < 3; ++i) {
+      const double grid_lo = grid.origin[i], grid_hi = grid.origin[i] + grid.extent[i];
+      if (b.hi[i] > grid_lo && b.lo[i] < grid_hi) continue;
+      const LengthUnit unit = length_unit_for(
+          std::max({std::abs(b.lo[i]), std::abs(b.hi[i]), std::abs(grid_lo), std::abs(grid_hi)}));
+      throw InputError(
+          item.where,
+          fmt::format("the {} lies outside the grid: {} from {} to {}, grid {} from {} to {} (check "
+                      "its units and translate, or size the grid from the geometry: "
+                      "grid: {{voxel, padding}})",
+                      item.kind == GeometryKind::Surface ? "mesh" : "volume's labelled region", kAxisNames[i],
+                      length_in(b.lo[i], unit), length_in(b.hi[i], unit), kAxisNames[i],
+                      length_in(grid_lo, unit), length_in(grid_hi, unit)));
     }
   }
 
@@ -1605,6 +1846,7 @@ class ScenarioReader {
   }
 
   const Document& doc_;
+  std::string base_directory_;  // of the scenario file, for relative file names
   Scenario s_;
   std::string time_end_text_;  // time.end as written, for messages
 };
@@ -1745,7 +1987,7 @@ Scenario parse_scenario(const std::string& yaml_text, const std::string& display
   if (root.IsMap() || root.IsNull()) applied = apply_overrides(root, overrides);
 
   const Document doc(display_name, std::move(applied));
-  Scenario s = ScenarioReader(doc).read(root);
+  Scenario s = ScenarioReader(doc, std::filesystem::path(display_name).parent_path().string()).read(root);
   s.source_file = display_name;
   s.resolved_yaml = YAML::Dump(root);
   return s;

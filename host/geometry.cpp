@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include <fmt/format.h>
 
 #include "shapes.hpp"
+#include "voxelise.hpp"
 
 namespace cyto {
 namespace {
@@ -29,7 +31,144 @@ void for_each_voxel_in(const DenseGrid& g, const Shape& shape, Fn&& fn) {
           fn(i + std::int64_t(g.nx) * (j + std::int64_t(g.ny) * k));
 }
 
+// Nearest-label resampling of a placed label map onto the grid: each voxel
+// centre is mapped back to the file's index space and rounded. Only mapped
+// labels paint; the rest of the volume leaves the grid as it was.
+template <class Fn>
+void for_each_voxel_in_volume(const DenseGrid& g, const VolumeGeometry& v, Fn&& fn) {
+  const LabelVolume& vol = v.volume;
+  const std::array<double, 12>& m = vol.index_to_world;
+  // Inverse of the 3x3 part (the placement keeps it invertible: scales > 0).
+  const double a = m[0], b = m[1], c = m[2], d = m[4], e = m[5], f = m[6], gg = m[8], h = m[9], i = m[10];
+  const double det = a * (e * i - f * h) - b * (d * i - f * gg) + c * (d * h - e * gg);
+  const double inv[9] = {(e * i - f * h) / det,  (c * h - b * i) / det,  (b * f - c * e) / det,
+                         (f * gg - d * i) / det, (a * i - c * gg) / det, (c * d - a * f) / det,
+                         (d * h - e * gg) / det, (b * gg - a * h) / det, (a * e - b * d) / det};
+  std::int32_t max_label = 0;
+  for (const auto& lt : v.labels) max_label = std::max(max_label, lt.label);
+  std::vector<std::int16_t> tissue_of(std::size_t(max_label) + 1, -1);
+  for (const auto& lt : v.labels) tissue_of[std::size_t(lt.label)] = std::int16_t(lt.tissue);
+  const Bounds box = volume_bounds(v);
+  int lo[3], hi[3];
+  const int n[3] = {g.nx, g.ny, g.nz};
+  for (int ax = 0; ax < 3; ++ax) {
+    lo[ax] = std::max(0, int(std::floor((box.lo[ax] - g.origin[ax]) / g.spacing[ax] - 0.5)));
+    hi[ax] = std::min(n[ax] - 1, int(std::ceil((box.hi[ax] - g.origin[ax]) / g.spacing[ax] - 0.5)));
+  }
+#pragma omp parallel for schedule(static)
+  for (int k = lo[2]; k <= hi[2]; ++k)
+    for (int j = lo[1]; j <= hi[1]; ++j)
+      for (int i0 = lo[0]; i0 <= hi[0]; ++i0) {
+        const Vec3 x = voxel_centre(g, i0, j, k);
+        const double r[3] = {x[0] - m[3], x[1] - m[7], x[2] - m[11]};
+        std::int64_t idx[3];
+        bool in = true;
+        for (int ax = 0; ax < 3 && in; ++ax) {
+          const double u = inv[3 * ax] * r[0] + inv[3 * ax + 1] * r[1] + inv[3 * ax + 2] * r[2];
+          idx[ax] = std::int64_t(std::floor(u + 0.5));
+          in = idx[ax] >= 0 && idx[ax] < vol.dims[ax];
+        }
+        if (!in) continue;
+        const std::int32_t label =
+            vol.labels[std::size_t(idx[0] + vol.dims[0] * (idx[1] + std::int64_t(vol.dims[1]) * idx[2]))];
+        if (label <= 0 || label > max_label || tissue_of[std::size_t(label)] < 0) continue;
+        fn(i0 + std::int64_t(g.nx) * (j + std::int64_t(g.ny) * k), tissue_of[std::size_t(label)]);
+      }
+}
+
+std::vector<Triangle3> world_triangles(const TriangleMesh& mesh) {
+  std::vector<Triangle3> triangles(mesh.triangles.size());
+  for (std::size_t t = 0; t < triangles.size(); ++t)
+    for (int v = 0; v < 3; ++v) triangles[t][v] = mesh.vertices[std::size_t(mesh.triangles[t][v])];
+  return triangles;
+}
+
 }  // namespace
+
+std::array<double, 12> Placement::affine() const {
+  const double cx = std::cos(rotation[0]), sx = std::sin(rotation[0]);
+  const double cy = std::cos(rotation[1]), sy = std::sin(rotation[1]);
+  const double cz = std::cos(rotation[2]), sz = std::sin(rotation[2]);
+  // R = Rz * Ry * Rx: about x first, then y, then z (fixed axes).
+  const double r[3][3] = {{cz * cy, cz * sy * sx - sz * cx, cz * sy * cx + sz * sx},
+                          {sz * cy, sz * sy * sx + cz * cx, sz * sy * cx - cz * sx},
+                          {-sy, cy * sx, cy * cx}};
+  std::array<double, 12> a{};
+  for (int row = 0; row < 3; ++row) {
+    for (int col = 0; col < 3; ++col) a[4 * row + col] = r[row][col] * scale[col] * unit;
+    a[4 * row + 3] = translation[row];
+  }
+  return a;
+}
+
+std::map<std::int32_t, std::int64_t> label_histogram(const std::vector<std::int32_t>& labels) {
+  // Dense counting for the usual small label values, a map for the rest.
+  constexpr std::int32_t kDense = 1 << 16;
+  std::vector<std::int64_t> dense(kDense, 0);
+  std::map<std::int32_t, std::int64_t> histogram;
+  for (const std::int32_t v : labels) {
+    if (v >= 0 && v < kDense)
+      ++dense[std::size_t(v)];
+    else
+      ++histogram[v];
+  }
+  for (std::int32_t v = 0; v < kDense; ++v)
+    if (dense[std::size_t(v)]) histogram[v] = dense[std::size_t(v)];
+  return histogram;
+}
+
+Bounds geometry_item_bounds(const GeometryItem& item) {
+  if (item.kind == GeometryKind::Shape) return shape_bounds(item.shape);
+  Bounds b;
+  if (item.kind == GeometryKind::Surface) {
+    const auto& vertices = item.surface->mesh.vertices;
+    b.lo = b.hi = vertices.empty() ? Vec3{0, 0, 0} : vertices[0];
+    for (const auto& v : vertices)
+      for (int a = 0; a < 3; ++a) {
+        b.lo[a] = std::min(b.lo[a], v[a]);
+        b.hi[a] = std::max(b.hi[a], v[a]);
+      }
+    return b;
+  }
+  return volume_bounds(*item.volume);
+}
+
+Bounds volume_bounds(const VolumeGeometry& v) {
+  // The index box of the mapped labels, widened by half a voxel, through the affine.
+  Bounds b;
+  const LabelVolume& vol = v.volume;
+  std::int32_t max_label = 0;
+  for (const auto& lt : v.labels) max_label = std::max(max_label, lt.label);
+  std::vector<std::uint8_t> mapped(std::size_t(max_label) + 1, 0);
+  for (const auto& lt : v.labels) mapped[std::size_t(lt.label)] = 1;
+  std::int64_t lo[3] = {vol.dims[0], vol.dims[1], vol.dims[2]}, hi[3] = {-1, -1, -1};
+  std::size_t idx = 0;
+  for (std::int64_t k = 0; k < vol.dims[2]; ++k)
+    for (std::int64_t j = 0; j < vol.dims[1]; ++j)
+      for (std::int64_t i = 0; i < vol.dims[0]; ++i, ++idx) {
+        const std::int32_t label = vol.labels[idx];
+        if (label <= 0 || label > max_label || !mapped[std::size_t(label)]) continue;
+        const std::int64_t ijk[3] = {i, j, k};
+        for (int a = 0; a < 3; ++a) {
+          lo[a] = std::min(lo[a], ijk[a]);
+          hi[a] = std::max(hi[a], ijk[a]);
+        }
+      }
+  if (hi[0] < 0) return b;
+  const std::array<double, 12>& m = vol.index_to_world;
+  bool first = true;
+  for (int corner = 0; corner < 8; ++corner) {
+    const double u[3] = {corner & 1 ? hi[0] + 0.5 : lo[0] - 0.5, corner & 2 ? hi[1] + 0.5 : lo[1] - 0.5,
+                         corner & 4 ? hi[2] + 0.5 : lo[2] - 0.5};
+    for (int a = 0; a < 3; ++a) {
+      const double x = m[4 * a] * u[0] + m[4 * a + 1] * u[1] + m[4 * a + 2] * u[2] + m[4 * a + 3];
+      b.lo[a] = first ? x : std::min(b.lo[a], x);
+      b.hi[a] = first ? x : std::max(b.hi[a], x);
+    }
+    first = false;
+  }
+  return b;
+}
 
 DenseGrid make_dense_grid(const GridSettings& grid) {
   DenseGrid g;
@@ -55,9 +194,37 @@ TissueMap rasterise_tissues(const Scenario& scenario) {
   TissueMap map;
   map.grid = make_dense_grid(scenario.grid);
   map.tissue.assign(std::size_t(map.grid.voxels()), 0);
-  for (const GeometryItem& item : scenario.geometry) {
-    const auto value = std::uint8_t(item.tissue + 1);
-    for_each_voxel_in(map.grid, item.shape, [&](std::int64_t idx) { map.tissue[idx] = value; });
+  map.item_voxels.assign(scenario.geometry.size(), -1);
+  std::vector<std::size_t> order(scenario.geometry.size());
+  std::iota(order.begin(), order.end(), std::size_t(0));
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return scenario.geometry[a].priority < scenario.geometry[b].priority;
+  });
+  for (const std::size_t n : order) {
+    const GeometryItem& item = scenario.geometry[n];
+    const int within = item.within ? *item.within + 1 : -1;
+    const auto may_paint = [&](std::int64_t idx) { return within < 0 || map.tissue[idx] == within; };
+    if (item.kind == GeometryKind::Shape) {
+      const auto value = std::uint8_t(item.tissue + 1);
+      for_each_voxel_in(map.grid, item.shape, [&](std::int64_t idx) {
+        if (may_paint(idx)) map.tissue[idx] = value;
+      });
+    } else if (item.kind == GeometryKind::Surface) {
+      const auto value = std::uint8_t(item.tissue + 1);
+      std::int64_t painted = 0;
+      const WindingNumberTree tree(world_triangles(item.surface->mesh));
+      const std::vector<std::uint8_t> inside = voxelise_surface(tree, map.grid);
+      for (std::size_t idx = 0; idx < inside.size(); ++idx)
+        if (inside[idx] && may_paint(std::int64_t(idx))) {
+          map.tissue[idx] = value;
+          ++painted;
+        }
+      map.item_voxels[n] = painted;
+    } else {
+      for_each_voxel_in_volume(map.grid, *item.volume, [&](std::int64_t idx, int tissue) {
+        if (may_paint(idx)) map.tissue[idx] = std::uint8_t(tissue + 1);
+      });
+    }
   }
   map.voxel_count.assign(scenario.tissues.size(), 0);
   for (std::uint8_t t : map.tissue)

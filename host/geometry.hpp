@@ -3,10 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <vector>
 
 #include "output.hpp"
 #include "scenario.hpp"
+#include "shapes.hpp"
 
 namespace cyto {
 
@@ -24,17 +26,29 @@ inline Vec3 voxel_centre(const DenseGrid& g, int i, int j, int k) {
           g.origin[2] + (k + 0.5) * g.spacing[2]};
 }
 
+// Bounding box of a geometry item in the world (metres): a shape's, a
+// mesh's vertices', a volume's voxels that carry a mapped label.
+Bounds geometry_item_bounds(const GeometryItem& item);
+Bounds volume_bounds(const VolumeGeometry& volume);
+
+// Voxels per label value.
+std::map<std::int32_t, std::int64_t> label_histogram(const std::vector<std::int32_t>& labels);
+
 struct TissueMap {
   DenseGrid grid;
   std::vector<std::uint8_t> tissue;       // dense, x fastest: 0 outside, else tissue index + 1
   std::vector<std::int64_t> voxel_count;  // per tissue index
   std::int64_t tissue_voxels = 0;         // all tissue voxels
+  std::vector<std::int64_t>
+      item_voxels;  // per mesh item: voxels inside it (before later items); -1 otherwise
   std::int64_t index(int i, int j, int k) const {
     return i + std::int64_t(grid.nx) * (j + std::int64_t(grid.ny) * k);
   }
 };
 
-// Paints the geometry items in order (later wins) at voxel centres. A tissue
+// Paints the geometry items in order of priority, then of appearance (later
+// wins) at voxel centres: shapes by their inside test, meshes by the
+// generalised winding number (voxelise.hpp), volumes by nearest label. A tissue
 // left with no voxel is an InputError at its declaration.
 TissueMap rasterise_tissues(const Scenario& scenario);
 

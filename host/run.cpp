@@ -355,6 +355,29 @@ std::string check_scenario(const Scenario& s) {
   for (std::size_t t = 0; t < s.tissues.size(); ++t)
     out += fmt::format("  {:<16} label {:>3}  {:>10} voxels  {:.4g} mL\n", s.tissues[t].name,
                        s.tissues[t].label, tissues.voxel_count[t], double(tissues.voxel_count[t]) * voxel_ml);
+  // Geometry from files next to what the files say: a mesh's enclosed
+  // volume (divergence theorem), a label's volume in the source image.
+  for (std::size_t i = 0; i < s.geometry.size(); ++i) {
+    const GeometryItem& item = s.geometry[i];
+    if (item.kind == GeometryKind::Surface) {
+      const double voxelised = double(tissues.item_voxels[i]) * voxel_ml;
+      const double enclosed = std::abs(item.surface->enclosed_volume) * 1e6;
+      out += fmt::format(
+          "  geometry {} mesh {} ({}): {} voxels {:.6g} mL inside; mesh encloses {:.6g} mL ({:+.2f}%){}\n",
+          i + 1, std::filesystem::path(item.surface->file).filename().string(), s.tissues[item.tissue].name,
+          tissues.item_voxels[i], voxelised, enclosed, enclosed > 0 ? 100 * (voxelised / enclosed - 1) : 0.0,
+          item.surface->enclosed_volume < 0 ? " (inward-oriented)" : "");
+    } else if (item.kind == GeometryKind::Volume) {
+      const LabelVolume& v = item.volume->volume;
+      const auto h = v.spacing();
+      const double source_voxel_ml = h[0] * h[1] * h[2] * 1e6;
+      for (const auto& lt : item.volume->labels)
+        out += fmt::format("  geometry {} label {} ({}): {} voxels in {}, {:.6g} mL there\n", i + 1, lt.label,
+                           s.tissues[lt.tissue].name, lt.source_voxels,
+                           std::filesystem::path(item.volume->file).filename().string(),
+                           double(lt.source_voxels) * source_voxel_ml);
+    }
+  }
   out += fmt::format("Materials (tissue x source combinations): {}\n", disc.n_materials() - 1);
   out += fmt::format("Memory estimate: {} at peak ({} species, {}, two buffers, halo and set-up included)\n",
                      format_bytes(memory_estimate_bytes(s, disc.grid)), s.species.size(),

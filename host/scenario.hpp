@@ -14,6 +14,7 @@
 #include <array>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +22,8 @@
 #include "error.hpp"
 #include "kernels/limits.hpp"
 #include "kernels/step_params.hpp"
+#include "label_volume.hpp"
+#include "mesh_io.hpp"
 
 namespace cyto {
 
@@ -54,6 +57,10 @@ struct GridSettings {
   Vec3 origin{0, 0, 0};   // position of the grid's min corner
   Vec3 extent{0, 0, 0};   // physical size along x, y, z
   Vec3 spacing{0, 0, 0};  // voxel size along x, y, z
+  // Sized from the geometry's bounding box plus `padding` voxels on every
+  // side (no extent given); origin and extent are then set by the reader.
+  bool from_geometry = false;
+  int padding = 0;
   SourceLocation where;
 };
 
@@ -63,12 +70,54 @@ struct Tissue {
   SourceLocation where;
 };
 
-// Geometry is painted in order: a later item overwrites an earlier one where
-// they overlap.
+// Where a file's coordinates go: world = rotation * (scale * unit * x) + translation.
+// The rotation is about x, then y, then z (fixed axes).
+struct Placement {
+  double unit = 1;  // metres per file unit
+  Vec3 scale{1, 1, 1};
+  Vec3 rotation{0, 0, 0};  // radians about x, y, z
+  Vec3 translation{0, 0, 0};
+  // The 3x4 affine (row-major) that maps file coordinates to metres.
+  std::array<double, 12> affine() const;
+};
+
+// A surface mesh (STL or OBJ) in world coordinates (metres), with its
+// enclosed volume from the file's triangles (divergence theorem).
+struct SurfaceGeometry {
+  std::string file;  // as resolved (relative to the scenario file)
+  TriangleMesh mesh;
+  double enclosed_volume = 0;  // m^3, signed (negative: inward-oriented)
+};
+
+// A label map (NIfTI or MetaImage) placed in the world, and which of its
+// labels become which tissue.
+struct VolumeGeometry {
+  std::string file;
+  LabelVolume volume;  // index_to_world already placed (metres)
+  struct LabelTissue {
+    std::int32_t label = 0;
+    int tissue = 0;                  // index into Scenario::tissues
+    std::int64_t source_voxels = 0;  // voxels of this label in the file
+    SourceLocation where;
+  };
+  std::vector<LabelTissue> labels;
+};
+
+enum class GeometryKind { Shape, Surface, Volume };
+
+// Geometry is painted in order of priority, then of appearance: a later item
+// overwrites an earlier one where they overlap.
 struct GeometryItem {
-  int tissue = 0;  // index into Scenario::tissues
+  int tissue = 0;  // index into Scenario::tissues (Shape, Surface)
   Shape shape;
   SourceLocation where;
+  GeometryKind kind = GeometryKind::Shape;
+  std::shared_ptr<const SurfaceGeometry> surface = nullptr;
+  std::shared_ptr<const VolumeGeometry> volume = nullptr;
+  int priority = 0;
+  // Paint only over voxels already of this tissue (a lesion or vessel kept
+  // inside its organ), if set.
+  std::optional<int> within = std::nullopt;
 };
 
 // Where a source or an initial value applies: a whole tissue, a shape, or

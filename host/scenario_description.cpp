@@ -163,14 +163,34 @@ std::string describe_scenario(const Scenario& s) {
   line(fmt::format("  origin {}", point(s.grid.origin)));
   line(fmt::format("  extent {}", point(s.grid.extent)));
   line(fmt::format("  voxel  {}", point(s.grid.spacing)));
+  if (s.grid.from_geometry)
+    line(fmt::format("  sized from the geometry's bounding box, padded by {} voxels", s.grid.padding));
 
   line(fmt::format("Tissues ({})", s.tissues.size()));
   for (const Tissue& t : s.tissues) line(fmt::format("  {} (label {})", t.name, t.label));
 
-  line("Geometry (painted in order; later items win)");
-  for (std::size_t i = 0; i < s.geometry.size(); ++i)
-    line(fmt::format("  {}. {}: {}", i + 1, s.tissues[s.geometry[i].tissue].name,
-                     describe_shape(s.geometry[i].shape)));
+  line("Geometry (painted by priority, then in order; later items win)");
+  for (std::size_t i = 0; i < s.geometry.size(); ++i) {
+    const GeometryItem& g = s.geometry[i];
+    std::string priority = g.priority ? fmt::format(" (priority {})", g.priority) : std::string();
+    if (g.within) priority += fmt::format(" within {}", s.tissues[*g.within].name);
+    if (g.kind == GeometryKind::Shape) {
+      line(fmt::format("  {}. {}: {}{}", i + 1, s.tissues[g.tissue].name, describe_shape(g.shape), priority));
+    } else if (g.kind == GeometryKind::Surface) {
+      line(fmt::format("  {}. {}: mesh {} ({} triangles, {} vertices){}", i + 1, s.tissues[g.tissue].name,
+                       g.surface->file, g.surface->mesh.triangles.size(), g.surface->mesh.vertices.size(),
+                       priority));
+    } else {
+      const LabelVolume& v = g.volume->volume;
+      const auto h = v.spacing();
+      line(fmt::format("  {}. volume {}: {}, {} x {} x {} voxels of {:.6g} x {:.6g} x {:.6g} mm{}", i + 1,
+                       g.volume->file, v.format, v.dims[0], v.dims[1], v.dims[2], h[0] * 1e3, h[1] * 1e3,
+                       h[2] * 1e3, priority));
+      for (const std::string& note : v.notes) line(fmt::format("     note: {}", note));
+      for (const auto& lt : g.volume->labels)
+        line(fmt::format("     label {} -> {}", lt.label, s.tissues[lt.tissue].name));
+    }
+  }
 
   line(fmt::format("Species ({})", s.species.size()));
   for (const Species& sp : s.species) {

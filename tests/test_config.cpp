@@ -753,7 +753,9 @@ TEST(ConfigErrors, TwoShapesInOneItem) {
 TEST(ConfigErrors, NoShapeInAGeometryItem) {
   const InputError e = parse_error(scenario({{"geometry", "geometry: [{tissue: liver}]"}}));
   expect_at(e, 4, 12, "geometry[0]");
-  EXPECT_EQ(e.detail(), "expected one shape key (box, sphere, ellipsoid, cylinder or union), found none");
+  EXPECT_EQ(
+      e.detail(),
+      "expected one shape key (box, sphere, ellipsoid, cylinder or union), a mesh or a volume, found none");
 }
 
 TEST(ConfigErrors, DegenerateShapes) {
