@@ -41,17 +41,16 @@ void run_voxelise_bench(const VoxeliseBenchArgs& args, std::FILE* out) {
   for (std::size_t t = 0; t < triangles.size(); ++t)
     for (int v = 0; v < 3; ++v) triangles[t][v] = mesh.vertices[std::size_t(mesh.triangles[t][v])];
 
-  // Cubic voxels, `size` of them along the longest side of the mesh's box,
-  // plus one voxel of padding on every side.
+  // A size^3 grid of cubic voxels: `size - 2` of them span the mesh's
+  // longest side (a voxel of padding each side), the box centred on the mesh.
   const MeshBounds box = mesh_bounds(mesh);
   double longest = 0;
   for (int a = 0; a < 3; ++a) longest = std::max(longest, box.hi[a] - box.lo[a]);
   const double h = longest / (args.size - 2);
   DenseGrid grid;
-  int* n[3] = {&grid.nx, &grid.ny, &grid.nz};
+  grid.nx = grid.ny = grid.nz = args.size;
   for (int a = 0; a < 3; ++a) {
-    *n[a] = int(std::ceil((box.hi[a] - box.lo[a]) / h)) + 2;
-    grid.origin[a] = 0.5 * (box.lo[a] + box.hi[a]) - 0.5 * *n[a] * h;
+    grid.origin[a] = 0.5 * (box.lo[a] + box.hi[a]) - 0.5 * args.size * h;
     grid.spacing[a] = h;
   }
 

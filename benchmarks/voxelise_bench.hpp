@@ -10,7 +10,7 @@ namespace cyto::bench {
 struct VoxeliseBenchArgs {
   int subdivisions = 7;  // the lobed organ: 20 * 4^s triangles (7: 327,680)
   std::string mesh;      // or a mesh file (STL/OBJ), in its own units
-  int size = 256;        // voxels along the mesh's longest axis
+  int size = 256;        // a size^3 grid; the mesh's longest side spans size - 2 voxels
   int repeats = 3;       // timed repetitions; the median is reported
   int threads = 0;
   std::string output = "cytostorm-voxelise.json";

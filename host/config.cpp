@@ -749,6 +749,14 @@ class ScenarioReader {
     } catch (const InputError& e) {
       doc_.fail(file, e.what());
     }
+    if (unit_given) {
+      // The scenario named the unit: the reader's "assumed" note would mislead.
+      auto& notes = volume->volume.notes;
+      notes.erase(std::remove_if(
+                      notes.begin(), notes.end(),
+                      [](const std::string& n) { return n.find("; assumed 1 unit") != std::string::npos; }),
+                  notes.end());
+    }
     Placement placed = placement;
     placed.unit = 1;  // the reader already converted to metres
     const std::array<double, 12> a = placed.affine();

@@ -91,13 +91,13 @@ int main(int argc, char** argv) {
   cyto::bench::VoxeliseBenchArgs voxelise_args;
   CLI::App* bench_voxelise = app.add_subcommand(
       "bench-voxelise",
-      "Time voxelising a surface mesh (default: the lobed organ, 327,680 triangles, 256 voxels "
-      "along its longest axis); prints the median and writes JSON");
+      "Time voxelising a surface mesh (default: the lobed organ, 327,680 triangles, onto a 256^3 grid); "
+      "prints the median and writes JSON");
   bench_voxelise->add_option("--mesh", voxelise_args.mesh, "An STL or OBJ file instead of the lobed organ");
   bench_voxelise->add_option("--subdivisions", voxelise_args.subdivisions, "Lobed organ: 20 * 4^s triangles")
       ->check(CLI::Range(0, 9));
   bench_voxelise
-      ->add_option("--size", voxelise_args.size, "Voxels along the mesh's longest axis (default 256)")
+      ->add_option("--size", voxelise_args.size, "Grid of size^3 voxels around the mesh (default 256)")
       ->check(CLI::Range(8, 4096));
   bench_voxelise->add_option("--repeats", voxelise_args.repeats, "Timed repetitions (default 3)")
       ->check(CLI::Range(1, 100));

@@ -371,11 +371,16 @@ std::string check_scenario(const Scenario& s) {
       const LabelVolume& v = item.volume->volume;
       const auto h = v.spacing();
       const double source_voxel_ml = h[0] * h[1] * h[2] * 1e6;
-      for (const auto& lt : item.volume->labels)
-        out += fmt::format("  geometry {} label {} ({}): {} voxels in {}, {:.6g} mL there\n", i + 1, lt.label,
-                           s.tissues[lt.tissue].name, lt.source_voxels,
-                           std::filesystem::path(item.volume->file).filename().string(),
-                           double(lt.source_voxels) * source_voxel_ml);
+      for (const auto& lt : item.volume->labels) {
+        const double in_file = double(lt.source_voxels) * source_voxel_ml;
+        const double on_grid = double(tissues.voxel_count[std::size_t(lt.tissue)]) * voxel_ml;
+        out += fmt::format(
+            "  geometry {} label {} ({}): {} voxels {:.6g} mL in {}; the tissue has {:.6g} mL on the "
+            "grid ({:+.2f}%)\n",
+            i + 1, lt.label, s.tissues[lt.tissue].name, lt.source_voxels, in_file,
+            std::filesystem::path(item.volume->file).filename().string(), on_grid,
+            100 * (on_grid / in_file - 1));
+      }
     }
   }
   out += fmt::format("Materials (tissue x source combinations): {}\n", disc.n_materials() - 1);
