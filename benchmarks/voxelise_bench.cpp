@@ -37,9 +37,6 @@ void run_voxelise_bench(const VoxeliseBenchArgs& args, std::FILE* out) {
   const std::string mesh_name =
       args.mesh.empty() ? fmt::format("lobed organ (make-organ --subdivisions {})", args.subdivisions)
                         : args.mesh;
-  std::vector<Triangle3> triangles(mesh.triangles.size());
-  for (std::size_t t = 0; t < triangles.size(); ++t)
-    for (int v = 0; v < 3; ++v) triangles[t][v] = mesh.vertices[std::size_t(mesh.triangles[t][v])];
 
   // A size^3 grid of cubic voxels: `size - 2` of them span the mesh's
   // longest side (a voxel of padding each side), the box centred on the mesh.
@@ -58,7 +55,7 @@ void run_voxelise_bench(const VoxeliseBenchArgs& args, std::FILE* out) {
   std::int64_t inside_voxels = 0;
   for (int r = 0; r < args.repeats; ++r) {
     const auto start = std::chrono::steady_clock::now();
-    const WindingNumberTree tree(triangles);
+    const WindingNumberTree tree(mesh);
     build_s.push_back(seconds_since(start));
     const auto mid = std::chrono::steady_clock::now();
     const std::vector<std::uint8_t> inside = voxelise_surface(tree, grid);

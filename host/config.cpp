@@ -807,6 +807,9 @@ class ScenarioReader {
       doc_.fail(labels,
                 fmt::format("label {} not found in {} (it holds {})", missing, volume->file,
                             present.empty() ? std::string("only 0, background") : "labels " + present));
+    const Bounds box = volume_bounds(*volume);
+    volume->lo = box.lo;
+    volume->hi = box.hi;
     return volume;
   }
 

@@ -31,6 +31,35 @@ void for_each_voxel_in(const DenseGrid& g, const Shape& shape, Fn&& fn) {
           fn(i + std::int64_t(g.nx) * (j + std::int64_t(g.ny) * k));
 }
 
+// Tissue index of each mapped label (-1: unmapped): a table for label values
+// below 2^16 (the usual), a binary search for the rare larger ones, so that
+// a label of 2e9 costs no 2e9-entry table.
+class LabelToTissue {
+ public:
+  explicit LabelToTissue(const std::vector<VolumeGeometry::LabelTissue>& labels) {
+    for (const auto& lt : labels) {
+      if (lt.label < kTable) {
+        if (table_.size() <= std::size_t(lt.label)) table_.resize(std::size_t(lt.label) + 1, -1);
+        table_[std::size_t(lt.label)] = lt.tissue;
+      } else {
+        large_.emplace_back(lt.label, lt.tissue);
+      }
+    }
+    std::sort(large_.begin(), large_.end());
+  }
+  int operator()(std::int32_t label) const {
+    if (label <= 0) return -1;
+    if (label < kTable) return std::size_t(label) < table_.size() ? table_[std::size_t(label)] : -1;
+    const auto it = std::lower_bound(large_.begin(), large_.end(), std::make_pair(label, INT32_MIN));
+    return it != large_.end() && it->first == label ? it->second : -1;
+  }
+
+ private:
+  static constexpr std::int32_t kTable = 1 << 16;
+  std::vector<int> table_;
+  std::vector<std::pair<std::int32_t, int>> large_;
+};
+
 // Nearest-label resampling of a placed label map onto the grid: each voxel
 // centre is mapped back to the file's index space and rounded. Only mapped
 // labels paint; the rest of the volume leaves the grid as it was.
@@ -44,16 +73,12 @@ void for_each_voxel_in_volume(const DenseGrid& g, const VolumeGeometry& v, Fn&& 
   const double inv[9] = {(e * i - f * h) / det,  (c * h - b * i) / det,  (b * f - c * e) / det,
                          (f * gg - d * i) / det, (a * i - c * gg) / det, (c * d - a * f) / det,
                          (d * h - e * gg) / det, (b * gg - a * h) / det, (a * e - b * d) / det};
-  std::int32_t max_label = 0;
-  for (const auto& lt : v.labels) max_label = std::max(max_label, lt.label);
-  std::vector<std::int16_t> tissue_of(std::size_t(max_label) + 1, -1);
-  for (const auto& lt : v.labels) tissue_of[std::size_t(lt.label)] = std::int16_t(lt.tissue);
-  const Bounds box = volume_bounds(v);
+  const LabelToTissue tissue_of(v.labels);
   int lo[3], hi[3];
   const int n[3] = {g.nx, g.ny, g.nz};
   for (int ax = 0; ax < 3; ++ax) {
-    lo[ax] = std::max(0, int(std::floor((box.lo[ax] - g.origin[ax]) / g.spacing[ax] - 0.5)));
-    hi[ax] = std::min(n[ax] - 1, int(std::ceil((box.hi[ax] - g.origin[ax]) / g.spacing[ax] - 0.5)));
+    lo[ax] = std::max(0, int(std::floor((v.lo[ax] - g.origin[ax]) / g.spacing[ax] - 0.5)));
+    hi[ax] = std::min(n[ax] - 1, int(std::ceil((v.hi[ax] - g.origin[ax]) / g.spacing[ax] - 0.5)));
   }
 #pragma omp parallel for schedule(static)
   for (int k = lo[2]; k <= hi[2]; ++k)
@@ -69,18 +94,10 @@ void for_each_voxel_in_volume(const DenseGrid& g, const VolumeGeometry& v, Fn&& 
           in = idx[ax] >= 0 && idx[ax] < vol.dims[ax];
         }
         if (!in) continue;
-        const std::int32_t label =
-            vol.labels[std::size_t(idx[0] + vol.dims[0] * (idx[1] + std::int64_t(vol.dims[1]) * idx[2]))];
-        if (label <= 0 || label > max_label || tissue_of[std::size_t(label)] < 0) continue;
-        fn(i0 + std::int64_t(g.nx) * (j + std::int64_t(g.ny) * k), tissue_of[std::size_t(label)]);
+        const int tissue = tissue_of(
+            vol.labels[std::size_t(idx[0] + vol.dims[0] * (idx[1] + std::int64_t(vol.dims[1]) * idx[2]))]);
+        if (tissue >= 0) fn(i0 + std::int64_t(g.nx) * (j + std::int64_t(g.ny) * k), tissue);
       }
-}
-
-std::vector<Triangle3> world_triangles(const TriangleMesh& mesh) {
-  std::vector<Triangle3> triangles(mesh.triangles.size());
-  for (std::size_t t = 0; t < triangles.size(); ++t)
-    for (int v = 0; v < 3; ++v) triangles[t][v] = mesh.vertices[std::size_t(mesh.triangles[t][v])];
-  return triangles;
 }
 
 }  // namespace
@@ -119,35 +136,24 @@ std::map<std::int32_t, std::int64_t> label_histogram(const std::vector<std::int3
 
 Bounds geometry_item_bounds(const GeometryItem& item) {
   if (item.kind == GeometryKind::Shape) return shape_bounds(item.shape);
-  Bounds b;
   if (item.kind == GeometryKind::Surface) {
-    const auto& vertices = item.surface->mesh.vertices;
-    b.lo = b.hi = vertices.empty() ? Vec3{0, 0, 0} : vertices[0];
-    for (const auto& v : vertices)
-      for (int a = 0; a < 3; ++a) {
-        b.lo[a] = std::min(b.lo[a], v[a]);
-        b.hi[a] = std::max(b.hi[a], v[a]);
-      }
-    return b;
+    const MeshBounds b = mesh_bounds(item.surface->mesh);
+    return {b.lo, b.hi};
   }
-  return volume_bounds(*item.volume);
+  return {item.volume->lo, item.volume->hi};
 }
 
 Bounds volume_bounds(const VolumeGeometry& v) {
   // The index box of the mapped labels, widened by half a voxel, through the affine.
   Bounds b;
   const LabelVolume& vol = v.volume;
-  std::int32_t max_label = 0;
-  for (const auto& lt : v.labels) max_label = std::max(max_label, lt.label);
-  std::vector<std::uint8_t> mapped(std::size_t(max_label) + 1, 0);
-  for (const auto& lt : v.labels) mapped[std::size_t(lt.label)] = 1;
+  const LabelToTissue tissue_of(v.labels);
   std::int64_t lo[3] = {vol.dims[0], vol.dims[1], vol.dims[2]}, hi[3] = {-1, -1, -1};
   std::size_t idx = 0;
   for (std::int64_t k = 0; k < vol.dims[2]; ++k)
     for (std::int64_t j = 0; j < vol.dims[1]; ++j)
       for (std::int64_t i = 0; i < vol.dims[0]; ++i, ++idx) {
-        const std::int32_t label = vol.labels[idx];
-        if (label <= 0 || label > max_label || !mapped[std::size_t(label)]) continue;
+        if (tissue_of(vol.labels[idx]) < 0) continue;
         const std::int64_t ijk[3] = {i, j, k};
         for (int a = 0; a < 3; ++a) {
           lo[a] = std::min(lo[a], ijk[a]);
@@ -212,7 +218,7 @@ TissueMap rasterise_tissues(const Scenario& scenario) {
     } else if (item.kind == GeometryKind::Surface) {
       const auto value = std::uint8_t(item.tissue + 1);
       std::int64_t painted = 0;
-      const WindingNumberTree tree(world_triangles(item.surface->mesh));
+      const WindingNumberTree tree(item.surface->mesh);
       const std::vector<std::uint8_t> inside = voxelise_surface(tree, map.grid);
       for (std::size_t idx = 0; idx < inside.size(); ++idx)
         if (inside[idx] && may_paint(std::int64_t(idx))) {

@@ -29,6 +29,8 @@ inline Vec3 voxel_centre(const DenseGrid& g, int i, int j, int k) {
 // Bounding box of a geometry item in the world (metres): a shape's, a
 // mesh's vertices', a volume's voxels that carry a mapped label.
 Bounds geometry_item_bounds(const GeometryItem& item);
+// The world box of a volume's mapped-label voxels, from a scan of the whole
+// volume: computed once, when the scenario is read (VolumeGeometry::lo, hi).
 Bounds volume_bounds(const VolumeGeometry& volume);
 
 // Voxels per label value.

@@ -21,6 +21,8 @@
 
 #include <fmt/format.h>
 
+#include "output.hpp"
+
 namespace cyto {
 
 std::array<double, 3> LabelVolume::spacing() const {
@@ -866,26 +868,6 @@ LabelVolume read_metaimage(const std::string& path, double unit_if_unspecified_m
   throw RuntimeFailure(fmt::format("cannot write {}: {}", path, reason));
 }
 
-// Temp name + fsync + rename, so that readers never see a half-written file.
-void write_atomically(const std::string& path, const std::string& content) {
-  const std::string temporary = fmt::format("{}.tmp.{}", path, ::getpid());
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) write_failure(path, std::strerror(errno));
-  int error = 0;
-  for (std::size_t done = 0; done < content.size() && error == 0;) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno != EINTR) error = errno;
-    if (n > 0) done += static_cast<std::size_t>(n);
-  }
-  if (error == 0 && ::fsync(fd) != 0) error = errno;
-  if (::close(fd) != 0 && error == 0) error = errno;
-  if (error == 0 && ::rename(temporary.c_str(), path.c_str()) != 0) error = errno;
-  if (error != 0) {
-    ::unlink(temporary.c_str());
-    write_failure(path, std::strerror(error));
-  }
-}
-
 void check_volume(const std::string& path, const LabelVolume& volume) {
   std::uint64_t voxels = 1;
   for (int d : volume.dims) {
@@ -1100,7 +1082,7 @@ void write_nifti(const std::string& path, const LabelVolume& volume, int nifti_d
   for (int n = 0; n < 12; ++n) put<float>(file, 280 + 4 * n, static_cast<float>(mm[n]));
   std::memcpy(file.data() + 344, "n+1\0", 4);
   file += data;
-  write_atomically(path, gzipped ? gzip(path, file) : file);
+  write_file_atomically(path, gzipped ? gzip(path, file) : file);
 }
 
 void write_metaimage(const std::string& mhd_path, const LabelVolume& volume, bool compressed) {
@@ -1156,8 +1138,8 @@ void write_metaimage(const std::string& mhd_path, const LabelVolume& volume, boo
   header += fmt::format("ElementType = {}\n", type);
   header += fmt::format("ElementDataFile = {}\n", data_name);
   // Data first: a header never points at a missing or stale data file.
-  write_atomically(data_path, data);
-  write_atomically(mhd_path, header);
+  write_file_atomically(data_path, data);
+  write_file_atomically(mhd_path, header);
 }
 
 }  // namespace cyto

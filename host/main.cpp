@@ -126,22 +126,15 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (*bench) {
+    if (*bench || *bench_voxelise) {
 #ifdef CYTOSTORM_HAVE_BENCH_SUITE
-      bench_args.backend_given = bench->count("--backend") > 0;
-      cyto::bench::run_suite(cyto::bench::resolve_options(bench_args), stdout);
-      fmt::print("Results written to {}\n", bench_args.output);
-      return cyto::kExitSuccess;
-#else
-      return fail(cyto::kExitBadInput,
-                  "the benchmark suite is not built in this build; configure with "
-                  "-DCYTOSTORM_BUILD_BENCHMARKS=ON");
-#endif
-    }
-    if (*bench_voxelise) {
-#ifdef CYTOSTORM_HAVE_BENCH_SUITE
-      cyto::bench::run_voxelise_bench(voxelise_args, stdout);
-      fmt::print("Results written to {}\n", voxelise_args.output);
+      if (*bench) {
+        bench_args.backend_given = bench->count("--backend") > 0;
+        cyto::bench::run_suite(cyto::bench::resolve_options(bench_args), stdout);
+      } else {
+        cyto::bench::run_voxelise_bench(voxelise_args, stdout);
+      }
+      fmt::print("Results written to {}\n", *bench ? bench_args.output : voxelise_args.output);
       return cyto::kExitSuccess;
 #else
       return fail(cyto::kExitBadInput,

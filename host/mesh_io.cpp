@@ -17,6 +17,8 @@
 
 #include <fmt/format.h>
 
+#include "output.hpp"
+
 namespace cyto {
 
 namespace {
@@ -579,47 +581,6 @@ void check_writable(const std::string& path, const TriangleMesh& mesh, bool floa
   }
 }
 
-// 0 or the errno of the failed write; retries short writes and EINTR.
-int write_all(int fd, const std::string& content) {
-  const char* data = content.data();
-  std::size_t size = content.size();
-  while (size > 0) {
-    const ssize_t written = ::write(fd, data, size);
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    data += written;
-    size -= static_cast<std::size_t>(written);
-  }
-  return 0;
-}
-
-// Readers never see a half-written mesh: write path.tmp, make it durable, rename it over path.
-void write_atomically(const std::string& path, const std::string& content) {
-  const std::string temporary = path + ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) write_failure(path, std::strerror(errno));
-  int error = write_all(fd, content);
-  if (error == 0 && ::fsync(fd) != 0) error = errno;
-  // close() can report deferred write errors (e.g. ENOSPC on network file systems).
-  if (::close(fd) != 0 && error == 0) error = errno;
-  if (error == 0 && ::rename(temporary.c_str(), path.c_str()) != 0) error = errno;
-  if (error != 0) {
-    ::unlink(temporary.c_str());
-    write_failure(path, std::strerror(error));
-  }
-  // Without syncing the directory the rename itself may be lost on a crash. EINVAL: the file
-  // system cannot sync directories, and nothing more can be done.
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  const int dir = ::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    error = ::fsync(dir) == 0 ? 0 : errno;
-    ::close(dir);
-    if (error != 0 && error != EINVAL) write_failure(path, std::strerror(error));
-  }
-}
-
 void append_u32le(std::string& out, std::uint32_t value) {
   for (int i = 0; i < 4; ++i) out += static_cast<char>((value >> (8 * i)) & 0xffU);
 }
@@ -724,7 +685,7 @@ void write_stl_binary(const std::string& path, const TriangleMesh& mesh) {
     }
     out.append(2, '\0');  // attribute byte count
   }
-  write_atomically(path, out);
+  write_file_atomically(path, out);
 }
 
 void write_stl_ascii(const std::string& path, const TriangleMesh& mesh) {
@@ -744,7 +705,7 @@ void write_stl_ascii(const std::string& path, const TriangleMesh& mesh) {
     out += "    endloop\n  endfacet\n";
   }
   out += "endsolid cytostorm\n";
-  write_atomically(path, out);
+  write_file_atomically(path, out);
 }
 
 void write_obj(const std::string& path, const TriangleMesh& mesh, int significant_digits) {
@@ -758,7 +719,7 @@ void write_obj(const std::string& path, const TriangleMesh& mesh, int significan
   for (const auto& p : mesh.vertices)
     fmt::format_to(sink, "v {:.{}g} {:.{}g} {:.{}g}\n", p[0], digits, p[1], digits, p[2], digits);
   for (const auto& t : mesh.triangles) fmt::format_to(sink, "f {} {} {}\n", t[0] + 1, t[1] + 1, t[2] + 1);
-  write_atomically(path, out);
+  write_file_atomically(path, out);
 }
 
 MeshBounds mesh_bounds(const TriangleMesh& mesh) {

@@ -33,9 +33,9 @@ TriangleMesh parse_obj(std::string_view text, const std::string& name);
 // listing the supported extensions. A missing/unreadable file is an InputError naming it (strerror).
 TriangleMesh read_mesh(const std::string& path);
 
-// Writers (used by tests and by a command that generates meshes). Atomic: write to path + ".tmp", then
-// rename. Throw cyto::RuntimeFailure on I/O error, and on a mesh the format cannot hold (an index out of
-// range, a non-finite coordinate, a coordinate beyond the float32 range for STL).
+// Writers (used by tests and by a command that generates meshes). Atomic
+// (write_file_atomically). Throw cyto::RuntimeFailure on I/O error, and on a mesh the format cannot hold (an
+// index out of range, a non-finite coordinate, a coordinate beyond the float32 range for STL).
 void write_stl_binary(const std::string& path, const TriangleMesh& mesh);  // float32 as STL requires
 void write_stl_ascii(const std::string& path, const TriangleMesh& mesh);   // %.9g so float32 round-trips
 // OBJ: "v x y z" with `significant_digits` (17 round-trips every double; fewer make smaller files

@@ -101,6 +101,8 @@ struct VolumeGeometry {
     SourceLocation where;
   };
   std::vector<LabelTissue> labels;
+  // World box (metres) of the voxels that carry a mapped label.
+  Vec3 lo{0, 0, 0}, hi{0, 0, 0};
 };
 
 enum class GeometryKind { Shape, Surface, Volume };

@@ -33,6 +33,19 @@ double solid_angle(const Point3& a, const Point3& b, const Point3& c) {
   return 2 * std::atan2(numerator, denominator);
 }
 
+namespace {
+
+std::vector<Triangle3> triangles_of(const TriangleMesh& mesh) {
+  std::vector<Triangle3> triangles(mesh.triangles.size());
+  for (std::size_t t = 0; t < triangles.size(); ++t)
+    for (int v = 0; v < 3; ++v) triangles[t][v] = mesh.vertices[std::size_t(mesh.triangles[t][v])];
+  return triangles;
+}
+
+}  // namespace
+
+WindingNumberTree::WindingNumberTree(const TriangleMesh& mesh) : WindingNumberTree(triangles_of(mesh)) {}
+
 WindingNumberTree::WindingNumberTree(std::vector<Triangle3> triangles) : triangles_(std::move(triangles)) {
   if (triangles_.empty()) return;
   lo_ = hi_ = triangles_[0][0];

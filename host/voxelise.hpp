@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "mesh_io.hpp"
 #include "output.hpp"
 
 namespace cyto {
@@ -34,6 +35,8 @@ class WindingNumberTree {
   // The triangles in world coordinates (metres); degenerate ones are kept
   // (they contribute nothing).
   explicit WindingNumberTree(std::vector<Triangle3> triangles);
+  // A mesh's triangles, in its own coordinates.
+  explicit WindingNumberTree(const TriangleMesh& mesh);
 
   // Fast (clustered) winding number at p: exact contributions from the
   // triangles near p, dipoles for far clusters. |error| up to ~0.05 where a

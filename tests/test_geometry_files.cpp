@@ -72,7 +72,7 @@ std::string shared_data() { return std::string(CYTOSTORM_SOURCE_DIR) + "/../shar
 // ---- the winding number itself ----
 
 TEST(WindingNumber, FastAgreesWithExactToWellUnderTheInsideThreshold) {
-  const WindingNumberTree tree(triangles_of(make_icosphere(4, 1.0, {0, 0, 0})));
+  const WindingNumberTree tree(make_icosphere(4, 1.0, {0, 0, 0}));
   std::mt19937 rng(7);
   std::uniform_real_distribution<double> u(-1.6, 1.6);
   double worst = 0;
@@ -90,7 +90,7 @@ TEST(WindingNumber, FastAgreesWithExactToWellUnderTheInsideThreshold) {
 TEST(WindingNumber, InwardOrientedSurfaceIsMinusOneInside) {
   TriangleMesh m = make_icosphere(2, 1.0, {0, 0, 0});
   for (auto& t : m.triangles) std::swap(t[1], t[2]);
-  const WindingNumberTree tree(triangles_of(m));
+  const WindingNumberTree tree(m);
   EXPECT_NEAR(tree.exact_winding_number({0.2, 0.1, 0}), -1.0, 1e-12);
   EXPECT_NEAR(tree.winding_number({0.2, 0.1, 0}), -1.0, 0.1);
   const auto inside = voxelise_surface(tree, cube_grid(-1.2, 0.1, 24));
@@ -106,7 +106,7 @@ TEST(WindingNumber, InwardOrientedSurfaceIsMinusOneInside) {
 // must fall at least like h.
 TEST(Voxelise, SphereVolumeConvergesToFourThirdsPiRCubed) {
   const double r = 1.0;
-  const WindingNumberTree tree(triangles_of(make_icosphere(7, r, {0, 0, 0})));
+  const WindingNumberTree tree(make_icosphere(7, r, {0, 0, 0}));
   const double exact = 4.0 / 3.0 * M_PI * r * r * r;
   std::mt19937 rng(2026);
   std::uniform_real_distribution<double> offset(0.0, 1.0);
@@ -172,7 +172,7 @@ TEST(Voxelise, HolesAndFlippedTrianglesChangeUnderHalfAPercentOfVoxels) {
 TEST(Voxelise, BlockShortcutGivesTheVoxelByVoxelAnswer) {
   // The lobed organ (non-convex, with fillets) on a grid that does not align
   // with the 4-voxel blocks: every voxel is compared with a direct evaluation.
-  const WindingNumberTree tree(triangles_of(make_lobed_organ(3)));
+  const WindingNumberTree tree(make_lobed_organ(3));
   DenseGrid g;
   g.nx = 47;
   g.ny = 39;
