@@ -24,6 +24,9 @@ class CpuBackend final : public Backend<Real> {
   }
 
   void setup(const Discretisation& disc, int n_species) override {
+    if (n_species < 1 || n_species > kMaxFields)  // the step keeps a voxel's fields in a fixed array
+      throw InputError(SourceLocation{},
+                       fmt::format("the CPU backend runs 1 to {} fields, not {}", kMaxFields, n_species));
     layout_ = disc.layout;
     for (int a = 0; a < 3; ++a) inv_h2_[a] = Real(1.0 / (disc.grid.spacing[a] * disc.grid.spacing[a]));
     material_ = disc.material;
@@ -85,6 +88,13 @@ class CpuBackend final : public Backend<Real> {
                       std::vector<double>& sums, std::vector<double>& maxima) const override {
     cpu_region_sum_max(layout_, material_.data(), region_of_material, n_regions, current_[s].data(), threads_,
                        sums, maxima);
+  }
+
+  FieldScan scan_field(int s) const override {
+    FieldScan scan;
+    cpu_field_scan(layout_, material_.data(), current_[s].data(), threads_, scan.min, scan.max,
+                   scan.nonfinite);
+    return scan;
   }
 
   std::vector<double> timed_steps(int steps) override {

@@ -50,8 +50,8 @@ void uniform_run(const StepArgs<Real>& a, int s, std::int64_t row0, const Tissue
 template <class Real>
 void react_row(const StepArgs<Real>& a, const TissueRuns& tissue, std::int64_t r, std::int64_t base,
                std::uint64_t first_voxel) {
-  const int nf = a.n_species;
-  Real v[kMaxSpecies];
+  const int nf = a.n_species;  // every field: species, populations, budget amounts
+  Real v[kMaxFields];
   for (std::int64_t q = tissue.row_begin[r]; q < tissue.row_begin[r + 1]; ++q) {
     const TissueRun& run = tissue.runs[q];
     for (std::int32_t i = run.i_begin; i < run.i_end; ++i) {
