@@ -3,6 +3,8 @@
 // layout (GridLayout, halo included), one species at a time.
 #pragma once
 
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +32,16 @@ struct BackendDeviceInfo {
 
 // As recorded in summary.json and benchmark results.
 nlohmann::json device_info_json(const BackendDeviceInfo& device);
+
+// Range of a field over the tissue voxels (material != 0): minimum and maximum of the finite values,
+// and how many values are NaN or infinite. For the blow-up guard. Without a
+// finite tissue value, min is +inf and max is -inf. A zero counts as +0, so
+// the result does not depend on the order voxels are visited in.
+struct FieldScan {
+  double min = std::numeric_limits<double>::infinity();
+  double max = -std::numeric_limits<double>::infinity();
+  std::int64_t nonfinite = 0;
+};
 
 BackendKind parse_backend_kind(const std::string& text);  // "auto" | "cpu" | "gpu"; InputError otherwise
 const char* backend_kind_name(BackendKind kind);
@@ -60,6 +72,10 @@ class Backend {
   // Sum and max of a species per region; region_of_material as for cpu_region_sum_max.
   virtual void region_sum_max(int species, const std::vector<int>& region_of_material, int n_regions,
                               std::vector<double>& sums, std::vector<double>& maxima) const = 0;
+  // The range of field `field` (as for download_field) over the tissue, in one
+  // pass on the backend's side: only the three numbers cross to the host.
+  // Waits for the steps issued so far.
+  virtual FieldScan scan_field(int field) const = 0;
 
   // For benchmarks. Runs `steps` steps, timing each on its own (device
   // events on the GPU, a steady clock on the CPU); seconds per step.

@@ -258,6 +258,39 @@ std::uint64_t read_seed(const Document& doc, const Field& f) {
   return value;
 }
 
+constexpr std::int64_t kMaxCheckpointSteps = 1'000'000'000'000'000;  // 1e15
+constexpr std::int64_t kMaxCheckpointsKept = 1000;
+
+// A whole number from lo to hi ("100", also "1e6"); `what` names it in messages.
+std::int64_t read_count(const Document& doc, const Field& f, std::int64_t lo, std::int64_t hi,
+                        std::string_view what) {
+  const std::string expected = fmt::format("{} (a whole number from {} to {})", what, lo, hi);
+  const std::string text = trim(scalar_text(doc, f, expected));
+  const char* first = text.data();
+  const char* last = text.data() + text.size();
+  if (!text.empty() && *first == '+') ++first;
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(first, last, value);
+  bool whole = !text.empty() && ec == std::errc() && end == last;
+  bool too_large = ec == std::errc::result_out_of_range;
+  if (!whole && !too_large) {
+    // "1e6", "2.0": a number written in floating point that is still whole.
+    double d = 0;
+    const auto [dend, dec] = std::from_chars(first, last, d);
+    if (first != last && dec == std::errc() && dend == last && std::isfinite(d) && d == std::floor(d)) {
+      if (std::abs(d) <= 9e18) {
+        value = static_cast<std::int64_t>(d);
+        whole = true;
+      } else {
+        too_large = true;
+      }
+    }
+  }
+  if (!whole || too_large || value < lo || value > hi)
+    doc.fail(f, fmt::format("expected {}, found \"{}\"", expected, f.node.Scalar()));
+  return value;
+}
+
 // A quantity as the user wrote it, with the default unit added to a bare
 // number: "30 h", "1440 min".
 std::string as_written(const Field& f, Quantity q) {
@@ -484,11 +517,11 @@ class ScenarioReader {
     if (root.IsNull())
       doc_.fail(root.Mark(), "",
                 "expected a map of scenario settings at the top level, found an empty document");
-    const MapReader top(
-        doc_, Field{root, "", root.Mark()},
-        {"name", "description", "precision", "seed", "grid", "tissues", "geometry", "species", "populations",
-         "sources", "boundaries", "rules", "organs", "plasma", "infusions", "therapies", "time", "output"},
-        "a map of scenario settings at the top level");
+    const MapReader top(doc_, Field{root, "", root.Mark()},
+                        {"name", "description", "precision", "seed", "grid", "tissues", "geometry", "species",
+                         "populations", "sources", "boundaries", "rules", "organs", "plasma", "infusions",
+                         "therapies", "time", "output", "checkpoint"},
+                        "a map of scenario settings at the top level");
     s_.name = read_scenario_name(top.require("name", "the scenario's name"));
     if (auto f = top.get("description")) s_.description = scalar_text(doc_, *f, "a text");
     if (auto f = top.get("precision")) read_precision(*f);
@@ -509,6 +542,8 @@ class ScenarioReader {
     if (auto f = top.get("infusions")) read_infusions(*f);
     if (auto f = top.get("therapies")) read_therapies(*f);
     read_output(top.require("output", "the output settings: at least interval"));
+    s_.checkpoint.where = doc_.locate(YAML::Mark::null_mark(), "checkpoint");  // no section: the defaults
+    if (auto f = top.get("checkpoint")) read_checkpoint(*f);
     return std::move(s_);
   }
 
@@ -1052,6 +1087,23 @@ class ScenarioReader {
     if (auto budget = m.get("budget")) o.budget = read_bool(doc_, *budget);
     if (auto progress = m.get("progress_interval"))
       o.progress_interval = read_quantity(doc_, *progress, Quantity::Time, Bound::Positive);
+  }
+
+  // Each trigger is optional; an empty "checkpoint:" keeps the defaults.
+  void read_checkpoint(const Field& f) {
+    CheckpointSettings& c = s_.checkpoint;
+    c.where = doc_.locate(f);
+    if (f.node.IsNull()) return;
+    const MapReader m(doc_, f, {"interval", "steps", "wall", "keep"},
+                      "a checkpoint map {interval, steps, wall, keep}");
+    if (auto interval = m.get("interval"))
+      c.interval = read_quantity(doc_, *interval, Quantity::Time, Bound::Positive);
+    if (auto steps = m.get("steps"))
+      c.steps = read_count(doc_, *steps, 1, kMaxCheckpointSteps, "a number of steps");
+    if (auto wall = m.get("wall")) c.wall = read_quantity(doc_, *wall, Quantity::Time, Bound::Positive);
+    if (auto keep = m.get("keep"))
+      c.keep = static_cast<int>(
+          read_count(doc_, *keep, 1, kMaxCheckpointsKept, "a number of checkpoints to keep"));
   }
 
   // "all", one species name, or a list of distinct names.
@@ -1980,7 +2032,144 @@ std::vector<Override> apply_overrides(YAML::Node& root, const std::vector<std::s
   return applied;
 }
 
+// ---- differences between resolved scenarios ----
+
+// A value as text for a difference: a scalar as written, null as "null", a
+// map or list in YAML flow style.
+std::string value_text(const YAML::Node& node) {
+  if (!node.IsDefined()) return {};
+  if (node.IsScalar()) return node.Scalar();
+  if (node.IsNull()) return "null";
+  YAML::Emitter out;
+  out.SetMapFormat(YAML::Flow);
+  out.SetSeqFormat(YAML::Flow);
+  out << node;
+  return out.c_str();
+}
+
+std::string key_text(const YAML::Node& key) { return key.IsScalar() ? key.Scalar() : value_text(key); }
+
+// How --set names each item of a list: by its "name" where every use of that
+// name is unambiguous and spells a path step (not an index, no "." or "["),
+// otherwise by index. Keys: "TNF" or "[2]" (appended to the list's path).
+std::vector<std::string> item_labels(const YAML::Node& list) {
+  std::vector<std::string> names;
+  for (const YAML::Node& item : list) {
+    const YAML::Node name = item.IsMap() ? item["name"] : YAML::Node();
+    names.push_back(name.IsDefined() && name.IsScalar() ? name.Scalar() : std::string());
+  }
+  std::vector<std::string> labels;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string& n = names[i];
+    const bool usable = !n.empty() && !is_index(n) && n.find_first_of(".[]= ") == std::string::npos &&
+                        std::count(names.begin(), names.end(), n) == 1;
+    labels.push_back(usable ? n : fmt::format("[{}]", i));
+  }
+  return labels;
+}
+
+std::string item_path(const std::string& list_path, const std::string& label) {
+  return label.front() == '[' ? list_path + label : child_path(list_path, label);
+}
+
+class DifferenceCollector {
+ public:
+  // Everything under `node` as present on one side only.
+  void one_sided(const std::string& path, const YAML::Node& node, bool in_before) {
+    const bool collection = (node.IsMap() || node.IsSequence()) && node.size() > 0;
+    if (!collection) {
+      (in_before ? main_ : added_)
+          .push_back(in_before ? ScenarioDifference{path, value_text(node), ""}
+                               : ScenarioDifference{path, "", value_text(node)});
+      return;
+    }
+    if (node.IsMap()) {
+      for (const auto& pair : node) one_sided(child_path(path, key_text(pair.first)), pair.second, in_before);
+    } else {
+      const std::vector<std::string> labels = item_labels(node);
+      for (std::size_t i = 0; i < node.size(); ++i) one_sided(item_path(path, labels[i]), node[i], in_before);
+    }
+  }
+
+  void compare(const std::string& path, const YAML::Node& a, const YAML::Node& b) {
+    if (a.IsMap() && b.IsMap()) {
+      compare_maps(path, a, b);
+    } else if (a.IsSequence() && b.IsSequence()) {
+      compare_lists(path, a, b);
+    } else if (a.Type() != b.Type() || (a.IsScalar() && a.Scalar() != b.Scalar())) {
+      // A scalar that changed, or a different structure (one entry at this key).
+      main_.push_back({path, value_text(a), value_text(b)});
+    }
+  }
+
+  std::vector<ScenarioDifference> result() && {
+    main_.insert(main_.end(), std::make_move_iterator(added_.begin()), std::make_move_iterator(added_.end()));
+    return std::move(main_);
+  }
+
+ private:
+  static std::optional<YAML::Node> find_key(const YAML::Node& map, const std::string& key) {
+    for (const auto& pair : map)
+      if (key_text(pair.first) == key) return pair.second;
+    return std::nullopt;
+  }
+
+  void compare_maps(const std::string& path, const YAML::Node& a, const YAML::Node& b) {
+    for (const auto& pair : a) {
+      const std::string key = key_text(pair.first);
+      if (auto other = find_key(b, key)) {
+        compare(child_path(path, key), pair.second, *other);
+      } else {
+        one_sided(child_path(path, key), pair.second, true);
+      }
+    }
+    for (const auto& pair : b) {
+      const std::string key = key_text(pair.first);
+      if (!find_key(a, key)) one_sided(child_path(path, key), pair.second, false);
+    }
+  }
+
+  void compare_lists(const std::string& path, const YAML::Node& a, const YAML::Node& b) {
+    const std::vector<std::string> la = item_labels(a);
+    const std::vector<std::string> lb = item_labels(b);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const auto j = std::find(lb.begin(), lb.end(), la[i]);
+      if (j == lb.end()) {
+        one_sided(item_path(path, la[i]), a[i], true);
+      } else {
+        compare(item_path(path, la[i]), a[i], b[static_cast<std::size_t>(j - lb.begin())]);
+      }
+    }
+    for (std::size_t j = 0; j < b.size(); ++j)
+      if (std::find(la.begin(), la.end(), lb[j]) == la.end()) one_sided(item_path(path, lb[j]), b[j], false);
+  }
+
+  std::vector<ScenarioDifference> main_;   // in the order of `before`
+  std::vector<ScenarioDifference> added_;  // only in `after`, in its order
+};
+
+YAML::Node load_for_differences(const std::string& text, const std::string& display_name) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    const bool known = !e.mark.is_null();
+    throw InputError(
+        SourceLocation{display_name, known ? e.mark.line + 1 : 0, known ? e.mark.column + 1 : 0, ""},
+        fmt::format("invalid YAML: {}", e.msg));
+  }
+}
+
 }  // namespace
+
+std::vector<ScenarioDifference> scenario_differences(const std::string& before_yaml,
+                                                     const std::string& after_yaml,
+                                                     const std::string& display_name) {
+  const YAML::Node before = load_for_differences(before_yaml, display_name);
+  const YAML::Node after = load_for_differences(after_yaml, display_name);
+  DifferenceCollector collector;
+  collector.compare("", before, after);
+  return std::move(collector).result();
+}
 
 Scenario parse_scenario(const std::string& yaml_text, const std::string& display_name,
                         const std::vector<std::string>& overrides) {

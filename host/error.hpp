@@ -43,6 +43,7 @@ enum ExitCode : int {
   kExitSuccess = 0,
   kExitRuntimeFailure = 1,
   kExitBadInput = 2,
+  kExitStopped = 3,  // stopped early (signal, --walltime, --stop-at-step) after writing a checkpoint
 };
 
 }  // namespace cyto

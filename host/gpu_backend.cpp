@@ -150,6 +150,8 @@ class GpuBackend final : public Backend<Real> {
       }
       material_ = DeviceBuffer<MaterialId>(cells);
       material_.upload(disc.material, stream_.get());
+      scan_result_ = DeviceBuffer<MinMaxCount>(1);
+      scan_scratch_ = DeviceBuffer<unsigned char>(cuda_field_scan_scratch_bytes(layout_.size));
       stream_.synchronize();
     } catch (const DeviceError& e) {
       if (!e.out_of_memory()) throw;
@@ -260,6 +262,21 @@ class GpuBackend final : public Backend<Real> {
       sums[r] = results[r].sum;
       maxima[r] = results[r].max;
     }
+  }
+
+  FieldScan scan_field(int s) const override {
+    TraceRange trace("gpu field scan");
+    cuda_field_scan(current_[s].get(), material_.get(), layout_.size, scan_result_.get(), scan_scratch_.get(),
+                    scan_scratch_.size(), stream_.get());
+    MinMaxCount result{};
+    CYTO_CUDA_CHECK(
+        cudaMemcpyAsync(&result, scan_result_.get(), sizeof(result), cudaMemcpyDeviceToHost, stream_.get()));
+    stream_.synchronize();
+    FieldScan scan;
+    scan.min = result.min;
+    scan.max = result.max;
+    scan.nonfinite = result.nonfinite;
+    return scan;
   }
 
   std::vector<double> timed_steps(int steps) override {
@@ -378,6 +395,9 @@ class GpuBackend final : public Backend<Real> {
   ColumnLaunchPlan plan_;
   std::vector<DeviceBuffer<Real>> current_, next_, source_;
   DeviceBuffer<MaterialId> material_;
+  // The field scan's result and CUB scratch, sized in setup().
+  DeviceBuffer<MinMaxCount> scan_result_;
+  DeviceBuffer<unsigned char> scan_scratch_;
   DeviceBuffer<Real> diffusion_dt_, decay_factor_, source_rate_, source_gain_;
   DeviceBuffer<std::uint8_t> fixed_, has_fixed_;
   CellModelTable<Real> model_host_;

@@ -1,5 +1,6 @@
 // cytostorm command line: run, check, bench. Every error ends here as one line on
 // stderr and a documented exit code (README "Exit codes").
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "benchmarks/bench_suite.hpp"
+#include "benchmarks/checkpoint_bench.hpp"
 #include "benchmarks/voxelise_bench.hpp"
 #include "build_info.hpp"
 #include "config.hpp"
@@ -42,6 +44,7 @@ int fail(int code, const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const auto started = std::chrono::steady_clock::now();  // --walltime counts from here
   CLI::App app{"cytostorm: reaction-diffusion solver for cytokine storms on 3D organ geometry"};
   app.require_subcommand(1);
   app.set_version_flag("--version", cyto::build_info().version + " (" + cyto::build_info().commit + ")");
@@ -61,6 +64,20 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"float", "double"}));
   run->add_option("--output", output, "Output directory (overrides output.directory)");
   run->add_flag("--quiet", quiet, "No progress lines");
+  std::string restart, walltime;
+  std::vector<std::string> allow_changes;
+  std::int64_t stop_at_step = 0;
+  run->add_option("--restart", restart,
+                  "Continue from a checkpoint: a checkpoint file, latest (the newest valid one in the output "
+                  "directory) or auto (latest if there is one, else start at t = 0)");
+  run->add_option("--allow-changes", allow_changes,
+                  "Scenario keys that may differ from the checkpoint's, comma-separated (e.g. time.end)")
+      ->delimiter(',');
+  run->add_option("--walltime", walltime,
+                  "Wall-time limit (02:00:00, 1-00:00:00 or minutes): stop in time to write a checkpoint, "
+                  "exit 3");
+  run->add_option("--stop-at-step", stop_at_step, "Stop with a checkpoint (exit 3) after this step")
+      ->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 60));
 
   CLI::App* check = app.add_subcommand(
       "check", "Validate a scenario and print it resolved, with grid, voxel counts, memory and dt");
@@ -105,6 +122,40 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 4096));
   bench_voxelise->add_option("--output", voxelise_args.output, "JSON results file");
 
+  cyto::bench::CheckpointBenchArgs checkpoint_args;
+  CLI::App* bench_checkpoint = app.add_subcommand(
+      "bench-checkpoint",
+      "Time writing and reading a checkpoint against the disk's bandwidth for the same bytes (in one run), "
+      "and the stall checkpoints impose on a run's time stepping; prints a table and writes JSON");
+  bench_checkpoint->add_option("--size", checkpoint_args.size, "Grid of size^3 voxels (default 128)")
+      ->check(CLI::Range(4, 4096));
+  bench_checkpoint->add_option("--fields", checkpoint_args.fields, "Fields in the checkpoint (default 8)")
+      ->check(CLI::Range(1, 256));
+  bench_checkpoint->add_option("--precision", checkpoint_args.precision, "float (default) or double")
+      ->check(CLI::IsMember({"float", "double"}));
+  bench_checkpoint->add_option("--repeats", checkpoint_args.repeats, "Timed repetitions (default 5)")
+      ->check(CLI::Range(1, 100));
+  bench_checkpoint->add_option(
+      "--directory", checkpoint_args.directory,
+      "Where to write (default: the current directory); a temporary subdirectory is made there and removed");
+  bench_checkpoint->add_option("--output", checkpoint_args.output,
+                               "JSON results file (default: cytostorm-bench-checkpoint.json)");
+  bench_checkpoint
+      ->add_option("--stall-steps", checkpoint_args.stall_steps,
+                   "Steps of each stall run, about 10 checkpoints over them (default 200; 0: no stall runs)")
+      ->check(CLI::Range(0, 1000000));
+  bench_checkpoint
+      ->add_option("--stall-size", checkpoint_args.stall_size, "Stall runs' box: size^3 voxels (default 64)")
+      ->check(CLI::Range(4, 1024));
+  bench_checkpoint
+      ->add_option("--stall-repeats", checkpoint_args.stall_repeats,
+                   "Pairs of stall runs, without and with checkpoints (default 3)")
+      ->check(CLI::Range(1, 100));
+  bench_checkpoint
+      ->add_option("--threads", checkpoint_args.threads,
+                   "Stall runs' CPU threads (default: OMP_NUM_THREADS or all cores)")
+      ->check(CLI::Range(0, 4096));
+
   std::string organ_path;
   int organ_subdivisions = 4;
   bool organ_ascii = false;
@@ -126,15 +177,19 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (*bench || *bench_voxelise) {
+    if (*bench || *bench_voxelise || *bench_checkpoint) {
 #ifdef CYTOSTORM_HAVE_BENCH_SUITE
       if (*bench) {
         bench_args.backend_given = bench->count("--backend") > 0;
         cyto::bench::run_suite(cyto::bench::resolve_options(bench_args), stdout);
-      } else {
+      } else if (*bench_voxelise) {
         cyto::bench::run_voxelise_bench(voxelise_args, stdout);
+      } else {
+        cyto::bench::run_checkpoint_bench(checkpoint_args, stdout);
       }
-      fmt::print("Results written to {}\n", *bench ? bench_args.output : voxelise_args.output);
+      fmt::print("Results written to {}\n", *bench            ? bench_args.output
+                                            : *bench_voxelise ? voxelise_args.output
+                                                              : checkpoint_args.output);
       return cyto::kExitSuccess;
 #else
       return fail(cyto::kExitBadInput,
@@ -174,8 +229,20 @@ int main(int argc, char** argv) {
       options.output_directory = output;
     }
     options.progress = !quiet;
-    cyto::run_scenario(cyto::load_scenario(run_opts.scenario, run_opts.overrides), options);
-    return cyto::kExitSuccess;
+    options.started = started;
+    if (run->count("--restart")) {
+      if (restart.empty())
+        return fail(cyto::kExitBadInput, "--restart: expected a checkpoint file, latest or auto, found \"\"");
+      options.restart = restart;
+    }
+    if (!allow_changes.empty() && options.restart.empty())
+      return fail(cyto::kExitBadInput, "--allow-changes: only meaningful with --restart");
+    options.allow_changes = allow_changes;
+    if (run->count("--walltime")) options.walltime_s = cyto::parse_walltime(walltime);
+    if (run->count("--stop-at-step")) options.stop_at_step = stop_at_step;
+    const nlohmann::json summary =
+        cyto::run_scenario(cyto::load_scenario(run_opts.scenario, run_opts.overrides), options);
+    return summary.value("status", "") == "stopped" ? cyto::kExitStopped : cyto::kExitSuccess;
   } catch (const cyto::InputError& e) {
     return fail(cyto::kExitBadInput, e.what());
   } catch (const cyto::RuntimeFailure& e) {

@@ -81,6 +81,12 @@ class SnapshotWriter {
   void write(double time_s, std::int64_t step, const std::vector<FieldView>& fields);
   void flush();  // rewrites the XDMF if snapshots were added since it was last written
   const std::string& xdmf_path() const { return xdmf_path_; }
+  // Continues a restarted run: takes the snapshots of the earlier outputs at
+  // `times` (snapshot_000000.h5 ...) back into the index with those of
+  // `fields` (names and precisions; data unused) that their files hold, and
+  // numbers the next snapshot after them. Returns how many files are missing
+  // (left out of the index).
+  int resume(const std::vector<double>& times, const std::vector<FieldView>& fields);
 
  private:
   struct Entry {
@@ -94,8 +100,17 @@ class SnapshotWriter {
   DenseGrid grid_;
   std::string xdmf_path_;
   std::vector<Entry> entries_;
+  int next_index_ = 0;
   RewriteThrottle index_;
 };
+
+// One file with the labels, the tissues and every given field at one step,
+// and a text attribute "finding" (what went wrong where): what a blow-up leaves
+// for inspection.
+void write_diagnostic_snapshot(const std::string& path, const DenseGrid& grid,
+                               const std::vector<std::uint8_t>& labels, const std::vector<Tissue>& tissues,
+                               double time_s, std::int64_t step, const std::vector<FieldView>& fields,
+                               const std::string& finding);
 
 // Amount and concentration statistics of one species over one region.
 struct RegionStats {
@@ -149,6 +164,9 @@ class TimeSeriesWriter {
   TimeSeriesWriter(std::string directory, TimeSeriesNames names, double min_rewrite_interval_s = 0);
   void append(const TimeSeriesRow& row);
   void flush();  // rewrites the files if rows were added since they were last written
+  // Continues a restarted run from the rows it had written (rewritten at the next append or flush).
+  void resume(std::vector<TimeSeriesRow> rows);
+  const std::vector<TimeSeriesRow>& rows() const { return rows_; }
 
  private:
   std::string directory_;

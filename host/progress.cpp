@@ -24,13 +24,15 @@ std::string format_sim_time(double seconds) {
 }
 
 ProgressReporter::ProgressReporter(std::FILE* out, double interval_s, std::int64_t total_steps,
-                                   double end_time_s, std::int64_t voxels_per_step, bool enabled)
+                                   double end_time_s, std::int64_t voxels_per_step, bool enabled,
+                                   std::int64_t first_step)
     : out_(out),
       interval_s_(interval_s),
       total_steps_(total_steps),
       end_time_s_(end_time_s),
       voxels_(voxels_per_step),
       enabled_(enabled),
+      first_step_(first_step),
       terminal_(isatty(fileno(out)) != 0),
       start_(Clock::now()),
       last_(start_) {}
@@ -49,7 +51,7 @@ void ProgressReporter::finish(std::int64_t step, double time_s) {
 
 void ProgressReporter::print(std::int64_t step, double time_s, bool final_line) {
   const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
-  const double steps_per_s = elapsed > 0 ? double(step) / elapsed : 0;
+  const double steps_per_s = elapsed > 0 ? double(step - first_step_) / elapsed : 0;
   const double updates_per_s = steps_per_s * double(voxels_);
   const double remaining = steps_per_s > 0 ? double(total_steps_ - step) / steps_per_s : NAN;
   const double percent = end_time_s_ > 0 ? 100.0 * time_s / end_time_s_ : 100.0;

@@ -13,7 +13,7 @@ namespace cyto {
 class ProgressReporter {
  public:
   ProgressReporter(std::FILE* out, double interval_s, std::int64_t total_steps, double end_time_s,
-                   std::int64_t voxels_per_step, bool enabled);
+                   std::int64_t voxels_per_step, bool enabled, std::int64_t first_step = 0);
   // Called after each step; prints when the interval has passed.
   void update(std::int64_t step, double time_s);
   // Prints the final line (always, when enabled).
@@ -29,6 +29,7 @@ class ProgressReporter {
   double end_time_s_;
   std::int64_t voxels_;
   bool enabled_;
+  std::int64_t first_step_;  // the step this process started from (a restart's)
   bool terminal_;
   Clock::time_point start_, last_;
 };

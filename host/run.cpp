@@ -7,14 +7,22 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <regex>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include "background_writer.hpp"
+#include "blowup_guard.hpp"
 #include "build_info.hpp"
+#include "checkpoint.hpp"
 #include "config.hpp"
 #include "progress.hpp"
 #include "simulation.hpp"
+#include "stop_signals.hpp"
 #include "trace.hpp"
 
 namespace cyto {
@@ -125,7 +133,7 @@ void check_precision_range(const Scenario& s) {
 int clear_previous_outputs(const std::string& directory) {
   namespace fs = std::filesystem;
   static const std::regex ours(
-      R"((summary\.json|timeseries\.csv|timeseries\.json|populations\.csv|plasma\.csv|fields\.xmf|geometry\.h5|snapshot_\d{6}\.h5)(\.tmp\.\d+)?)");
+      R"((summary\.json|timeseries\.csv|timeseries\.json|populations\.csv|plasma\.csv|fields\.xmf|geometry\.h5|snapshot_\d{6}\.h5|diagnostic_step_\d{12}\.h5)(\.tmp\.\d+)?)");
   int removed = 0;
   std::error_code ec;
   for (const fs::directory_entry& entry : fs::directory_iterator(directory, ec)) {
@@ -138,46 +146,184 @@ int clear_previous_outputs(const std::string& directory) {
   return removed;
 }
 
-// A NaN or infinity anywhere makes a species' total non-finite; name the
-// first voxel where it appears so the user can see where the run went wrong.
+// ---- fields by name ----
+
+// Checkpoint dataset names of the fields, in FieldLayout order.
+std::vector<std::string> checkpoint_field_names(const Scenario& s, const FieldLayout& layout) {
+  std::vector<std::string> names;
+  for (const Species& sp : s.species) names.push_back("species." + sp.name);
+  for (const Population& p : s.populations) names.push_back("population." + p.name);
+  if (layout.budget)
+    for (const char* kind : {"secreted.", "released.", "taken_up."})
+      for (const Species& sp : s.species) names.push_back(kind + sp.name);
+  return names;
+}
+
+// The fields as users know them, in FieldLayout order: "TNF", "hepatocytes", "TNF (secreted)".
+std::vector<std::string> display_field_names(const Scenario& s, const FieldLayout& layout) {
+  std::vector<std::string> names;
+  for (const Species& sp : s.species) names.push_back(sp.name);
+  for (const Population& p : s.populations) names.push_back(p.name);
+  if (layout.budget)
+    for (const char* kind : {"secreted", "released", "taken up"})
+      for (const Species& sp : s.species) names.push_back(fmt::format("{} ({})", sp.name, kind));
+  return names;
+}
+
+// ---- restarts ----
+
+// Keys that may differ between a checkpoint's scenario and the restarted
+// one without being named: where outputs go and how often progress or
+// checkpoints are written change nothing that is computed.
+bool is_free_key(const std::string& key) {
+  return key == "checkpoint" || key.rfind("checkpoint.", 0) == 0 || key == "output.directory" ||
+         key == "output.progress_interval";
+}
+
+bool is_allowed(const std::string& key, const std::vector<std::string>& allowed) {
+  for (const std::string& a : allowed)
+    if (key == a || key.rfind(a + ".", 0) == 0 || key.rfind(a + "[", 0) == 0) return true;
+  return false;
+}
+
 template <class Real>
-void check_finite(const Simulation<Real>& sim, const TimeSeriesRow& row) {
-  const std::size_t ns = row.stats.size();
-  for (std::size_t f = 0; f < ns + row.populations.size(); ++f) {
-    const RegionStats& all = f < ns ? row.stats[f][0] : row.populations[f - ns][0];
-    if (std::isfinite(all.total_pg)) continue;
-    const std::vector<double> values = sim.field(int(f));
-    const std::string& name =
-        f < ns ? sim.scenario().species[f].name : sim.scenario().populations[f - ns].name;
-    const DenseGrid& g = sim.tissues().grid;
-    for (std::int64_t idx = 0; idx < g.voxels(); ++idx) {
-      if (std::isfinite(values[idx])) continue;
-      const int i = int(idx % g.nx), j = int(idx / g.nx % g.ny), k = int(idx / g.nx / g.ny);
-      const Vec3 p = voxel_centre(g, i, j, k);
-      throw RuntimeFailure(fmt::format(
-          "{} is {} at voxel ({}, {}, {}), position ({:.6g}, {:.6g}, {:.6g}) mm, tissue \"{}\", at step {} "
-          "(t = {}): the run overflowed or became unstable; outputs up to the previous output time are "
-          "intact",
-          name, values[idx], i, j, k, p[0] * 1e3, p[1] * 1e3, p[2] * 1e3,
-          sim.scenario().tissues[sim.tissues().tissue[idx] - 1].name, sim.steps(),
-          format_sim_time(sim.time())));
+struct Restart {
+  Checkpoint<Real> checkpoint;
+  std::string path;
+  bool changed = false;  // the scenario differs (allowed): the schedule is re-anchored
+  std::vector<std::string> changed_keys;
+};
+
+// Chooses and reads the checkpoint to restart from; std::nullopt for "auto"
+// with no checkpoint. InputError for a damaged file, a changed scenario not
+// allowed by --allow-changes, or another geometry.
+template <class Real>
+std::optional<Restart<Real>> load_restart(const Scenario& s, const RunOptions& opt) {
+  const SourceLocation at{"--restart", 0, 0, ""};
+  Restart<Real> r;
+  if (opt.restart == "latest" || opt.restart == "auto") {
+    const std::vector<CheckpointFile> files = list_checkpoints(s.output.directory);
+    if (files.empty()) {
+      if (opt.restart == "auto") return std::nullopt;
+      throw InputError(at, fmt::format("--restart latest: no checkpoint_*.h5 in {}", s.output.directory));
     }
+    std::string refused;
+    for (const CheckpointFile& file : files) {
+      try {
+        r.checkpoint = read_checkpoint<Real>(file.path);
+        r.path = file.path;
+        break;
+      } catch (const InputError& e) {
+        fmt::print(opt.log, "warning: skipping {}\n", e.what());
+        refused += fmt::format("\n  {}", e.what());
+      }
+    }
+    if (r.path.empty())
+      throw InputError(at, fmt::format("--restart {}: none of the {} checkpoints in {} can be read:{}",
+                                       opt.restart, files.size(), s.output.directory, refused));
+  } else {
+    r.checkpoint = read_checkpoint<Real>(opt.restart);
+    r.path = opt.restart;
   }
+
+  std::vector<std::string> differing;
+  for (const ScenarioDifference& d : scenario_differences(r.checkpoint.scenario_yaml, s.resolved_yaml)) {
+    if (is_free_key(d.key)) continue;
+    r.changed_keys.push_back(d.key);
+    if (!is_allowed(d.key, opt.allow_changes))
+      differing.push_back(fmt::format("{} ({} -> {})", d.key, d.before.empty() ? "absent" : d.before,
+                                      d.after.empty() ? "absent" : d.after));
+  }
+  if (!differing.empty())
+    throw InputError(
+        at, fmt::format("{} was written for another scenario; {} key{} differ{}: {}. Restart with the "
+                        "scenario it was written for, or name the changes with --allow-changes {} "
+                        "(the continuation is then not that of an uninterrupted run)",
+                        r.path, differing.size(), differing.size() == 1 ? "" : "s",
+                        differing.size() == 1 ? "s" : "", fmt::join(differing, ", "),
+                        fmt::join(r.changed_keys, ",")));
+  r.changed = !r.changed_keys.empty();
+  return r;
+}
+
+// The checkpoint must describe this run's grid, geometry and fields.
+template <class Real>
+void check_restart_matches(const Restart<Real>& r, const Simulation<Real>& sim,
+                           const std::vector<std::string>& field_names) {
+  const Checkpoint<Real>& c = r.checkpoint;
+  const SourceLocation at{r.path, 0, 0, ""};
+  const DenseGrid& g = sim.tissues().grid;
+  if (c.grid.nx != g.nx || c.grid.ny != g.ny || c.grid.nz != g.nz || c.grid.origin != g.origin ||
+      c.grid.spacing != g.spacing)
+    throw InputError(at,
+                     fmt::format("checkpoint: its grid ({} x {} x {}) is not this run's ({} x {} x {}, or "
+                                 "another origin or spacing)",
+                                 c.grid.nx, c.grid.ny, c.grid.nz, g.nx, g.ny, g.nz));
+  const std::vector<std::uint8_t> labels = label_values(sim.scenario(), sim.tissues());
+  std::int64_t differ = 0;
+  for (std::size_t i = 0; i < labels.size(); ++i) differ += labels[i] != c.labels[i];
+  if (differ > 0)
+    throw InputError(at, fmt::format("checkpoint: {} voxels have other tissue labels than in this run: the "
+                                     "geometry changed (a mesh or volume file, or the tissues)",
+                                     differ));
+  if (c.field_names != field_names)
+    throw InputError(at, fmt::format("checkpoint: it holds the fields {}, this run has {}",
+                                     fmt::join(c.field_names, ", "), fmt::join(field_names, ", ")));
+  if (c.plasma.size() != sim.plasma().size() || c.blood.size() != sim.blood().size())
+    throw InputError(at, "checkpoint: its plasma compartment does not match this run's");
+}
+
+// The index of the first output time after t.
+std::int64_t next_output_after(const std::vector<double>& times, double t) {
+  std::int64_t k = 0;
+  while (std::size_t(k) < times.size() && times[std::size_t(k)] <= t * (1 + 1e-12)) ++k;
+  return k;
+}
+
+// ---- checkpoint cost ----
+
+// Seconds to write `bytes` to `directory`, measured by writing and syncing a
+// scratch file of up to 64 MiB there: the first estimate --walltime works
+// with, before a checkpoint has been timed.
+double probe_write_seconds(const std::string& directory, double bytes) {
+  const std::size_t probe = std::size_t(std::clamp(bytes, 1.0 * (1 << 20), 64.0 * (1 << 20)));
+  const std::string path = fmt::format("{}/.write_probe.{}", directory, ::getpid());
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    write_file_atomically(path, std::string(probe, '\0'));
+  } catch (const RuntimeFailure&) {
+    return 60;  // cannot measure: assume a slow disk
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::remove(path.c_str());
+  return seconds * bytes / double(probe);
+}
+
+double seconds_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
 }
 
 template <class Real>
 nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
+  using Clock = std::chrono::steady_clock;
+  // From the start: a signal during set-up stops the run after its first step, with a checkpoint.
+  const StopSignals signals;
   std::FILE* log = opt.log;
-  const auto wall_start = std::chrono::steady_clock::now();
+  const auto wall_start = Clock::now();
   check_memory(s, make_dense_grid(s.grid));
   check_precision_range(s);
   const std::vector<double> times = output_times(s);
+  ensure_directory(s.output.directory);
+  std::optional<Restart<Real>> restart;
+  if (!opt.restart.empty()) restart = load_restart<Real>(s, opt);
   Simulation<Real> sim(s, make_backend<Real>(opt.backend, opt.threads));
   const Discretisation& disc = sim.discretisation();
   const TimePlan& plan = sim.time_plan();
   const std::int64_t total_steps = planned_steps(times, plan.max_dt);
   const std::int64_t voxels = sim.tissues().tissue_voxels;
   const int ns = int(s.species.size());
+  const std::vector<std::string> field_names = checkpoint_field_names(s, sim.fields());
+  if (restart) check_restart_matches(*restart, sim, field_names);
 
   fmt::print(log, "cytostorm {} | scenario {} ({})\n", build_info().version, s.name, s.source_file);
   fmt::print(log, "backend {} | precision {} | grid {} x {} x {} ({} tissue voxels) | {} species{}\n",
@@ -191,13 +337,34 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
              format_sim_time(s.output.interval), s.output.directory);
   std::fflush(log);
 
-  ensure_directory(s.output.directory);
-  if (const int removed = clear_previous_outputs(s.output.directory))
-    fmt::print(log, "replaced {} output file{} of an earlier run in {}\n", removed, removed == 1 ? "" : "s",
-               s.output.directory);
+  const std::string& directory = s.output.directory;
+  if (!restart) {
+    const std::vector<CheckpointFile> earlier = list_checkpoints(directory);
+    if (!earlier.empty())
+      throw InputError(
+          SourceLocation{directory, 0, 0, ""},
+          fmt::format("the output directory holds {} checkpoint{} of an earlier run (newest {}): "
+                      "continue it with --restart latest, or remove them (or choose another "
+                      "--output) to start again from t = 0",
+                      earlier.size(), earlier.size() == 1 ? "" : "s", earlier.front().path));
+    if (const int removed = clear_previous_outputs(directory))
+      fmt::print(log, "replaced {} output file{} of an earlier run in {}\n", removed, removed == 1 ? "" : "s",
+                 directory);
+  } else {
+    // Checkpoints past the restart point belong to the interrupted timeline
+    // (or could not be read): set aside, not deleted, and out of --restart latest's way.
+    for (const CheckpointFile& later : list_checkpoints(directory))
+      if (later.step > restart->checkpoint.position.step) {
+        std::error_code ec;
+        std::filesystem::rename(later.path, later.path + ".superseded", ec);
+        if (!ec)
+          fmt::print(log, "renamed {} to {}.superseded: it is newer than the checkpoint restarted from\n",
+                     later.path, later.path);
+      }
+  }
   // Until the run finishes, the summary says so: a killed run is never taken for a finished one.
   write_file_atomically(
-      s.output.directory + "/summary.json",
+      directory + "/summary.json",
       nlohmann::json{{"scenario", {{"name", s.name}, {"file", s.source_file}}}, {"status", "running"}}.dump(
           2) +
           "\n");
@@ -212,50 +379,278 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
   const std::vector<std::string>& species_names = names.species;
   std::optional<SnapshotWriter> snapshots;
   if (s.output.snapshots)
-    snapshots.emplace(s.output.directory, disc.grid, label_values(s, sim.tissues()), s.tissues,
-                      kIndexRewriteInterval);
-  TimeSeriesWriter series(s.output.directory, names, kIndexRewriteInterval);
-
+    snapshots.emplace(directory, disc.grid, label_values(s, sim.tissues()), s.tissues, kIndexRewriteInterval);
+  TimeSeriesWriter series(directory, names, kIndexRewriteInterval);
   const Precision native = sizeof(Real) == 4 ? Precision::Float : Precision::Double;
+
+  // Which fields the snapshots hold (names and precision; the data comes later).
+  std::vector<FieldView> snapshot_fields;
+  for (int sp : s.output.fields) snapshot_fields.push_back({s.species[sp].name, nullptr, native});
+  for (int p : s.output.population_fields)
+    snapshot_fields.push_back({s.populations[p].name, nullptr, native});
+
+  // Where the run stands: the segment of steps being taken and the next output.
+  RunPosition position;
+  double wall_before = 0;  // wall seconds of the runs before this restart
+  const TimeSeriesRow shape = sim.statistics();
+  if (restart) {
+    const Checkpoint<Real>& c = restart->checkpoint;
+    typename Simulation<Real>::State state;
+    state.time = c.position.time;
+    state.steps = c.position.step;
+    state.fields = c.fields;
+    state.plasma = c.plasma;
+    state.blood = c.blood;
+    sim.restore(state);
+    wall_before = c.wall_seconds;
+    if (std::int64_t(flatten_timeseries_row(shape).size()) != c.timeseries_width)
+      throw InputError(SourceLocation{restart->path, 0, 0, ""},
+                       "checkpoint: its time series rows do not match this scenario's regions and species");
+    std::vector<TimeSeriesRow> rows = unflatten_timeseries(c.timeseries, c.timeseries_rows, shape);
+    position = c.position;
+    const bool on_schedule = !restart->changed && c.max_dt == plan.max_dt &&
+                             std::size_t(position.next_output) < times.size() + 1 &&
+                             (std::size_t(position.next_output) == times.size() ||
+                              times[std::size_t(position.next_output)] == position.segment_end_time);
+    if (!on_schedule) {
+      // A changed scenario: continue from the checkpoint's time to the next output time of this one.
+      rows.erase(std::remove_if(rows.begin(), rows.end(),
+                                [&](const TimeSeriesRow& row) { return row.time_s > position.time; }),
+                 rows.end());
+      // The next output not yet written (one at the checkpoint's own time included).
+      position.next_output = rows.empty() ? 0 : next_output_after(times, rows.back().time_s);
+      while (std::size_t(position.next_output) < times.size() &&
+             times[std::size_t(position.next_output)] < position.time * (1 - 1e-12))
+        ++position.next_output;
+      position.segment_start_time = position.time;
+      position.segment_start_step = position.step;
+      position.segment_end_time = std::size_t(position.next_output) < times.size()
+                                      ? std::max(times[std::size_t(position.next_output)], position.time)
+                                      : position.time;
+      position.segment_steps = steps_between(position.time, position.segment_end_time, plan.max_dt);
+    }
+    std::vector<double> written_times;
+    for (const TimeSeriesRow& row : rows) written_times.push_back(row.time_s);
+    series.resume(std::move(rows));
+    const int missing = snapshots ? snapshots->resume(written_times, snapshot_fields) : 0;
+    fmt::print(log, "restarting from {} (step {}, t = {}){}{}\n", restart->path, position.step,
+               format_sim_time(position.time),
+               restart->changed ? fmt::format("; changed: {}", fmt::join(restart->changed_keys, ", ")) : "",
+               missing > 0 ? fmt::format("; {} earlier snapshot{} missing from {}", missing,
+                                         missing == 1 ? " is" : "s are", directory)
+                           : "");
+  }
+
+  // Declared before the writer: its jobs use them until it is destroyed.
+  std::mutex timing_mutex;
+  std::vector<double> checkpoint_write_seconds;  // measured by the writer
+  BackgroundWriter writer;
+  // The guard's diagnostic snapshot waits for the writer: one HDF5 writer at a time.
+  BlowUpGuard<Real> guard(sim, display_field_names(s, sim.fields()), directory, [&writer] {
+    try {
+      writer.drain();
+    } catch (...) {  // reported by the caller's drain
+    }
+  });
+  double copy_seconds = 0;  // stepping stalled while data was copied for the writer
   auto write_outputs = [&] {
     TraceRange trace("outputs");
+    guard.check("writing the output");
     const TimeSeriesRow row = sim.statistics();
-    check_finite(sim, row);
     series.append(row);
     if (!snapshots) return;
-    std::vector<std::vector<Real>> data;
-    std::vector<FieldView> views;
-    data.reserve(s.output.fields.size() + s.output.population_fields.size());
-    for (int sp : s.output.fields) {
-      data.push_back(sim.native_field(sp));
-      views.push_back({s.species[sp].name, data.back().data(), native});
-    }
-    for (int p : s.output.population_fields) {
-      data.push_back(sim.native_field(sim.fields().population(p)));
-      views.push_back({s.populations[p].name, data.back().data(), native});
-    }
-    snapshots->write(sim.time(), sim.steps(), views);
+    const auto start = Clock::now();
+    auto data = std::make_shared<std::vector<std::vector<Real>>>();
+    for (int sp : s.output.fields) data->push_back(sim.native_field(sp));
+    for (int p : s.output.population_fields) data->push_back(sim.native_field(sim.fields().population(p)));
+    copy_seconds += seconds_between(start, Clock::now());
+    writer.submit([&snapshots, &snapshot_fields, data, t = sim.time(), step = sim.steps()] {
+      std::vector<FieldView> views = snapshot_fields;
+      for (std::size_t i = 0; i < views.size(); ++i) views[i].data = (*data)[i].data();
+      snapshots->write(t, step, views);
+    });
   };
 
-  ProgressReporter progress(log, s.output.progress_interval, total_steps, s.time.end, voxels, opt.progress);
-  const auto step_start = std::chrono::steady_clock::now();
+  // Checkpoints: written by the background writer from a copy of the state.
+  const bool periodic = s.checkpoint.interval || s.checkpoint.steps || s.checkpoint.wall;
+  std::int64_t last_checkpoint_step = restart ? restart->checkpoint.position.step : -1;
+  Clock::time_point last_checkpoint_wall = wall_start;
+  std::string last_checkpoint_path = restart ? restart->path : "";
+  int checkpoints_written = 0;
+  double state_bytes = 0;
+  for (int f = 0; f < sim.fields().count(); ++f) state_bytes += double(disc.grid.voxels()) * sizeof(Real);
+  auto write_checkpoint_now = [&](const RunPosition& at, const char* why) {
+    if (last_checkpoint_step == sim.steps()) return;
+    guard.check("writing the checkpoint");
+    const auto start = Clock::now();
+    auto c = std::make_shared<Checkpoint<Real>>();
+    c->scenario_name = s.name;
+    c->scenario_yaml = s.resolved_yaml;
+    c->scenario_hash = scenario_hash(s);
+    c->build = build_info_json().dump();
+    c->grid = disc.grid;
+    c->labels = label_values(s, sim.tissues());
+    c->position = at;
+    c->max_dt = plan.max_dt;
+    c->seed = s.seed;
+    c->field_names = field_names;
+    typename Simulation<Real>::State state = sim.state();
+    c->fields = std::move(state.fields);
+    c->plasma = state.plasma;
+    c->blood = state.blood;
+    c->drugs = sim.drug_levels();
+    for (const TimeSeriesRow& row : series.rows()) {
+      const std::vector<double> flat = flatten_timeseries_row(row);
+      c->timeseries.insert(c->timeseries.end(), flat.begin(), flat.end());
+    }
+    c->timeseries_rows = std::int64_t(series.rows().size());
+    c->timeseries_width = std::int64_t(flatten_timeseries_row(shape).size());
+    c->wall_seconds = wall_before + seconds_between(wall_start, Clock::now());
+    copy_seconds += seconds_between(start, Clock::now());
+    const std::string path = directory + "/" + checkpoint_file_name(sim.steps());
+    const int keep = s.checkpoint.keep;
+    writer.submit([c, path, keep, &directory, &timing_mutex, &checkpoint_write_seconds] {
+      const auto begin = Clock::now();
+      write_checkpoint(path, *c);
+      const double seconds = seconds_between(begin, Clock::now());
+      prune_checkpoints(directory, keep);
+      const std::lock_guard lock(timing_mutex);
+      checkpoint_write_seconds.push_back(seconds);
+    });
+    last_checkpoint_step = sim.steps();
+    last_checkpoint_wall = Clock::now();
+    last_checkpoint_path = path;
+    ++checkpoints_written;
+    if (opt.progress || std::string(why) != "periodic")
+      fmt::print(log, "checkpoint {} at step {}, t = {} ({})\n", path, sim.steps(),
+                 format_sim_time(sim.time()), why);
+  };
+
+  // --walltime: the time a checkpoint takes, first from a probe write, then measured.
+  double probe_seconds = 0;
+  if (opt.walltime_s) probe_seconds = probe_write_seconds(directory, state_bytes);
+  auto checkpoint_estimate = [&] {
+    const std::lock_guard lock(timing_mutex);
+    if (checkpoint_write_seconds.empty()) return 2 * probe_seconds;
+    return 1.5 * *std::max_element(checkpoint_write_seconds.begin(), checkpoint_write_seconds.end());
+  };
+
+  std::string stop_reason;
+  double longest_step = 0;
+  auto last_step_end = Clock::now();
+  double next_checkpoint_time =
+      s.checkpoint.interval ? (std::floor(sim.time() / *s.checkpoint.interval) + 1) * *s.checkpoint.interval
+                            : 0;
+  typename Simulation<Real>::Segment segment;
+  ProgressReporter progress(log, s.output.progress_interval, total_steps, s.time.end, voxels, opt.progress,
+                            sim.steps());
+  auto after_step = [&]() -> bool {
+    progress.update(sim.steps(), sim.time());
+    const auto now = Clock::now();
+    longest_step = std::max(longest_step, seconds_between(last_step_end, now));
+    last_step_end = now;
+    if (sim.steps() % kGuardInterval == 0) guard.check("the next output");
+    if (const int signal = StopSignals::received())
+      stop_reason = fmt::format("{} received", StopSignals::name(signal));
+    else if (opt.stop_at_step && sim.steps() >= *opt.stop_at_step)
+      stop_reason = fmt::format("--stop-at-step {}", *opt.stop_at_step);
+    else if (opt.walltime_s) {
+      const double left = *opt.walltime_s - seconds_between(opt.started, now);
+      const double margin = std::min(60.0, 0.02 * *opt.walltime_s) + 0.5;
+      if (left < 2 * checkpoint_estimate() + 2 * longest_step + margin)
+        stop_reason = fmt::format("--walltime {}: {} left, a checkpoint takes about {}",
+                                  format_duration(*opt.walltime_s), format_duration(std::max(left, 0.0)),
+                                  format_duration(checkpoint_estimate()));
+    }
+    if (!stop_reason.empty()) return false;
+    bool due = false;
+    if (s.checkpoint.steps && sim.steps() % *s.checkpoint.steps == 0) due = true;
+    if (s.checkpoint.interval && sim.time() >= next_checkpoint_time * (1 - 1e-12)) {
+      due = true;
+      next_checkpoint_time =
+          (std::floor(sim.time() / *s.checkpoint.interval * (1 + 1e-12)) + 1) * *s.checkpoint.interval;
+    }
+    if (s.checkpoint.wall && seconds_between(last_checkpoint_wall, now) >= *s.checkpoint.wall) due = true;
+    if (due) {
+      RunPosition at = position;
+      at.time = sim.time();
+      at.step = sim.steps();
+      write_checkpoint_now(at, "periodic");
+    }
+    return true;
+  };
+
+  const auto step_start = Clock::now();
   double stepping_seconds = 0;
-  write_outputs();
-  const TimeSeriesRow initial_totals = sim.statistics();
-  for (std::size_t k = 1; k < times.size(); ++k) {
-    const auto t0 = std::chrono::steady_clock::now();
-    sim.advance_to(times[k], [&] { progress.update(sim.steps(), sim.time()); });
-    stepping_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    write_outputs();
+  nlohmann::json outcome;
+  try {
+    if (!restart) {
+      write_outputs();
+      position.next_output = 1;
+      position.segment_start_time = 0;
+      position.segment_start_step = 0;
+      position.segment_end_time = times.size() > 1 ? times[1] : 0;
+      position.segment_steps = steps_between(0, position.segment_end_time, plan.max_dt);
+    }
+    last_step_end = Clock::now();
+    while (std::size_t(position.next_output) < times.size()) {
+      segment = {position.segment_start_time, position.segment_start_step, position.segment_end_time,
+                 position.segment_steps};
+      const auto t0 = Clock::now();
+      const bool reached = sim.advance(segment, after_step);
+      stepping_seconds += seconds_between(t0, Clock::now());
+      position.time = sim.time();
+      position.step = sim.steps();
+      if (reached) {
+        write_outputs();
+        ++position.next_output;
+        position.segment_start_time = sim.time();
+        position.segment_start_step = sim.steps();
+        if (std::size_t(position.next_output) < times.size()) {
+          position.segment_end_time = times[std::size_t(position.next_output)];
+          position.segment_steps = steps_between(sim.time(), position.segment_end_time, plan.max_dt);
+        } else {
+          position.segment_end_time = sim.time();
+          position.segment_steps = 0;
+        }
+      }
+      if (!stop_reason.empty()) break;
+    }
+    if (std::size_t(position.next_output) >= times.size()) stop_reason.clear();  // finished after all
+    if (!stop_reason.empty() || periodic)
+      write_checkpoint_now(position, stop_reason.empty() ? "end of run" : stop_reason.c_str());
+    writer.drain();
+  } catch (const RuntimeFailure& failure) {
+    // The queued writes finish (the newest checkpoint is complete); the
+    // summary tells a batch script what happened.
+    try {
+      writer.drain();
+    } catch (...) {
+    }
+    series.flush();
+    write_file_atomically(directory + "/summary.json",
+                          nlohmann::json{{"scenario", {{"name", s.name}, {"file", s.source_file}}},
+                                         {"status", "failed"},
+                                         {"error", failure.what()},
+                                         {"step", sim.steps()},
+                                         {"time_s", sim.time()},
+                                         {"last_checkpoint", last_checkpoint_path}}
+                                  .dump(2) +
+                              "\n");
+    throw;
   }
-  progress.finish(sim.steps(), sim.time());
+  const bool stopped = !stop_reason.empty();
+  if (!stopped) progress.finish(sim.steps(), sim.time());
   series.flush();
   if (snapshots) snapshots->flush();
-  const double loop_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  const double loop_seconds = seconds_between(step_start, Clock::now());
+  const double wall = seconds_between(wall_start, Clock::now());
+  const double stall_seconds = copy_seconds + writer.wait_seconds();
 
-  const double steps_per_s = stepping_seconds > 0 ? double(sim.steps()) / stepping_seconds : 0;
+  const double steps_per_s =
+      stepping_seconds > 0
+          ? double(sim.steps() - (restart ? restart->checkpoint.position.step : 0)) / stepping_seconds
+          : 0;
   nlohmann::json summary = {
       {"scenario", {{"name", s.name}, {"file", s.source_file}, {"hash", scenario_hash(s)}}},
       {"build", build_info_json()},
@@ -272,25 +667,50 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
       {"rules", s.rules.size()},
       {"time",
        {{"end_s", s.time.end},
+        {"reached_s", sim.time()},
         {"dt_s", plan.max_dt},
         {"stability_limit_s", plan.stability_limit},
         {"steps", sim.steps()},
         {"outputs", times.size()}}},
       {"performance",
        {{"wall_s", wall},
+        {"wall_all_runs_s", wall_before + wall},
         {"loop_s", loop_seconds},
         {"stepping_s", stepping_seconds},
         {"steps_per_s", steps_per_s},
         {"voxel_updates_per_s", steps_per_s * double(voxels)},
-        {"voxel_species_updates_per_s", steps_per_s * double(voxels) * ns}}},
+        {"voxel_species_updates_per_s", steps_per_s * double(voxels) * ns},
+        {"io_stall_s", stall_seconds},
+        {"io_stall_fraction", loop_seconds > 0 ? stall_seconds / loop_seconds : 0.0},
+        {"io_background_s", writer.busy_seconds()}}},
+      {"checkpoints",
+       {{"written", checkpoints_written},
+        {"last", last_checkpoint_path},
+        {"keep", s.checkpoint.keep},
+        {"bytes_of_fields", state_bytes},
+        {"write_s", checkpoint_write_seconds}}},
       {"outputs",
-       {{"directory", s.output.directory},
+       {{"directory", directory},
         {"xdmf", snapshots ? snapshots->xdmf_path() : ""},
-        {"timeseries_csv", s.output.directory + "/timeseries.csv"},
-        {"timeseries_json", s.output.directory + "/timeseries.json"}}},
-      {"status", "finished"}};
-  write_file_atomically(s.output.directory + "/summary.json", summary.dump(2) + "\n");
+        {"timeseries_csv", directory + "/timeseries.csv"},
+        {"timeseries_json", directory + "/timeseries.json"}}},
+      {"status", stopped ? "stopped" : "finished"}};
+  if (restart)
+    summary["restart"] = {{"from", restart->path},
+                          {"step", restart->checkpoint.position.step},
+                          {"changed_keys", restart->changed_keys}};
+  if (stopped) summary["stop_reason"] = stop_reason;
+  write_file_atomically(directory + "/summary.json", summary.dump(2) + "\n");
 
+  if (stopped) {
+    fmt::print(log, "stopped at step {}, t = {} ({}); checkpoint {}\n", sim.steps(),
+               format_sim_time(sim.time()), stop_reason, last_checkpoint_path);
+    fmt::print(
+        log,
+        "continue with: cytostorm run {} --restart latest{} (and the same --set and --precision options)\n",
+        s.source_file, opt.output_directory ? fmt::format(" --output {}", directory) : "");
+    return summary;
+  }
   const TimeSeriesRow final_stats = sim.statistics();
   fmt::print(log, "finished: {} steps in {} ({:.3g} voxel-species updates/s stepping)\n", sim.steps(),
              format_duration(wall), steps_per_s * double(voxels) * ns);
@@ -298,6 +718,7 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
     fmt::print(log, "  {:<12} total {:.6g} pg   mean {:.6g} pg/mL   max {:.6g} pg/mL\n", s.species[sp].name,
                final_stats.stats[sp][0].total_pg, final_stats.stats[sp][0].mean,
                final_stats.stats[sp][0].max);
+  const TimeSeriesRow& initial_totals = series.rows().front();
   for (std::size_t p = 0; p < s.populations.size(); ++p) {
     const double initial = initial_totals.populations[p][0].total_pg;
     fmt::print(log, "  {:<12} {:.6g} cells ({:.1f}% of the initial {:.6g})\n", s.populations[p].name,
@@ -306,12 +727,37 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
   }
   for (std::size_t sp = 0; sp < final_stats.plasma.size(); ++sp)
     fmt::print(log, "  plasma {:<12} {:.6g} pg/mL\n", s.species[sp].name, final_stats.plasma[sp]);
-  fmt::print(log, "outputs in {}/ (summary.json, timeseries.csv/.json{})\n", s.output.directory,
+  fmt::print(log, "outputs in {}/ (summary.json, timeseries.csv/.json{})\n", directory,
              snapshots ? ", fields.xmf + HDF5 snapshots" : "");
   return summary;
 }
 
 }  // namespace
+
+double parse_walltime(const std::string& text) {
+  // SLURM's forms: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S.
+  static const std::regex form(R"((?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?)");
+  std::smatch m;
+  if (!std::regex_match(text, m, form))
+    throw InputError(
+        SourceLocation{"--walltime", 0, 0, ""},
+        fmt::format("expected a time like 02:00:00, 90 (minutes), 45:00 or 1-12:00:00, found \"{}\"", text));
+  const auto number = [&](int i) { return m[i].matched ? std::stod(m[i].str()) : 0.0; };
+  double seconds = 0;
+  if (m[1].matched) {  // D-H[:M[:S]]
+    seconds = number(1) * 86400 + number(2) * 3600 + number(3) * 60 + number(4);
+  } else if (m[4].matched) {  // H:M:S
+    seconds = number(2) * 3600 + number(3) * 60 + number(4);
+  } else if (m[3].matched) {  // M:S
+    seconds = number(2) * 60 + number(3);
+  } else {  // M
+    seconds = number(2) * 60;
+  }
+  if (!(seconds > 0))
+    throw InputError(SourceLocation{"--walltime", 0, 0, ""},
+                     fmt::format("expected a positive time, found \"{}\"", text));
+  return seconds;
+}
 
 std::string scenario_hash(const Scenario& s) {
   std::uint64_t h = 1469598103934665603ull;

@@ -1,9 +1,12 @@
 // Whole runs and checks, as the CLI offers them.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -19,10 +22,28 @@ struct RunOptions {
   std::optional<std::string> output_directory;  // overrides the scenario's
   bool progress = true;
   std::FILE* log = stdout;
+  // Continue from a checkpoint: a file, "latest" (the newest valid one in the
+  // output directory) or "auto" (latest if there is one, else from t = 0).
+  std::string restart;
+  // Scenario keys (as --set spells them; a key covers its sub-keys) that may
+  // differ from the checkpoint's scenario.
+  std::vector<std::string> allow_changes;
+  // Stop in time to write a checkpoint before this much wall time has passed
+  // since `started` (seconds).
+  std::optional<double> walltime_s;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  // Stop (with a checkpoint) once this many steps have been taken since t = 0.
+  std::optional<std::int64_t> stop_at_step;
 };
 
-// Runs the scenario to its end time, writing snapshots, time series and
-// summary.json into the output directory; returns the summary.
+// "HH:MM:SS", "MM:SS", "D-HH[:MM[:SS]]" or minutes, as SLURM writes times; seconds.
+// InputError (at --walltime) otherwise.
+double parse_walltime(const std::string& text);
+
+// Runs the scenario to its end time (or until stopped; summary "status" is
+// then "stopped" and a checkpoint was written), writing snapshots, time
+// series, checkpoints and summary.json into the output directory; returns
+// the summary.
 nlohmann::json run_scenario(Scenario scenario, const RunOptions& options);
 
 // The report of `cytostorm check`: the resolved scenario, grid size, tissue

@@ -183,6 +183,17 @@ struct OutputSettings {
   SourceLocation where;
 };
 
+// When a run writes checkpoints (<output.directory>/checkpoint_<step>.h5):
+// whenever any of the set triggers fires, after the step that crosses it.
+// Signals, --walltime and --stop-at-step write one whatever is set here.
+struct CheckpointSettings {
+  std::optional<double> interval;     // s of simulated time between checkpoints
+  std::optional<std::int64_t> steps;  // steps between checkpoints
+  std::optional<double> wall;         // s of wall-clock time between checkpoints
+  int keep = 2;                       // newest good checkpoints kept; older ones are removed
+  SourceLocation where;               // of the "checkpoint" block
+};
+
 // ---- The cytokine-storm model (DESIGN.md section 1) ----
 //
 // Further internal units:
@@ -366,6 +377,7 @@ struct Scenario {
   std::vector<Therapy> therapies;
   TimeSettings time;
   OutputSettings output;
+  CheckpointSettings checkpoint;
 };
 
 }  // namespace cyto

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config.hpp"
+#include "progress.hpp"
 #include "units.hpp"
 
 namespace cyto {
@@ -324,6 +325,16 @@ std::string describe_scenario(const Scenario& s) {
                    fmt::join(fields, ", "), s.output.snapshots ? "on" : "off", s.output.progress_interval));
   line(fmt::format("  budget {}",
                    s.output.budget ? "on (secreted, released and taken-up amounts per species)" : "off"));
+
+  const CheckpointSettings& c = s.checkpoint;
+  std::vector<std::string> triggers;
+  if (c.interval) triggers.push_back(fmt::format("every {} simulated", format_sim_time(*c.interval)));
+  if (c.steps) triggers.push_back(fmt::format("every {} step{}", *c.steps, *c.steps == 1 ? "" : "s"));
+  if (c.wall) triggers.push_back(fmt::format("every {} wall", format_sim_time(*c.wall)));
+  line(fmt::format("Checkpoints: {}; keep {}",
+                   triggers.empty() ? std::string("on signal, --walltime or --stop-at-step only")
+                                    : fmt::format("{}", fmt::join(triggers, ", ")),
+                   c.keep));
   return out;
 }
 

@@ -112,7 +112,7 @@ typename Simulation<Real>::State Simulation<Real>::state() const {
   State st;
   st.time = time_;
   st.steps = steps_;
-  for (int f = 0; f < fields_.count(); ++f) st.fields.push_back(field(f));
+  for (int f = 0; f < fields_.count(); ++f) st.fields.push_back(native_field(f));
   st.plasma = plasma_;
   st.blood = blood_;
   return st;
@@ -123,7 +123,18 @@ void Simulation<Real>::restore(const State& st) {
   if (int(st.fields.size()) != fields_.count())
     throw RuntimeFailure(
         fmt::format("internal: restoring {} fields into a run of {}", st.fields.size(), fields_.count()));
-  for (int f = 0; f < fields_.count(); ++f) set_field(f, st.fields[std::size_t(f)]);
+  for (int f = 0; f < fields_.count(); ++f) {
+    if (std::int64_t(st.fields[std::size_t(f)].size()) != tissues_.grid.voxels())
+      throw RuntimeFailure(fmt::format("internal: restoring a field of {} values into a grid of {}",
+                                       st.fields[std::size_t(f)].size(), tissues_.grid.voxels()));
+    std::vector<Real> padded(std::size_t(disc_.layout.size), Real(0));
+    const GridLayout& g = disc_.layout;
+    for (int k = 0; k < g.nz; ++k)
+      for (int j = 0; j < g.ny; ++j)
+        for (int i = 0; i < g.nx; ++i)
+          padded[g.index(i, j, k)] = st.fields[std::size_t(f)][tissues_.index(i, j, k)];
+    backend_->upload_field(f, padded);
+  }
   time_ = st.time;
   steps_ = st.steps;
   plasma_ = st.plasma;
@@ -252,14 +263,24 @@ std::vector<Real> Simulation<Real>::to_layout(const std::vector<double>& dense) 
 }
 
 template <class Real>
-void Simulation<Real>::advance_to(double t_target, const std::function<void()>& after_step) {
-  const std::int64_t n = steps_between(time_, t_target, plan_.max_dt);
-  if (n == 0) return;
+typename Simulation<Real>::Segment Simulation<Real>::segment_to(double t_target) const {
+  return Segment{time_, steps_, t_target, steps_between(time_, t_target, plan_.max_dt)};
+}
+
+template <class Real>
+bool Simulation<Real>::advance(const Segment& segment, const std::function<bool()>& after_step) {
+  const std::int64_t first = steps_ - segment.step_start;
+  if (first < 0 || first > segment.steps)
+    throw RuntimeFailure(fmt::format("internal: step {} is not in the segment of steps {} to {}", steps_,
+                                     segment.step_start, segment.step_start + segment.steps));
+  if (first == segment.steps) return true;
   TraceRange trace("advance");
-  const double t0 = time_;
+  const double t0 = segment.t_start, t_target = segment.t_end;
+  const std::int64_t n = segment.steps;
   const double dt = (t_target - t0) / double(n);
   const bool plasma = scenario_.plasma.enabled;
-  for (std::int64_t i = 0; i < n; ++i) {
+  bool reached = true;
+  for (std::int64_t i = first; i < n; ++i) {
     const double t = t0 + double(i) * dt;
     if (plasma) {
       give_infusions(t, t + dt);
@@ -275,9 +296,24 @@ void Simulation<Real>::advance_to(double t_target, const std::function<void()>& 
     if (plasma) update_plasma(dt);
     ++steps_;
     time_ = (i + 1 == n) ? t_target : t0 + double(i + 1) * dt;
-    if (after_step) after_step();
+    if (after_step && !after_step() && i + 1 < n) {
+      reached = false;
+      break;
+    }
   }
   backend_->synchronize();  // stepping time is measured to here, and faults surface here
+  return reached;
+}
+
+template <class Real>
+void Simulation<Real>::advance_to(double t_target, const std::function<void()>& after_step) {
+  if (after_step)
+    advance(segment_to(t_target), [&] {
+      after_step();
+      return true;
+    });
+  else
+    advance(segment_to(t_target));
 }
 
 template <class Real>

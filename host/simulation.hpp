@@ -34,11 +34,28 @@ class Simulation {
   struct State {
     double time = 0;
     std::int64_t steps = 0;
-    std::vector<std::vector<double>> fields;  // FieldLayout order, dense
+    std::vector<std::vector<Real>> fields;  // FieldLayout order, dense, native precision
     std::vector<double> plasma, blood;
   };
   State state() const;
   void restore(const State& state);
+
+  // A stretch of equal steps from (t_start, step_start) to t_end: step i of
+  // it runs from t_start + i dt to t_start + (i + 1) dt, dt = (t_end -
+  // t_start) / steps, and the last one ends exactly at t_end. Resuming a
+  // segment after a restore repeats the arithmetic of an uninterrupted run.
+  struct Segment {
+    double t_start = 0;
+    std::int64_t step_start = 0;
+    double t_end = 0;
+    std::int64_t steps = 0;
+  };
+  // The segment from the current time and step to t_target in steps of at most time_plan().max_dt.
+  Segment segment_to(double t_target) const;
+  // Takes the remaining steps of `segment` (the current step must lie in it);
+  // after_step (if set) runs after every step and may stop the segment early
+  // by returning false. Returns whether the segment's end was reached.
+  bool advance(const Segment& segment, const std::function<bool()>& after_step = {});
 
   // Steps in equal steps of at most time_plan().max_dt until time() == t_target
   // exactly; after_step (if set) runs after every step.

@@ -7,8 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "atomic_file.hpp"
-#include "hdf5_handle.hpp"
+#include "hdf5_io.hpp"
 #include "output.hpp"
 
 namespace cyto {
@@ -21,66 +20,6 @@ std::string join(const std::string& directory, const std::string& name) {
   return (std::filesystem::path(directory) / name).string();
 }
 
-// Creates the HDF5 file under a temporary name, lets `fill` add the content,
-// closes it and commits it: `path` is always either absent, the previous file
-// or the complete new one, even if the process is killed half-way.
-template <class Fill>
-void write_hdf5_atomically(const std::string& path, Fill fill) {
-  h5::prepare_library();
-  const std::string temporary = detail::temporary_path(path);
-  try {
-    h5::Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "creating a file access list");
-#if H5_VERSION_GE(1, 10, 7)
-    // The temporary is private to this process, and locking fails outright on
-    // file systems without flock (Lustre, some NFS setups).
-    h5::check(H5Pset_file_locking(access.get(), false, true), "disabling file locking");
-#endif
-    h5::Handle file(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()), H5Fclose,
-                    "creating the file");
-    fill(file.get());
-    h5::check(file.close(), "closing the file");
-  } catch (const RuntimeFailure& failure) {
-    std::remove(temporary.c_str());
-    throw RuntimeFailure(fmt::format("cannot write {}: {}", path, failure.what()));
-  } catch (...) {
-    std::remove(temporary.c_str());
-    throw;
-  }
-  detail::commit_temporary_file(temporary, path);
-}
-
-// count == 0: a scalar attribute; otherwise a 1-D array of `count` values.
-void write_attribute(hid_t object, const char* name, hid_t file_type, hid_t memory_type, const void* value,
-                     hsize_t count) {
-  h5::Handle space(count == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &count, nullptr), H5Sclose,
-                   fmt::format("creating the dataspace of attribute {}", name));
-  h5::Handle attribute(H5Acreate2(object, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
-                       fmt::format("creating attribute {}", name));
-  h5::check(H5Awrite(attribute.get(), memory_type, value), fmt::format("writing attribute {}", name));
-}
-
-// Fixed-length, null-terminated strings: the kind every HDF5 reader handles.
-h5::Handle string_type(std::size_t length) {
-  h5::Handle type(H5Tcopy(H5T_C_S1), H5Tclose, "creating a string type");
-  h5::check(H5Tset_size(type.get(), length + 1), "sizing a string type");
-  h5::check(H5Tset_strpad(type.get(), H5T_STR_NULLTERM), "setting string padding");
-  return type;
-}
-
-void write_string_attribute(hid_t object, const char* name, const std::string& value) {
-  const h5::Handle type = string_type(value.size());
-  write_attribute(object, name, type.get(), type.get(), value.c_str(), 0);
-}
-
-h5::Handle write_dataset(hid_t file, const std::string& path, hid_t file_type, hid_t memory_type, hid_t space,
-                         hid_t creation, const void* data) {
-  h5::Handle dataset(H5Dcreate2(file, path.c_str(), file_type, space, H5P_DEFAULT, creation, H5P_DEFAULT),
-                     H5Dclose, "creating dataset " + path);
-  h5::check(H5Dwrite(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data),
-            "writing dataset " + path);
-  return dataset;
-}
-
 h5::Handle grid_space(const DenseGrid& grid) {
   // C order, so x (fastest in memory) is the last dimension.
   const hsize_t dims[3] = {hsize_t(grid.nz), hsize_t(grid.ny), hsize_t(grid.nx)};
@@ -90,7 +29,7 @@ h5::Handle grid_space(const DenseGrid& grid) {
 void write_geometry(hid_t file, const DenseGrid& grid, const std::vector<std::uint8_t>& labels,
                     const std::vector<Tissue>& tissues) {
   const h5::Handle space = grid_space(grid);
-  h5::Handle creation(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "creating a dataset property list");
+  const h5::Handle creation = h5::dataset_creation();
   if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
     // Labels are piecewise constant and compress very well; chunks of whole
     // z-planes, about 1 MiB.
@@ -100,13 +39,13 @@ void write_geometry(hid_t file, const DenseGrid& grid, const std::vector<std::ui
     h5::check(H5Pset_chunk(creation.get(), 3, chunk), "setting the chunk size of /labels");
     h5::check(H5Pset_deflate(creation.get(), 1), "enabling compression of /labels");
   }
-  write_dataset(file, "/labels", H5T_STD_U8LE, H5T_NATIVE_UINT8, space.get(), creation.get(), labels.data());
-  write_attribute(file, "origin_m", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, grid.origin.data(), 3);
-  write_attribute(file, "spacing_m", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, grid.spacing.data(), 3);
+  h5::write_dataset(file, "/labels", H5T_STD_U8LE, H5T_NATIVE_UINT8, space.get(), creation.get(),
+                    labels.data());
+  h5::write_attribute(file, "origin_m", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, grid.origin.data(), 3);
+  h5::write_attribute(file, "spacing_m", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, grid.spacing.data(), 3);
 
   // Parallel arrays: tissue /tissues/name[i] is painted with label /tissues/label[i].
-  h5::Handle group(H5Gcreate2(file, "/tissues", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
-                   "creating group /tissues");
+  const h5::Handle group = h5::create_group(file, "/tissues");
   std::size_t longest = 0;
   for (const Tissue& tissue : tissues) longest = std::max(longest, tissue.name.size());
   const std::size_t width = longest + 1;
@@ -118,26 +57,25 @@ void write_geometry(hid_t file, const DenseGrid& grid, const std::vector<std::ui
   }
   const hsize_t count = tissues.size();
   h5::Handle list_space(H5Screate_simple(1, &count, nullptr), H5Sclose, "creating the dataspace of /tissues");
-  const h5::Handle name_type = string_type(longest);
-  write_dataset(file, "/tissues/label", H5T_STD_U8LE, H5T_NATIVE_UINT8, list_space.get(), H5P_DEFAULT,
-                values.data());
-  write_dataset(file, "/tissues/name", name_type.get(), name_type.get(), list_space.get(), H5P_DEFAULT,
-                names.data());
+  const h5::Handle name_type = h5::string_type(longest);
+  h5::write_dataset(file, "/tissues/label", H5T_STD_U8LE, H5T_NATIVE_UINT8, list_space.get(), H5P_DEFAULT,
+                    values.data());
+  h5::write_dataset(file, "/tissues/name", name_type.get(), name_type.get(), list_space.get(), H5P_DEFAULT,
+                    names.data());
 }
 
 void write_snapshot(hid_t file, const DenseGrid& grid, double time_s, std::int64_t step,
                     const std::vector<FieldView>& fields) {
-  write_attribute(file, "time_s", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &time_s, 0);
-  write_attribute(file, "step", H5T_STD_I64LE, H5T_NATIVE_INT64, &step, 0);
-  h5::Handle group(H5Gcreate2(file, "/fields", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
-                   "creating group /fields");
+  h5::write_attribute(file, "time_s", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &time_s, 0);
+  h5::write_attribute(file, "step", H5T_STD_I64LE, H5T_NATIVE_INT64, &step, 0);
+  const h5::Handle group = h5::create_group(file, "/fields");
   const h5::Handle space = grid_space(grid);
   for (const FieldView& field : fields) {
     const bool single = field.precision == Precision::Float;
-    const h5::Handle dataset =
-        write_dataset(file, "/fields/" + field.name, single ? H5T_IEEE_F32LE : H5T_IEEE_F64LE,
-                      single ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE, space.get(), H5P_DEFAULT, field.data);
-    write_string_attribute(dataset.get(), "units", "pg/mL");
+    const h5::Handle dataset = h5::write_dataset(
+        file, "/fields/" + field.name, single ? H5T_IEEE_F32LE : H5T_IEEE_F64LE,
+        single ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE, space.get(), H5P_DEFAULT, field.data);
+    h5::write_string_attribute(dataset.get(), "units", "pg/mL");
   }
 }
 
@@ -190,12 +128,12 @@ SnapshotWriter::SnapshotWriter(std::string directory, DenseGrid grid, std::vecto
         fmt::format("SnapshotWriter: {} labels for {} voxels", labels.size(), grid_.voxels()));
   }
   ensure_directory(directory_);
-  write_hdf5_atomically(join(directory_, kGeometryFile),
-                        [&](hid_t file) { write_geometry(file, grid_, labels, tissues); });
+  h5::write_file_atomically(join(directory_, kGeometryFile),
+                            [&](hid_t file) { write_geometry(file, grid_, labels, tissues); });
 }
 
 void SnapshotWriter::write(double time_s, std::int64_t step, const std::vector<FieldView>& fields) {
-  Entry entry{fmt::format("snapshot_{:06d}.h5", entries_.size()), time_s, {}};
+  Entry entry{fmt::format("snapshot_{:06d}.h5", next_index_), time_s, {}};
   for (const FieldView& field : fields) {
     // A '/' would make HDF5 look for a nested group.
     if (field.name.empty() || field.name.find('/') != std::string::npos) {
@@ -206,10 +144,59 @@ void SnapshotWriter::write(double time_s, std::int64_t step, const std::vector<F
     }
     entry.fields.emplace_back(field.name, field.precision);
   }
-  write_hdf5_atomically(join(directory_, entry.file),
-                        [&](hid_t file) { write_snapshot(file, grid_, time_s, step, fields); });
+  h5::write_file_atomically(join(directory_, entry.file),
+                            [&](hid_t file) { write_snapshot(file, grid_, time_s, step, fields); });
   entries_.push_back(std::move(entry));
+  ++next_index_;
   if (index_.added()) flush();
+}
+
+void write_diagnostic_snapshot(const std::string& path, const DenseGrid& grid,
+                               const std::vector<std::uint8_t>& labels, const std::vector<Tissue>& tissues,
+                               double time_s, std::int64_t step, const std::vector<FieldView>& fields,
+                               const std::string& finding) {
+  h5::write_file_atomically(path, [&](hid_t file) {
+    write_geometry(file, grid, labels, tissues);
+    write_snapshot(file, grid, time_s, step, fields);
+    h5::write_string_attribute(file, "finding", finding);
+  });
+}
+
+int SnapshotWriter::resume(const std::vector<double>& times, const std::vector<FieldView>& fields) {
+  h5::prepare_library();
+  entries_.clear();
+  int missing = 0;
+  for (std::size_t i = 0; i < times.size(); ++i) {
+    Entry entry{fmt::format("snapshot_{:06d}.h5", i), times[i], {}};
+    const std::string path = join(directory_, entry.file);
+    const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) {
+      H5Eclear2(H5E_DEFAULT);
+      ++missing;
+      continue;
+    }
+    const h5::Handle owned(file, H5Fclose, "opening " + path);
+    const hid_t group = H5Gopen2(file, "/fields", H5P_DEFAULT);
+    if (group < 0) {
+      H5Eclear2(H5E_DEFAULT);
+      ++missing;
+      continue;
+    }
+    const h5::Handle owned_group(group, H5Gclose, "opening /fields");
+    for (const FieldView& field : fields) {
+      if (H5Lexists(group, field.name.c_str(), H5P_DEFAULT) > 0)
+        entry.fields.emplace_back(field.name, field.precision);
+      else
+        H5Eclear2(H5E_DEFAULT);
+    }
+    entries_.push_back(std::move(entry));
+  }
+  next_index_ = int(times.size());
+  if (!entries_.empty()) {
+    index_.added();
+    flush();
+  }
+  return missing;
 }
 
 void SnapshotWriter::flush() {

@@ -206,6 +206,11 @@ void TimeSeriesWriter::append(const TimeSeriesRow& row) {
   if (files_.added()) flush();
 }
 
+void TimeSeriesWriter::resume(std::vector<TimeSeriesRow> rows) {
+  rows_ = std::move(rows);
+  files_.added();  // stale: the next flush rewrites the files from these rows
+}
+
 void TimeSeriesWriter::flush() {
   if (!files_.stale()) return;
   // Every file is rebuilt whole, so each is complete up to the last row.

@@ -35,6 +35,14 @@ void cpu_region_sum_max(const GridLayout& layout, const MaterialId* material,
                         const std::vector<int>& region_of_material, int n_regions, const Real* field,
                         int threads, std::vector<double>& sums, std::vector<double>& maxima);
 
+// Minimum and maximum of the finite values of `field` over the tissue voxels
+// (material != 0), and how many values there are NaN or infinite (the
+// blow-up guard); min = +inf, max = -inf where no tissue value is finite. A
+// zero counts as +0, so the result is bitwise independent of the thread count.
+template <class Real>
+void cpu_field_scan(const GridLayout& layout, const MaterialId* material, const Real* field, int threads,
+                    double& min, double& max, std::int64_t& nonfinite);
+
 // A plain parallel copy (the bandwidth a step is compared with).
 void cpu_copy(double* dst, const double* src, std::size_t n, int threads);
 

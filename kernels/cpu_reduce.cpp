@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "cpu_kernels.hpp"
@@ -41,5 +42,38 @@ template void cpu_region_sum_max<float>(const GridLayout&, const MaterialId*, co
                                         const float*, int, std::vector<double>&, std::vector<double>&);
 template void cpu_region_sum_max<double>(const GridLayout&, const MaterialId*, const std::vector<int>&, int,
                                          const double*, int, std::vector<double>&, std::vector<double>&);
+
+template <class Real>
+void cpu_field_scan(const GridLayout& g, const MaterialId* material, const Real* field, int threads,
+                    double& min, double& max, std::int64_t& nonfinite) {
+  double lo = std::numeric_limits<double>::infinity();
+  double hi = -std::numeric_limits<double>::infinity();
+  std::int64_t bad = 0;
+#pragma omp parallel for schedule(static) num_threads(threads) reduction(min : lo) reduction(max : hi) \
+    reduction(+ : bad)
+  for (int k = 0; k < g.nz; ++k)
+    for (int j = 0; j < g.ny; ++j) {
+      const std::int64_t base = g.index(0, j, k);
+      for (int i = 0; i < g.nx; ++i) {
+        if (material[base + i] == 0) continue;
+        const double x = double(field[base + i]);
+        if (!std::isfinite(x)) {
+          ++bad;
+          continue;
+        }
+        const double v = x == 0 ? 0.0 : x;  // -0 as +0: the extremes then do not depend on the order
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      }
+    }
+  min = lo;
+  max = hi;
+  nonfinite = bad;
+}
+
+template void cpu_field_scan<float>(const GridLayout&, const MaterialId*, const float*, int, double&, double&,
+                                    std::int64_t&);
+template void cpu_field_scan<double>(const GridLayout&, const MaterialId*, const double*, int, double&,
+                                     double&, std::int64_t&);
 
 }  // namespace cyto

@@ -78,4 +78,20 @@ template <class Real>
 void cuda_region_sum_max(const DeviceRegionIndex& index, const Real* field, SumMax* chunk_partials,
                          SumMax* region_results, void* scratch, std::size_t scratch_bytes, void* stream);
 
+// The blow-up guard's scan of a field over the tissue voxels (material != 0):
+// minimum and maximum of the finite values (a zero as +0) and the count of
+// NaN or infinite ones; min = +inf, max = -inf where no tissue value is
+// finite. One CUB reduction over the padded layout, reading the material map.
+struct MinMaxCount {
+  double min;
+  double max;
+  std::int64_t nonfinite;
+};
+// Scratch bytes cuda_field_scan needs for a field of `size` elements (layout.size).
+std::size_t cuda_field_scan_scratch_bytes(std::int64_t size);
+// Writes one result to `result` (device), enqueued on `stream`.
+template <class Real>
+void cuda_field_scan(const Real* field, const MaterialId* material, std::int64_t size, MinMaxCount* result,
+                     void* scratch, std::size_t scratch_bytes, void* stream);
+
 }  // namespace cyto

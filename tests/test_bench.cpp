@@ -247,6 +247,32 @@ TEST(BenchCli, BadOptionsExitTwo) {
   }
 }
 
+// bench-checkpoint: disk and checkpoint bandwidth in one run, and the stall of
+// a real run with checkpoints; its scratch directory is removed afterwards.
+TEST(BenchCli, CheckpointBenchmarkWritesItsFigures) {
+  const fs::path dir = temp_dir("checkpoint");
+  const fs::path json = dir / "checkpoint.json";
+  const Result r = run_cli("bench-checkpoint --size 24 --fields 2 --repeats 2 --stall-steps 40 --directory " +
+                           dir.string() + " --output " + json.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(std::ifstream(json));
+  EXPECT_EQ(j["problem"]["field_bytes"].get<double>(), 24.0 * 24 * 24 * 2 * sizeof(float));
+  for (const char* key : {"disk_write", "checkpoint_write", "checkpoint_read", "checkpoint_read_cached"}) {
+    EXPECT_EQ(j[key]["samples_s"].size(), 2u) << key;
+    expect_positive_finite(j[key]["mb_per_s"], std::string(key) + ".mb_per_s");
+  }
+  expect_positive_finite(j["ratio_checkpoint_write_to_disk_write"], "ratio");
+  EXPECT_FALSE(j["file_system"]["type"].get<std::string>().empty());
+  const auto& stall = j["stall"];
+  EXPECT_EQ(stall["checkpoints_written"].get<double>(), 10.0);
+  const double fraction = stall["io_stall_fraction"].get<double>();
+  EXPECT_TRUE(fraction >= 0 && fraction < 1) << fraction;
+  expect_positive_finite(stall["loop_time_ratio_with_to_without"], "loop_time_ratio_with_to_without");
+  for (const auto& entry : fs::directory_iterator(dir))
+    EXPECT_EQ(entry.path(), json) << "left behind: " << entry.path();
+  fs::remove_all(dir);
+}
+
 #endif  // CYTOSTORM_HAVE_BENCH_SUITE
 
 }  // namespace

@@ -363,11 +363,18 @@ TEST_F(Cli, OverflowStopsTheRunNamingSpeciesAndVoxel) {
   const std::string huge_source = "precision: double\nsources:\n  - {species: TNF, rate: 1e306 pg/mL/s}\n";
   const Result r =
       run_cli("run " + scenario(huge_source) + " --set time.end=60min --set output.interval=30min");
-  expect_one_line_error(r, 1,
-                        "TNF is -?(inf|nan) at voxel \\(\\d+, \\d+, \\d+\\), position .* tissue "
-                        "\"(tissue|vessel)\", at step \\d+");
+  expect_one_line_error(
+      r, 1,
+      "blow-up: TNF is -?(inf|nan) \\((NaN|infinite)\\) at step \\d+ \\(t = .*\\) in voxel "
+      "\\(\\d+, \\d+, \\d+\\), position .* tissue \"(tissue|vessel)\"; neighbours -x .*, \\+z .*; "
+      "the fields are in .*diagnostic_step_\\d{12}\\.h5");
   const auto summary = nlohmann::json::parse(std::ifstream(dir_ / "out" / "summary.json"));
-  EXPECT_EQ(summary["status"], "running");  // never "finished"
+  EXPECT_EQ(summary["status"], "failed");  // never "finished"
+  EXPECT_EQ(summary["error"].get<std::string>().rfind("blow-up: TNF", 0), 0u);
+  bool diagnostic = false;
+  for (const auto& entry : fs::directory_iterator(dir_ / "out"))
+    diagnostic |= entry.path().filename().string().rfind("diagnostic_step_", 0) == 0;
+  EXPECT_TRUE(diagnostic);
 }
 
 TEST_F(Cli, RerunReplacesEarlierOutputsAndAKilledRunIsNotFinished) {

@@ -2,10 +2,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -1683,6 +1685,278 @@ TEST(ConfigOverrides, CannotDescendIntoAValue) {
   e = parse_error(scenario(), {"time[0]=1"});
   expect_at(e, "--set", 0, 0, "time[0]");
   EXPECT_EQ(e.detail(), "expected a list at \"time\", found a map");
+}
+
+// ---------------------------------------------------------------- checkpoints
+
+TEST(ConfigCheckpoint, DefaultsWithoutTriggers) {
+  const Scenario none = parse_scenario(scenario(), kFile);
+  EXPECT_FALSE(none.checkpoint.interval);
+  EXPECT_FALSE(none.checkpoint.steps);
+  EXPECT_FALSE(none.checkpoint.wall);
+  EXPECT_EQ(none.checkpoint.keep, 2);
+  EXPECT_EQ(none.checkpoint.where.file, kFile);
+  EXPECT_EQ(none.checkpoint.where.key_path, "checkpoint");
+
+  for (const std::string section : {"checkpoint:\n", "checkpoint: {}\n"}) {
+    const Scenario s = parse_scenario(scenario({}, section), kFile);
+    EXPECT_FALSE(s.checkpoint.interval) << section;
+    EXPECT_FALSE(s.checkpoint.steps) << section;
+    EXPECT_FALSE(s.checkpoint.wall) << section;
+    EXPECT_EQ(s.checkpoint.keep, 2) << section;
+    EXPECT_EQ(s.checkpoint.where.line, 8) << section;
+    EXPECT_EQ(s.checkpoint.where.key_path, "checkpoint") << section;
+  }
+}
+
+TEST(ConfigCheckpoint, EveryKeyWithUnits) {
+  const Scenario s = parse_scenario(
+      scenario({}, "checkpoint: {interval: 6 h, steps: 1000, wall: 30 min, keep: 5}\n"), kFile);
+  ASSERT_TRUE(s.checkpoint.interval);
+  EXPECT_DOUBLE_EQ(*s.checkpoint.interval, 6 * 3600);
+  ASSERT_TRUE(s.checkpoint.steps);
+  EXPECT_EQ(*s.checkpoint.steps, 1000);
+  ASSERT_TRUE(s.checkpoint.wall);
+  EXPECT_DOUBLE_EQ(*s.checkpoint.wall, 1800);
+  EXPECT_EQ(s.checkpoint.keep, 5);
+  expect_at(s.checkpoint.where, 8, 13, "checkpoint");
+
+  // Block style; bare times are minutes; whole numbers may use an exponent; the limits themselves pass.
+  const Scenario t = parse_scenario(scenario({},
+                                             "checkpoint:\n  interval: 90\n  wall: 45 s\n  steps: 1e15\n"
+                                             "  keep: 1000\n"),
+                                    kFile);
+  EXPECT_DOUBLE_EQ(*t.checkpoint.interval, 5400);
+  EXPECT_DOUBLE_EQ(*t.checkpoint.wall, 45);
+  EXPECT_EQ(*t.checkpoint.steps, 1'000'000'000'000'000);
+  EXPECT_EQ(t.checkpoint.keep, 1000);
+  expect_at(t.checkpoint.where, 9, 3, "checkpoint");
+
+  // A checkpoint interval may be longer than the run (it then never fires).
+  EXPECT_DOUBLE_EQ(*parse_scenario(scenario({}, "checkpoint: {interval: 2 d}\n"), kFile).checkpoint.interval,
+                   2 * 86400);
+  // Only one trigger set: the others stay unset.
+  const Scenario u = parse_scenario(scenario({}, "checkpoint: {steps: 1}\n"), kFile);
+  EXPECT_EQ(u.checkpoint.steps, std::optional<std::int64_t>(1));
+  EXPECT_FALSE(u.checkpoint.interval);
+  EXPECT_FALSE(u.checkpoint.wall);
+}
+
+TEST(ConfigCheckpoint, BadValuesAreRefusedAtTheirKey) {
+  struct Case {
+    std::string block;  // "checkpoint: {...}" on line 8
+    int column;
+    std::string key_path;
+    std::string detail;
+  };
+  const std::string steps = "expected a number of steps (a whole number from 1 to 1000000000000000), found ";
+  const std::string keep = "expected a number of checkpoints to keep (a whole number from 1 to 1000), found ";
+  const std::vector<Case> cases{
+      {"checkpoint: {interval: 0 h}", 24, "checkpoint.interval", "expected a time > 0, found \"0 h\""},
+      {"checkpoint: {interval: -1 h}", 24, "checkpoint.interval", "expected a time > 0, found \"-1 h\""},
+      {"checkpoint: {wall: 0 min}", 20, "checkpoint.wall", "expected a time > 0, found \"0 min\""},
+      {"checkpoint: {steps: 0}", 21, "checkpoint.steps", steps + "\"0\""},
+      {"checkpoint: {steps: -5}", 21, "checkpoint.steps", steps + "\"-5\""},
+      {"checkpoint: {steps: 2.5}", 21, "checkpoint.steps", steps + "\"2.5\""},
+      {"checkpoint: {steps: many}", 21, "checkpoint.steps", steps + "\"many\""},
+      {"checkpoint: {steps: 100 steps}", 21, "checkpoint.steps", steps + "\"100 steps\""},
+      {"checkpoint: {steps: 1000000000000001}", 21, "checkpoint.steps", steps + "\"1000000000000001\""},
+      {"checkpoint: {steps: 2e15}", 21, "checkpoint.steps", steps + "\"2e15\""},
+      {"checkpoint: {steps: 99999999999999999999999}", 21, "checkpoint.steps",
+       steps + "\"99999999999999999999999\""},
+      {"checkpoint: {steps: inf}", 21, "checkpoint.steps", steps + "\"inf\""},
+      {"checkpoint: {keep: 0}", 20, "checkpoint.keep", keep + "\"0\""},
+      {"checkpoint: {keep: -1}", 20, "checkpoint.keep", keep + "\"-1\""},
+      {"checkpoint: {keep: 1.5}", 20, "checkpoint.keep", keep + "\"1.5\""},
+      {"checkpoint: {keep: 1001}", 20, "checkpoint.keep", keep + "\"1001\""},
+      {"checkpoint: {keep: [1]}", 20, "checkpoint.keep",
+       "expected a number of checkpoints to keep (a whole number from 1 to 1000), found a list of 1 item"},
+      {"checkpoint: {step: 100}", 14, "checkpoint.step", "unknown key \"step\"; did you mean \"steps\"?"},
+      {"checkpoint: {every: 1 h}", 14, "checkpoint.every", "unknown key \"every\""},
+      {"checkpoint: {steps: 10, steps: 20}", 25, "checkpoint.steps",
+       "duplicate key \"steps\" (first given at line 8)"},
+      {"checkpoint: 100", 13, "checkpoint",
+       "expected a checkpoint map {interval, steps, wall, keep}, found \"100\""},
+      {"checkpiont: {steps: 10}", 1, "checkpiont",
+       "unknown key \"checkpiont\"; did you mean \"checkpoint\"?"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.block);
+    const InputError e = parse_error(scenario({}, c.block + "\n"));
+    expect_at(e, 8, c.column, c.key_path);
+    EXPECT_EQ(e.detail(), c.detail);
+  }
+  // A wall time with the wrong dimension: the unit parser's message, at the key.
+  const InputError e = parse_error(scenario({}, "checkpoint:\n  wall: 30 mm\n"));
+  expect_at(e, 9, 9, "checkpoint.wall");
+  EXPECT_TRUE(Contains(e.detail(), "expected a time")) << e.detail();
+  EXPECT_TRUE(Contains(e.detail(), "found \"30 mm\"")) << e.detail();
+  EXPECT_TRUE(Contains(std::string(e.what()), "test.yaml:9:9: checkpoint.wall:")) << e.what();
+}
+
+TEST(ConfigCheckpoint, OverridesCreateAndChangeTheSection) {
+  const Scenario s = parse_scenario(scenario(), kFile, {"checkpoint.steps=100"});
+  EXPECT_EQ(s.checkpoint.steps, std::optional<std::int64_t>(100));
+  EXPECT_EQ(s.checkpoint.keep, 2);
+  EXPECT_TRUE(Contains(s.resolved_yaml, "checkpoint:"));
+  EXPECT_EQ(parse_scenario(s.resolved_yaml, kFile).checkpoint.steps, std::optional<std::int64_t>(100));
+
+  const Scenario t =
+      parse_scenario(scenario({}, "checkpoint:\n  interval: 1 h\n"), kFile,
+                     {"checkpoint.keep=7", "checkpoint.wall=2 h", "checkpoint.interval=10 min"});
+  EXPECT_EQ(t.checkpoint.keep, 7);
+  EXPECT_DOUBLE_EQ(*t.checkpoint.wall, 7200);
+  EXPECT_DOUBLE_EQ(*t.checkpoint.interval, 600);
+
+  const Scenario u = parse_scenario(scenario({}, "checkpoint:\n"), kFile, {"checkpoint.steps=5"});
+  EXPECT_EQ(u.checkpoint.steps, std::optional<std::int64_t>(5));
+
+  InputError e = parse_error(scenario(), {"checkpoint.steps=0"});
+  expect_at(e, "--set checkpoint.steps=0", 0, 0, "checkpoint.steps");
+  EXPECT_TRUE(Contains(e.detail(), "found \"0\""));
+  e = parse_error(scenario(), {"checkpoint.stesp=10"});
+  expect_at(e, "--set checkpoint.stesp=10", 0, 0, "checkpoint.stesp");
+  EXPECT_EQ(e.detail(), "unknown key \"stesp\"; did you mean \"steps\"?");
+}
+
+TEST(ConfigCheckpoint, DescribeListsTheTriggers) {
+  const std::string all = describe_scenario(
+      parse_scenario(scenario({}, "checkpoint: {interval: 6 h, steps: 1000, wall: 30 min}\n"), kFile));
+  EXPECT_TRUE(
+      Contains(all, "Checkpoints: every 6 h simulated, every 1000 steps, every 30 min wall; keep 2\n"));
+  const std::string one =
+      describe_scenario(parse_scenario(scenario({}, "checkpoint: {steps: 1, keep: 3}\n"), kFile));
+  EXPECT_TRUE(Contains(one, "Checkpoints: every 1 step; keep 3\n"));
+  const std::string none = describe_scenario(parse_scenario(scenario(), kFile));
+  EXPECT_TRUE(Contains(none, "Checkpoints: on signal, --walltime or --stop-at-step only; keep 2\n"));
+}
+
+// ------------------------------------------------------ scenario differences
+
+::testing::AssertionResult SameDifferences(const std::vector<ScenarioDifference>& found,
+                                           const std::vector<ScenarioDifference>& expected) {
+  const auto text = [](const std::vector<ScenarioDifference>& ds) {
+    std::string out;
+    for (const ScenarioDifference& d : ds)
+      out += "  " + d.key + ": \"" + d.before + "\" -> \"" + d.after + "\"\n";
+    return out;
+  };
+  if (text(found) == text(expected)) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "found:\n" << text(found) << "expected:\n" << text(expected);
+}
+
+TEST(ScenarioDifferences, IdenticalTextsHaveNone) {
+  EXPECT_TRUE(scenario_differences(kFullScenario, kFullScenario).empty());
+  const Scenario s = parse_scenario(kFullScenario, kFile);
+  EXPECT_TRUE(scenario_differences(s.resolved_yaml, s.resolved_yaml).empty());
+  // The same document in another layout (flow vs block, spacing) is the same.
+  EXPECT_TRUE(
+      scenario_differences("time: {end: 1 h, dt: auto}\n", "time:\n  end:   1 h\n  dt: auto\n").empty());
+  EXPECT_TRUE(scenario_differences("", "").empty());
+}
+
+TEST(ScenarioDifferences, ChangedScalars) {
+  const Scenario a = parse_scenario(scenario(), kFile);
+  const Scenario b = parse_scenario(scenario(), kFile, {"time.end=2 h", "species.IL-6.diffusion=300"});
+  EXPECT_TRUE(SameDifferences(scenario_differences(a.resolved_yaml, b.resolved_yaml),
+                              {{"species.IL-6.diffusion", "200", "300"}, {"time.end", "1 h", "2 h"}}));
+  // Compared by text: the same time written differently is a difference.
+  EXPECT_TRUE(SameDifferences(scenario_differences("time: {end: 1 h}", "time: {end: 60 min}"),
+                              {{"time.end", "1 h", "60 min"}}));
+}
+
+TEST(ScenarioDifferences, KeysOnlyInOneSide) {
+  const std::string before = "name: a\ntime: {end: 1 h, dt: 0.5 min}\noutput: {interval: 10 min}\n";
+  const std::string after =
+      "name: a\ntime: {end: 1 h}\noutput: {interval: 10 min, budget: true}\n"
+      "checkpoint: {steps: 100, keep: 3}\n";
+  // Document order of `before` first, then the keys only in `after`, one per leaf.
+  EXPECT_TRUE(SameDifferences(scenario_differences(before, after), {{"time.dt", "0.5 min", ""},
+                                                                    {"output.budget", "", "true"},
+                                                                    {"checkpoint.steps", "", "100"},
+                                                                    {"checkpoint.keep", "", "3"}}));
+  EXPECT_TRUE(SameDifferences(scenario_differences(after, before), {{"output.budget", "true", ""},
+                                                                    {"checkpoint.steps", "100", ""},
+                                                                    {"checkpoint.keep", "3", ""},
+                                                                    {"time.dt", "", "0.5 min"}}));
+}
+
+TEST(ScenarioDifferences, ListItemsWithANameAreNamedByIt) {
+  const std::string before = "species: [{name: TNF, decay: 0.1}, {name: IL-6, decay: 0.2}]\n";
+  // Reordered and changed: matched by name, not by position.
+  const std::string after = "species: [{name: IL-6, decay: 0.3}, {name: TNF, decay: 0.1}, {name: IL-10}]\n";
+  const std::vector<ScenarioDifference> d = scenario_differences(before, after);
+  EXPECT_TRUE(
+      SameDifferences(d, {{"species.IL-6.decay", "0.2", "0.3"}, {"species.IL-10.name", "", "IL-10"}}));
+
+  // The keys work as --set paths.
+  const Scenario s = parse_scenario(scenario(), kFile, {"species.IL-6.decay=0.3 /min"});
+  const std::vector<ScenarioDifference> e =
+      scenario_differences(parse_scenario(scenario(), kFile).resolved_yaml, s.resolved_yaml);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].key, "species.IL-6.decay");
+  EXPECT_EQ(e[0].before, "");
+  EXPECT_EQ(e[0].after, "0.3 /min");
+  const Scenario back = parse_scenario(s.resolved_yaml, kFile, {e[0].key + "=0.5 /min"});
+  EXPECT_DOUBLE_EQ(back.species[1].decay_rate, 0.5 / 60);
+}
+
+TEST(ScenarioDifferences, ListItemsWithoutANameAreNamedByIndex) {
+  const std::string before =
+      "geometry:\n"
+      "  - {tissue: liver, box: {min: [0, 0, 0], max: [1, 1, 1]}}\n"
+      "  - {tissue: vessel, sphere: {center: [0, 0, 0], radius: 1}}\n"
+      "  - {tissue: vessel, shape: a}\n";
+  const std::string after =
+      "geometry:\n"
+      "  - {tissue: liver, box: {min: [0, 0, 0], max: [1, 2, 1]}}\n"
+      "  - {tissue: vessel, sphere: {center: [0, 0, 0], radius: 1}}\n"
+      "  - {tissue: vessel, shape: b}\n"
+      "  - {tissue: liver, sphere: {center: [0, 0, 0], radius: 2}}\n";
+  EXPECT_TRUE(SameDifferences(scenario_differences(before, after), {{"geometry[0].box.max[1]", "1", "2"},
+                                                                    {"geometry[2].shape", "a", "b"},
+                                                                    {"geometry[3].tissue", "", "liver"},
+                                                                    {"geometry[3].sphere.center[0]", "", "0"},
+                                                                    {"geometry[3].sphere.center[1]", "", "0"},
+                                                                    {"geometry[3].sphere.center[2]", "", "0"},
+                                                                    {"geometry[3].sphere.radius", "", "2"}}));
+
+  // Duplicate names cannot name an item: those items go by index.
+  EXPECT_TRUE(SameDifferences(scenario_differences("rules: [{name: r, rate: 1}, {name: r, rate: 2}]",
+                                                   "rules: [{name: r, rate: 1}, {name: r, rate: 3}]"),
+                              {{"rules[1].rate", "2", "3"}}));
+
+  // An index key works as a --set path.
+  const Scenario a = parse_scenario(scenario(), kFile);
+  const Scenario b = parse_scenario(scenario(), kFile, {"geometry[0].tissue=vessel"});
+  const std::vector<ScenarioDifference> d = scenario_differences(a.resolved_yaml, b.resolved_yaml);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].key, "geometry[0].tissue");
+  EXPECT_EQ(parse_scenario(scenario(), kFile, {d[0].key + "=" + d[0].after}).geometry[0].tissue, 1);
+}
+
+TEST(ScenarioDifferences, DifferentStructureIsOneDifferenceAtItsKey) {
+  EXPECT_TRUE(
+      SameDifferences(scenario_differences("grid: {voxel: 50 um, extent: [1, 1, 1]}\n",
+                                           "grid: {voxel: [50 um, 50 um, 25 um], extent: [1, 1, 1]}\n"),
+                      {{"grid.voxel", "50 um", "[50 um, 50 um, 25 um]"}}));
+  EXPECT_TRUE(SameDifferences(scenario_differences("plasma: {volume: 3 L}\n", "plasma: 3 L\n"),
+                              {{"plasma", "{volume: 3 L}", "3 L"}}));
+  EXPECT_TRUE(SameDifferences(scenario_differences("checkpoint:\n", "checkpoint: {steps: 10}\n"),
+                              {{"checkpoint", "null", "{steps: 10}"}}));
+  EXPECT_TRUE(SameDifferences(scenario_differences("fields: [TNF]\n", "fields: {a: TNF}\n"),
+                              {{"fields", "[TNF]", "{a: TNF}"}}));
+}
+
+TEST(ScenarioDifferences, TextThatIsNotYamlIsAnInputError) {
+  try {
+    scenario_differences("time: {end: 1 h", "time: {end: 1 h}", "checkpoint_000000000010.h5");
+    FAIL() << "no InputError";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where().file, "checkpoint_000000000010.h5");
+    EXPECT_TRUE(Contains(e.detail(), "invalid YAML")) << e.detail();
+  }
+  EXPECT_THROW(scenario_differences("a: 1", "a: [1"), InputError);
 }
 
 }  // namespace

@@ -6,10 +6,12 @@
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <string>
 
 #include "host/config.hpp"
@@ -237,6 +239,88 @@ TEST(GpuBackend, FailedLaunchNamesKernelFileAndReason) {
     EXPECT_NE(message.find("cudaError"), std::string::npos) << message;
   }
 }
+
+// The blow-up guard's field scan, on the host: the range of the finite
+// tissue values (zeros as +0) and the count of the others.
+template <class Real>
+FieldScan reference_scan(const Discretisation& d, const std::vector<Real>& field) {
+  FieldScan scan;
+  for (std::size_t n = 0; n < field.size(); ++n) {
+    if (d.material[n] == 0) continue;
+    const double v = double(field[n]);
+    if (!std::isfinite(v)) {
+      ++scan.nonfinite;
+      continue;
+    }
+    scan.min = std::min(scan.min, v == 0 ? 0.0 : v);
+    scan.max = std::max(scan.max, v == 0 ? 0.0 : v);
+  }
+  return scan;
+}
+
+void expect_identical_scans(const FieldScan& gpu, const FieldScan& cpu, const std::string& what) {
+  EXPECT_EQ(std::bit_cast<std::uint64_t>(gpu.min), std::bit_cast<std::uint64_t>(cpu.min))
+      << what << ": " << gpu.min << " vs " << cpu.min;
+  EXPECT_EQ(std::bit_cast<std::uint64_t>(gpu.max), std::bit_cast<std::uint64_t>(cpu.max))
+      << what << ": " << gpu.max << " vs " << cpu.max;
+  EXPECT_EQ(gpu.nonfinite, cpu.nonfinite) << what;
+}
+
+// The same fields give the same FieldScan, bit for bit, on the GPU as on the
+// CPU (tests/test_field_scan.cpp checks the CPU's): NaN, infinities and
+// zeros of both signs in the tissue, junk outside it (never read), a grid
+// of many CUB tiles; then, after steps, the GPU's scan of its current field.
+template <class Real>
+void expect_field_scan_equal_to_cpu() {
+  const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
+  const Scenario s = testing::two_tissue_scenario(2, {67, 45, 31});
+  const Discretisation d = discretise(s, rasterise_tissues(s));
+  std::vector<std::size_t> tissue;
+  for (std::size_t n = 0; n < d.material.size(); ++n)
+    if (d.material[n] != 0) tissue.push_back(n);
+  ASSERT_GT(tissue.size(), 1000u);
+  ASSERT_LT(tissue.size(), d.material.size());
+  std::vector<std::vector<Real>> fields(2, std::vector<Real>(d.material.size()));
+  const double junk[4] = {nan, -1e30, inf, 1e30};
+  for (std::size_t n = 0; n < d.material.size(); ++n) {
+    fields[0][n] = Real(d.material[n] ? 100 * std::sin(0.37 * double(n)) : junk[n % 4]);
+    fields[1][n] = Real(d.material[n] ? (n % 2 ? -0.0 : 0.0) : junk[n % 4]);
+  }
+  for (std::size_t n = 0; n < tissue.size(); n += 997) fields[0][tissue[n]] = Real(n % 3 ? nan : -inf);
+  fields[0][tissue.back()] = Real(inf);
+  for (std::size_t n = 5; n < tissue.size(); n += 13)
+    if (std::isfinite(fields[0][tissue[n]])) fields[0][tissue[n]] = Real(-0.0);
+  auto gpu = make_gpu_backend<Real>();
+  auto cpu = make_cpu_backend<Real>(0);
+  for (Backend<Real>* backend : {gpu.get(), cpu.get()}) {
+    backend->setup(d, 2);
+    for (int f = 0; f < 2; ++f) backend->upload_field(f, fields[std::size_t(f)]);
+  }
+  for (int f = 0; f < 2; ++f) {
+    const FieldScan on_gpu = gpu->scan_field(f), on_cpu = cpu->scan_field(f);
+    expect_identical_scans(on_gpu, on_cpu, "field " + std::to_string(f));
+    expect_identical_scans(on_gpu, reference_scan(d, fields[std::size_t(f)]),
+                           "reference " + std::to_string(f));
+  }
+  EXPECT_GT(gpu->scan_field(0).nonfinite, 10);
+  EXPECT_EQ(gpu->scan_field(1).min, 0.0);
+  EXPECT_FALSE(std::signbit(gpu->scan_field(1).min));
+
+  // After steps (NaN and infinities spread): the current buffer is scanned.
+  CoefficientTable<Real> table;
+  fill_coefficients(s, d, 0.0, plan_time(s).max_dt, table);
+  gpu->set_coefficients(table);
+  for (int n = 0; n < 7; ++n) gpu->step();
+  for (int f = 0; f < 2; ++f) {
+    std::vector<Real> current;
+    gpu->download_field(f, current);
+    expect_identical_scans(gpu->scan_field(f), reference_scan(d, current),
+                           "after steps " + std::to_string(f));
+  }
+}
+
+TEST(GpuBackend, FieldScanEqualsCpuInFloat) { expect_field_scan_equal_to_cpu<float>(); }
+TEST(GpuBackend, FieldScanEqualsCpuInDouble) { expect_field_scan_equal_to_cpu<double>(); }
 
 TEST(GpuBackend, CopyBandwidthIsMeasured) {
   auto gpu = make_gpu_backend<float>();
