@@ -1,0 +1,280 @@
+#!/usr/bin/env bash
+# Checks the SLURM scripts without SLURM: `bash -n` on each, then runs their
+# logic locally with `scontrol` and `squeue` replaced by stubs that log their
+# calls, on small scenarios:
+#   run-requeue.sbatch  --stop-at-step: exit 3 and one requeue, then the
+#                       next execution continues (--restart auto) to exit 0
+#                       without a requeue, with the time series of an
+#                       uninterrupted run; the --walltime derived from
+#                       squeue %L / SLURM_JOB_END_TIME stops a run (exit 3,
+#                       requeue); SIGUSR1 to the batch shell is forwarded
+#                       (exit 3, requeue); SIGTERM is not requeued; bad input
+#                       (exit 2) and MAX_REQUEUES are not requeued.
+#   sweep-array.sbatch  the login-node check of every default value; one
+#                       array task stopped (exit 3, requeue of that task)
+#                       and continued to exit 0; a task index out of range.
+#
+# Usage: scripts/slurm/check-scripts.sh     (from anywhere; about 10-20 s)
+# Environment: CYTOSTORM (the binary, default build/cytostorm in the
+#   repository), KEEP=1 to keep the scratch directory.
+# Exits 0 when every check passes, 1 otherwise.
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+repo=$PWD
+cytostorm=${CYTOSTORM:-build/cytostorm}
+[[ $cytostorm == /* ]] || cytostorm=$repo/$cytostorm
+if [[ ! -x $cytostorm ]]; then
+  echo "check-scripts.sh: error: no cytostorm binary at $cytostorm (build the project, or set CYTOSTORM)" >&2
+  exit 1
+fi
+
+# No real SLURM job may leak in (this may itself run inside one).
+while read -r name; do unset "$name"; done < <(compgen -v SLURM_)
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cytostorm-slurm-check.XXXXXX") || exit 1
+
+# Kills cytostorm processes of this check that are still running (a script
+# that lost a signal would leave its 7-day scenario running); true if any.
+kill_leftovers() {
+  local pid found=1
+  [[ -f $tmp/pids ]] || return 1
+  while read -r pid; do
+    if kill -0 "$pid" 2>/dev/null && [[ $(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") == *"$tmp"* ]]; then
+      kill -s KILL "$pid" 2>/dev/null
+      found=0
+    fi
+  done <"$tmp/pids"
+  return $found
+}
+cleanup() {
+  kill_leftovers
+  if [[ ${KEEP:-0} == 1 ]]; then
+    echo "scratch kept in $tmp"
+  else
+    rm -rf "$tmp"
+  fi
+}
+trap cleanup EXIT
+
+# ---- stubs ----
+mkdir -p "$tmp/bin"
+calls=$tmp/calls.log
+cyto_args=$tmp/cytostorm-args.log
+cat >"$tmp/bin/scontrol" <<EOF
+#!/usr/bin/env bash
+printf 'scontrol %s\n' "\$*" >>$(printf '%q' "$calls")
+exit "\${FAKE_SCONTROL_RC:-0}"
+EOF
+cat >"$tmp/bin/squeue" <<EOF
+#!/usr/bin/env bash
+printf 'squeue %s\n' "\$*" >>$(printf '%q' "$calls")
+[[ -n \${FAKE_SQUEUE:-} ]] || exit 1
+printf '%s\n' "\$FAKE_SQUEUE"
+EOF
+cat >"$tmp/bin/cytostorm" <<EOF
+#!/usr/bin/env bash
+printf '%s\n' "\$*" >>$(printf '%q' "$cyto_args")
+printf '%s\n' "\$\$" >>$(printf '%q' "$tmp/pids")
+exec $(printf '%q' "$cytostorm") "\$@"
+EOF
+chmod +x "$tmp/bin/scontrol" "$tmp/bin/squeue" "$tmp/bin/cytostorm"
+
+requeue_script=scripts/slurm/run-requeue.sbatch
+sweep_script=scripts/slurm/sweep-array.sbatch
+failures=0
+started=$SECONDS
+
+pass() { printf 'ok    %s\n' "$1"; }
+fail() {
+  printf 'FAIL  %s: %s\n' "$1" "$2"
+  if [[ -n ${3:-} && -f $3 ]]; then
+    sed 's/^/      | /' "$3" | tail -n 25
+  fi
+  failures=$((failures + 1))
+}
+
+# Runs a script with the stubs first in PATH.
+#   launch NAME SCRIPT [VAR=VALUE ...] -- [script arguments ...]
+# Leaves the script's exit status in $rc, its output in $tmp/NAME.log; in
+# the background (pid in $bg) when BACKGROUND=1.
+launch() {
+  local name=$1 script=$2
+  shift 2
+  local envs=()
+  while (($#)) && [[ $1 != -- ]]; do
+    envs+=("$1")
+    shift
+  done
+  (($#)) && shift
+  : >"$calls"
+  : >"$cyto_args"
+  if [[ ${BACKGROUND:-0} == 1 ]]; then
+    env PATH="$tmp/bin:$PATH" CYTOSTORM="$tmp/bin/cytostorm" BACKEND=cpu SLURM_CPUS_PER_TASK=1 "${envs[@]}" \
+      bash "$script" "$@" >"$tmp/$name.log" 2>&1 &
+    bg=$!
+    rc=
+  else
+    rc=0
+    env PATH="$tmp/bin:$PATH" CYTOSTORM="$tmp/bin/cytostorm" BACKEND=cpu SLURM_CPUS_PER_TASK=1 "${envs[@]}" \
+      bash "$script" "$@" >"$tmp/$name.log" 2>&1 || rc=$?
+  fi
+}
+
+# expect NAME RC REQUEUE_JOB_OR_none [FILE PATTERN]...
+expect() {
+  local name=$1 want_rc=$2 want_requeue=$3 ok=1
+  shift 3
+  local log=$tmp/$name.log
+  if [[ $rc != "$want_rc" ]]; then
+    fail "$name" "exit $rc, expected $want_rc" "$log"
+    return
+  fi
+  local requeues
+  requeues=$(grep -c '^scontrol requeue' "$calls")
+  if [[ $want_requeue == none ]]; then
+    if ((requeues != 0)); then
+      fail "$name" "scontrol requeue was called ($(grep '^scontrol' "$calls" | tr '\n' ' ')), expected no requeue" "$log"
+      return
+    fi
+  elif ((requeues != 1)) || ! grep -qx "scontrol requeue $want_requeue" "$calls"; then
+    fail "$name" "expected one 'scontrol requeue $want_requeue', found: $(tr '\n' ' ' <"$calls")" "$log"
+    return
+  fi
+  while (($# >= 2)); do
+    if [[ ! -f $1 ]] || ! grep -qF -- "$2" "$1"; then
+      fail "$name" "no \"$2\" in ${1#"$tmp"/}" "$log"
+      ok=0
+      break
+    fi
+    shift 2
+  done
+  local what=", requeued"
+  [[ $want_requeue == none ]] && what=", no requeue"
+  ((ok)) && pass "$name (exit $rc$what)"
+}
+
+# Waits (up to 60 s) for background job $bg, then kills it and any cytostorm
+# left running. Leaves its exit status in $rc (killed: 137), and reports a
+# cytostorm that outlived its script.
+wait_background() {
+  local i
+  for ((i = 0; i < 600; ++i)); do
+    kill -0 "$bg" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$bg" 2>/dev/null && kill -s KILL "$bg" 2>/dev/null
+  rc=0
+  wait "$bg" 2>/dev/null || rc=$?
+  if kill_leftovers; then
+    fail "$1" "cytostorm was still running after its script ended (killed)"
+  fi
+}
+
+# Waits (up to 30 s) for FILE while background job $bg runs.
+wait_for_file() {
+  local i
+  for ((i = 0; i < 300; ++i)); do
+    [[ -e $1 ]] && return 0
+    kill -0 "$bg" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+# ---- syntax ----
+for script in "$requeue_script" "$sweep_script" scripts/slurm/check-scripts.sh; do
+  if msg=$(bash -n "$script" 2>&1); then pass "bash -n $script"; else fail "bash -n $script" "$msg"; fi
+done
+
+short=(--set time.end=20min --set output.interval=10min)  # 178 steps of configs/default.yaml
+long=(--set time.end=7d --set output.interval=1d)         # far longer than any check waits
+
+# ---- run-requeue.sbatch ----
+out=$tmp/requeue
+launch requeue-first "$requeue_script" SCENARIO=configs/default.yaml OUTPUT="$out" SLURM_JOB_ID=4242 \
+  FAKE_SQUEUE=UNLIMITED -- "${short[@]}" --stop-at-step 60
+expect requeue-first 3 4242 "$out/summary.json" '"stop_reason": "--stop-at-step 60"' \
+  "$tmp/requeue-first.log" "time limit unknown"
+if grep -q -- --walltime "$cyto_args"; then fail requeue-first "--walltime passed although squeue said UNLIMITED"; fi
+
+launch requeue-second "$requeue_script" SCENARIO=configs/default.yaml OUTPUT="$out" SLURM_JOB_ID=4242 \
+  SLURM_RESTART_COUNT=1 FAKE_SQUEUE=UNLIMITED -- "${short[@]}"
+expect requeue-second 0 none "$out/summary.json" '"status": "finished"' \
+  "$tmp/requeue-second.log" "restarting from $out/checkpoint_000000000060.h5" "$tmp/requeue-second.log" "execution 2"
+
+# The two executions give the time series of one uninterrupted run.
+if "$cytostorm" run configs/default.yaml --output "$tmp/straight" --backend cpu --threads 1 --quiet "${short[@]}" \
+  >"$tmp/straight.log" 2>&1 && cmp -s "$out/timeseries.csv" "$tmp/straight/timeseries.csv"; then
+  pass "requeued run's timeseries.csv is identical to an uninterrupted run's"
+else
+  fail "requeued run vs uninterrupted run" "timeseries.csv differs (or the run failed)" "$tmp/straight.log"
+fi
+
+out=$tmp/walltime
+launch requeue-walltime "$requeue_script" SCENARIO=configs/default.yaml OUTPUT="$out" SLURM_JOB_ID=4243 \
+  FAKE_SQUEUE=1:01 WALLTIME_RESERVE=60 -- "${long[@]}"
+expect requeue-walltime 3 4243 "$cyto_args" "--walltime 0:00:01" "$out/summary.json" '"stop_reason": "--walltime' \
+  "$calls" "squeue -h -j 4243 -o %L"
+
+out=$tmp/endtime
+launch requeue-end-time "$requeue_script" SCENARIO=configs/default.yaml OUTPUT="$out" SLURM_JOB_ID=4244 \
+  SLURM_JOB_END_TIME=$(($(date +%s) + 62)) WALLTIME_RESERVE=60 FAKE_SCONTROL_RC=1 -- "${long[@]}"
+expect requeue-end-time 3 4244 "$cyto_args" "--walltime 0:00:0" "$out/summary.json" '"stop_reason": "--walltime' \
+  "$tmp/requeue-end-time.log" "scontrol requeue failed"
+
+out=$tmp/days
+launch requeue-bad-input "$requeue_script" SCENARIO=configs/default.yaml OUTPUT="$out" SLURM_JOB_ID=4245 \
+  FAKE_SQUEUE=1-00:00:00 WALLTIME_RESERVE=60 -- --set time.end=banana
+expect requeue-bad-input 2 none "$cyto_args" "--walltime 23:59:00" "$tmp/requeue-bad-input.log" "not requeued"
+
+out=$tmp/max
+launch requeue-max "$requeue_script" SCENARIO=configs/default.yaml OUTPUT="$out" SLURM_JOB_ID=4246 \
+  SLURM_RESTART_COUNT=3 MAX_REQUEUES=3 FAKE_SQUEUE=UNLIMITED -- "${short[@]}" --stop-at-step 5
+expect requeue-max 3 none "$tmp/requeue-max.log" "MAX_REQUEUES=3"
+
+# Signals to the batch shell: SIGUSR1 (SLURM's --signal=B:USR1) is
+# forwarded and requeued; SIGTERM (scancel) is forwarded, not requeued.
+for sig in USR1 TERM; do
+  out=$tmp/signal-$sig
+  BACKGROUND=1 launch "requeue-$sig" "$requeue_script" SCENARIO=configs/default.yaml OUTPUT="$out" \
+    SLURM_JOB_ID=4247 FAKE_SQUEUE=UNLIMITED -- "${long[@]}"
+  # The t = 0 snapshot is written once cytostorm is in its time loop.
+  if wait_for_file "$out/snapshot_000000.h5"; then
+    kill -s "$sig" "$bg"
+  else
+    kill -s TERM "$bg" 2>/dev/null
+  fi
+  wait_background "requeue-$sig"
+  if [[ $sig == USR1 ]]; then
+    expect requeue-USR1 3 4247 "$out/summary.json" '"stop_reason": "SIGUSR1 received"'
+  else
+    expect requeue-TERM 3 none "$out/summary.json" '"stop_reason": "SIGTERM received"' \
+      "$tmp/requeue-TERM.log" "not requeued"
+  fi
+done
+
+# ---- sweep-array.sbatch ----
+launch sweep-check "$sweep_script" --
+expect sweep-check 0 none "$tmp/sweep-check.log" "all 8 values are valid"
+
+root=$tmp/sweep
+sweep_env=(SCENARIO=configs/therapy_timing.yaml OUTPUT_ROOT="$root" SWEEP_VALUES="2h 4h" SLURM_ARRAY_JOB_ID=5000
+  SLURM_ARRAY_TASK_ID=1 SLURM_JOB_ID=5002 FAKE_SQUEUE=UNLIMITED)
+sweep_short=(--set time.end=6h --set output.interval=1h)
+launch sweep-first "$sweep_script" "${sweep_env[@]}" -- "${sweep_short[@]}" --stop-at-step 50
+expect sweep-first 3 5002 "$cyto_args" "--set therapies.tocilizumab.dose.time=4h" \
+  "$root/01-4h/summary.json" '"stop_reason": "--stop-at-step 50"'
+launch sweep-second "$sweep_script" "${sweep_env[@]}" SLURM_RESTART_COUNT=1 -- "${sweep_short[@]}"
+expect sweep-second 0 none "$root/01-4h/summary.json" '"status": "finished"' \
+  "$tmp/sweep-second.log" "restarting from $root/01-4h/checkpoint_000000000050.h5"
+if [[ -e $root/00-2h ]]; then fail sweep-second "task 0's directory was created by task 1"; fi
+
+launch sweep-out-of-range "$sweep_script" "${sweep_env[@]/#SLURM_ARRAY_TASK_ID=1/SLURM_ARRAY_TASK_ID=2}" -- "${sweep_short[@]}"
+expect sweep-out-of-range 2 none "$tmp/sweep-out-of-range.log" "array task 2 has no value"
+
+echo
+if ((failures)); then
+  echo "check-scripts.sh: $failures check(s) failed ($((SECONDS - started)) s)"
+  exit 1
+fi
+echo "check-scripts.sh: all checks passed ($((SECONDS - started)) s)"
