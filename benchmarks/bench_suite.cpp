@@ -31,6 +31,7 @@
 
 #include <fmt/format.h>
 
+#include "bench_common.hpp"
 #include "host/backend.hpp"
 #include "host/build_info.hpp"
 #include "host/discretisation.hpp"
@@ -359,21 +360,6 @@ double process_cpu_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
-}
-
-std::string iso_utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
-
-std::string host_name() {
-  char name[256] = {};
-  if (gethostname(name, sizeof name - 1) != 0) return "unknown";
-  return name;
 }
 
 std::string case_label(int n, int species, Precision p, const std::string& kind) {

@@ -201,7 +201,7 @@ class Reader {
     return text;
   }
 
-  std::string read_string_attribute(const char* name) const {
+  h5::Handle open_root_attribute(const char* name) const {
     if (H5Aexists(file_, name) <= 0) {
       H5Eclear2(H5E_DEFAULT);
       refuse(
@@ -209,7 +209,11 @@ class Reader {
           fmt::format("no attribute \"{}\" at the root: not a cytostorm checkpoint, or its header is damaged",
                       name));
     }
-    const h5::Handle attribute(H5Aopen(file_, name, H5P_DEFAULT), H5Aclose, fmt::format("opening {}", name));
+    return h5::Handle(H5Aopen(file_, name, H5P_DEFAULT), H5Aclose, fmt::format("opening {}", name));
+  }
+
+  std::string read_string_attribute(const char* name) const {
+    const h5::Handle attribute = open_root_attribute(name);
     const h5::Handle type(H5Aget_type(attribute.get()), H5Tclose, "reading an attribute type");
     if (H5Tget_class(type.get()) != H5T_STRING || H5Tis_variable_str(type.get()) > 0)
       refuse(path_, fmt::format("root attribute \"{}\" is not a text", name));
@@ -222,14 +226,7 @@ class Reader {
 
   template <class T>
   T read_attribute(const char* name) const {
-    if (H5Aexists(file_, name) <= 0) {
-      H5Eclear2(H5E_DEFAULT);
-      refuse(
-          path_,
-          fmt::format("no attribute \"{}\" at the root: not a cytostorm checkpoint, or its header is damaged",
-                      name));
-    }
-    const h5::Handle attribute(H5Aopen(file_, name, H5P_DEFAULT), H5Aclose, fmt::format("opening {}", name));
+    const h5::Handle attribute = open_root_attribute(name);
     T value{};
     if (H5Aread(attribute.get(), memory_type<T>(), &value) < 0)
       refuse(path_, fmt::format("root attribute \"{}\" cannot be read: {}", name, h5::pop_error_detail()));

@@ -377,9 +377,9 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
   names.plasma = s.plasma.enabled;
   names.budget = s.output.budget;
   const std::vector<std::string>& species_names = names.species;
+  const std::vector<std::uint8_t> labels = label_values(s, sim.tissues());
   std::optional<SnapshotWriter> snapshots;
-  if (s.output.snapshots)
-    snapshots.emplace(directory, disc.grid, label_values(s, sim.tissues()), s.tissues, kIndexRewriteInterval);
+  if (s.output.snapshots) snapshots.emplace(directory, disc.grid, labels, s.tissues, kIndexRewriteInterval);
   TimeSeriesWriter series(directory, names, kIndexRewriteInterval);
   const Precision native = sizeof(Real) == 4 ? Precision::Float : Precision::Double;
 
@@ -393,6 +393,9 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
   RunPosition position;
   double wall_before = 0;  // wall seconds of the runs before this restart
   const TimeSeriesRow shape = sim.statistics();
+  const std::int64_t row_width = std::int64_t(flatten_timeseries_row(shape).size());
+  // The time series written so far, flattened as checkpoints store it (kept up to date, not rebuilt).
+  std::vector<double> flat_timeseries;
   if (restart) {
     const Checkpoint<Real>& c = restart->checkpoint;
     typename Simulation<Real>::State state;
@@ -403,7 +406,7 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
     state.blood = c.blood;
     sim.restore(state);
     wall_before = c.wall_seconds;
-    if (std::int64_t(flatten_timeseries_row(shape).size()) != c.timeseries_width)
+    if (row_width != c.timeseries_width)
       throw InputError(SourceLocation{restart->path, 0, 0, ""},
                        "checkpoint: its time series rows do not match this scenario's regions and species");
     std::vector<TimeSeriesRow> rows = unflatten_timeseries(c.timeseries, c.timeseries_rows, shape);
@@ -431,6 +434,8 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
     }
     std::vector<double> written_times;
     for (const TimeSeriesRow& row : rows) written_times.push_back(row.time_s);
+    flat_timeseries.assign(c.timeseries.begin(),
+                           c.timeseries.begin() + std::ptrdiff_t(rows.size()) * row_width);
     series.resume(std::move(rows));
     const int missing = snapshots ? snapshots->resume(written_times, snapshot_fields) : 0;
     fmt::print(log, "restarting from {} (step {}, t = {}){}{}\n", restart->path, position.step,
@@ -458,6 +463,8 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
     guard.check("writing the output");
     const TimeSeriesRow row = sim.statistics();
     series.append(row);
+    const std::vector<double> flat = flatten_timeseries_row(row);
+    flat_timeseries.insert(flat_timeseries.end(), flat.begin(), flat.end());
     if (!snapshots) return;
     const auto start = Clock::now();
     auto data = std::make_shared<std::vector<std::vector<Real>>>();
@@ -479,6 +486,7 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
   int checkpoints_written = 0;
   double state_bytes = 0;
   for (int f = 0; f < sim.fields().count(); ++f) state_bytes += double(disc.grid.voxels()) * sizeof(Real);
+  const std::string hash = scenario_hash(s), build = build_info_json().dump();
   auto write_checkpoint_now = [&](const RunPosition& at, const char* why) {
     if (last_checkpoint_step == sim.steps()) return;
     guard.check("writing the checkpoint");
@@ -486,10 +494,10 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
     auto c = std::make_shared<Checkpoint<Real>>();
     c->scenario_name = s.name;
     c->scenario_yaml = s.resolved_yaml;
-    c->scenario_hash = scenario_hash(s);
-    c->build = build_info_json().dump();
+    c->scenario_hash = hash;
+    c->build = build;
     c->grid = disc.grid;
-    c->labels = label_values(s, sim.tissues());
+    c->labels = labels;
     c->position = at;
     c->max_dt = plan.max_dt;
     c->seed = s.seed;
@@ -499,12 +507,9 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
     c->plasma = state.plasma;
     c->blood = state.blood;
     c->drugs = sim.drug_levels();
-    for (const TimeSeriesRow& row : series.rows()) {
-      const std::vector<double> flat = flatten_timeseries_row(row);
-      c->timeseries.insert(c->timeseries.end(), flat.begin(), flat.end());
-    }
+    c->timeseries = flat_timeseries;
     c->timeseries_rows = std::int64_t(series.rows().size());
-    c->timeseries_width = std::int64_t(flatten_timeseries_row(shape).size());
+    c->timeseries_width = row_width;
     c->wall_seconds = wall_before + seconds_between(wall_start, Clock::now());
     copy_seconds += seconds_between(start, Clock::now());
     const std::string path = directory + "/" + checkpoint_file_name(sim.steps());
@@ -651,50 +656,49 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
       stepping_seconds > 0
           ? double(sim.steps() - (restart ? restart->checkpoint.position.step : 0)) / stepping_seconds
           : 0;
-  nlohmann::json summary = {
-      {"scenario", {{"name", s.name}, {"file", s.source_file}, {"hash", scenario_hash(s)}}},
-      {"build", build_info_json()},
-      {"backend", backend_summary(sim.backend())},
-      {"precision", precision_name(s.precision)},
-      {"grid",
-       {{"nx", disc.grid.nx},
-        {"ny", disc.grid.ny},
-        {"nz", disc.grid.nz},
-        {"spacing_m", disc.grid.spacing},
-        {"tissue_voxels", voxels}}},
-      {"species", species_names},
-      {"populations", names.populations},
-      {"rules", s.rules.size()},
-      {"time",
-       {{"end_s", s.time.end},
-        {"reached_s", sim.time()},
-        {"dt_s", plan.max_dt},
-        {"stability_limit_s", plan.stability_limit},
-        {"steps", sim.steps()},
-        {"outputs", times.size()}}},
-      {"performance",
-       {{"wall_s", wall},
-        {"wall_all_runs_s", wall_before + wall},
-        {"loop_s", loop_seconds},
-        {"stepping_s", stepping_seconds},
-        {"steps_per_s", steps_per_s},
-        {"voxel_updates_per_s", steps_per_s * double(voxels)},
-        {"voxel_species_updates_per_s", steps_per_s * double(voxels) * ns},
-        {"io_stall_s", stall_seconds},
-        {"io_stall_fraction", loop_seconds > 0 ? stall_seconds / loop_seconds : 0.0},
-        {"io_background_s", writer.busy_seconds()}}},
-      {"checkpoints",
-       {{"written", checkpoints_written},
-        {"last", last_checkpoint_path},
-        {"keep", s.checkpoint.keep},
-        {"bytes_of_fields", state_bytes},
-        {"write_s", checkpoint_write_seconds}}},
-      {"outputs",
-       {{"directory", directory},
-        {"xdmf", snapshots ? snapshots->xdmf_path() : ""},
-        {"timeseries_csv", directory + "/timeseries.csv"},
-        {"timeseries_json", directory + "/timeseries.json"}}},
-      {"status", stopped ? "stopped" : "finished"}};
+  nlohmann::json summary = {{"scenario", {{"name", s.name}, {"file", s.source_file}, {"hash", hash}}},
+                            {"build", build_info_json()},
+                            {"backend", backend_summary(sim.backend())},
+                            {"precision", precision_name(s.precision)},
+                            {"grid",
+                             {{"nx", disc.grid.nx},
+                              {"ny", disc.grid.ny},
+                              {"nz", disc.grid.nz},
+                              {"spacing_m", disc.grid.spacing},
+                              {"tissue_voxels", voxels}}},
+                            {"species", species_names},
+                            {"populations", names.populations},
+                            {"rules", s.rules.size()},
+                            {"time",
+                             {{"end_s", s.time.end},
+                              {"reached_s", sim.time()},
+                              {"dt_s", plan.max_dt},
+                              {"stability_limit_s", plan.stability_limit},
+                              {"steps", sim.steps()},
+                              {"outputs", times.size()}}},
+                            {"performance",
+                             {{"wall_s", wall},
+                              {"wall_all_runs_s", wall_before + wall},
+                              {"loop_s", loop_seconds},
+                              {"stepping_s", stepping_seconds},
+                              {"steps_per_s", steps_per_s},
+                              {"voxel_updates_per_s", steps_per_s * double(voxels)},
+                              {"voxel_species_updates_per_s", steps_per_s * double(voxels) * ns},
+                              {"io_stall_s", stall_seconds},
+                              {"io_stall_fraction", loop_seconds > 0 ? stall_seconds / loop_seconds : 0.0},
+                              {"io_background_s", writer.busy_seconds()}}},
+                            {"checkpoints",
+                             {{"written", checkpoints_written},
+                              {"last", last_checkpoint_path},
+                              {"keep", s.checkpoint.keep},
+                              {"bytes_of_fields", state_bytes},
+                              {"write_s", checkpoint_write_seconds}}},
+                            {"outputs",
+                             {{"directory", directory},
+                              {"xdmf", snapshots ? snapshots->xdmf_path() : ""},
+                              {"timeseries_csv", directory + "/timeseries.csv"},
+                              {"timeseries_json", directory + "/timeseries.json"}}},
+                            {"status", stopped ? "stopped" : "finished"}};
   if (restart)
     summary["restart"] = {{"from", restart->path},
                           {"step", restart->checkpoint.position.step},
