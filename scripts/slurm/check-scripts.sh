@@ -13,6 +13,20 @@
 #   sweep-array.sbatch  the login-node check of every default value; one
 #                       array task stopped (exit 3, requeue of that task)
 #                       and continued to exit 0; a task index out of range.
+#   multi-node.sbatch   with `srun` replaced by a stub that logs its
+#                       arguments, runs two "ranks" of a fake cytostorm (a
+#                       shell script that exits 0, 1, 2 or 3, writes a
+#                       checkpoint or waits for a signal), relays SIGUSR1 to
+#                       them and kills them on SIGTERM, as srun does: the
+#                       srun and cytostorm command lines (--restart auto,
+#                       --walltime, --backend gpu, --threads, DECOMPOSITION
+#                       passed on, malformed or with fewer blocks than
+#                       ranks refused), the OpenMP and Open MPI
+#                       environment of the ranks; exit 3 requeued, 0,
+#                       1 and 2 not, no new checkpoint and MAX_REQUEUES not;
+#                       SIGUSR1 to the batch shell reaches every rank through
+#                       srun (requeued), SIGTERM reaches them as SIGUSR1, never
+#                       as SIGTERM (not requeued).
 #
 # Usage: scripts/slurm/check-scripts.sh     (from anywhere; about 10-20 s)
 # Environment: CYTOSTORM (the binary, default build/cytostorm in the
@@ -77,10 +91,108 @@ printf '%s\n' "\$*" >>$(printf '%q' "$cyto_args")
 printf '%s\n' "\$\$" >>$(printf '%q' "$tmp/pids")
 exec $(printf '%q' "$cytostorm") "\$@"
 EOF
-chmod +x "$tmp/bin/scontrol" "$tmp/bin/squeue" "$tmp/bin/cytostorm"
+# srun: logs its arguments, skips its options (the script passes them all as
+# --name=value), and runs the command as FAKE_TASKS (2) tasks with
+# SLURM_PROCID and SLURM_LOCALID set. Like srun it relays SIGUSR1 (and
+# SIGUSR2) to every task, kills every task on SIGTERM, takes SIGINT as a
+# status request, and exits with the highest exit status of its tasks.
+rank_env=$tmp/rank-env.log
+cat >"$tmp/bin/srun" <<EOF
+#!/usr/bin/env bash
+calls=$(printf '%q' "$calls")
+printf 'srun %s\n' "\$*" >>"\$calls"
+printf '%s\n' "\$\$" >>$(printf '%q' "$tmp/pids")
+while ((\$#)) && [[ \$1 == -* ]]; do shift; done
+tasks=()
+signalled=0
+relay() {
+  signalled=1
+  printf 'srun got SIG%s\n' "\$1" >>"\$calls"
+  case \$1 in
+    TERM) kill -s KILL "\${tasks[@]}" 2>/dev/null ;;
+    INT) ;;
+    *) kill -s "\$1" "\${tasks[@]}" 2>/dev/null ;;
+  esac
+}
+for sig in USR1 USR2 TERM INT; do trap "relay \$sig" "\$sig"; done
+for ((i = 0; i < \${FAKE_TASKS:-2}; ++i)); do
+  SLURM_PROCID=\$i SLURM_LOCALID=\$i "\$@" &
+  tasks+=(\$!)
+done
+highest=0
+for pid in "\${tasks[@]}"; do
+  while :; do
+    signalled=0
+    status=0
+    wait "\$pid" || status=\$?
+    ((signalled)) || break
+  done
+  ((status > highest)) && highest=\$status
+done
+exit "\$highest"
+EOF
+# A fake cytostorm for the multi-node checks (no MPI here): logs its
+# arguments and the ranks' environment, then per FAKE_CYTOSTORM:
+#   exit0, exit1, exit2: exits so (exit0 writes a final checkpoint)
+#   exit3: writes a new checkpoint (rank 0: one collective file) and exits 3
+#   exit3-no-checkpoint: exits 3 without one
+#   wait: marks OUTPUT/ready.<rank>, waits (up to 60 s) for SIGUSR1, SIGTERM
+#     or SIGINT, logs it, writes a checkpoint and exits 3
+#   no-handlers: marks OUTPUT/ready.<rank> and waits without handlers (a
+#     rank still starting up: the signal's default action ends it)
+cat >"$tmp/bin/fake-cytostorm" <<EOF
+#!/usr/bin/env bash
+calls=$(printf '%q' "$calls")
+printf '%s\n' "\$*" >>$(printf '%q' "$cyto_args")
+printf '%s\n' "\$\$" >>$(printf '%q' "$tmp/pids")
+rank=\${SLURM_PROCID:-0}
+printf 'rank %s: OMP_NUM_THREADS=%s OMP_PROC_BIND=%s OMP_PLACES=%s OMPI_MCA_opal_cuda_support=%s\n' "\$rank" \
+  "\${OMP_NUM_THREADS-unset}" "\${OMP_PROC_BIND-unset}" "\${OMP_PLACES-unset}" \
+  "\${OMPI_MCA_opal_cuda_support-unset}" >>$(printf '%q' "$rank_env")
+output=
+previous=
+for arg in "\$@"; do
+  [[ \$previous == --output ]] && output=\$arg
+  previous=\$arg
+done
+[[ -n \$output ]] || exit 2
+mkdir -p "\$output" || exit 1
+checkpoint() {
+  ((rank == 0)) && : >"\$output/checkpoint_\$(printf '%012d' "\$1").h5"
+  return 0
+}
+case \${FAKE_CYTOSTORM:-exit0} in
+  exit0) checkpoint 178; exit 0 ;;
+  exit1) exit 1 ;;
+  exit2) exit 2 ;;
+  exit3) checkpoint 60; exit 3 ;;
+  exit3-no-checkpoint) exit 3 ;;
+  wait)
+    stop=
+    for sig in USR1 TERM INT; do trap "stop=\$sig" "\$sig"; done
+    : >"\$output/ready.\$rank"
+    for ((i = 0; i < 600; ++i)); do
+      [[ -n \$stop ]] && break
+      sleep 0.1
+    done
+    [[ -n \$stop ]] || exit 9
+    printf 'rank %s got SIG%s\n' "\$rank" "\$stop" >>"\$calls"
+    checkpoint 60
+    exit 3
+    ;;
+  no-handlers)
+    : >"\$output/ready.\$rank"
+    for ((i = 0; i < 600; ++i)); do sleep 0.1; done
+    exit 9
+    ;;
+esac
+exit 9
+EOF
+chmod +x "$tmp/bin/scontrol" "$tmp/bin/squeue" "$tmp/bin/cytostorm" "$tmp/bin/srun" "$tmp/bin/fake-cytostorm"
 
 requeue_script=scripts/slurm/run-requeue.sbatch
 sweep_script=scripts/slurm/sweep-array.sbatch
+mpi_script=scripts/slurm/multi-node.sbatch
 failures=0
 started=$SECONDS
 
@@ -182,7 +294,7 @@ wait_for_file() {
 }
 
 # ---- syntax ----
-for script in "$requeue_script" "$sweep_script" scripts/slurm/check-scripts.sh; do
+for script in "$requeue_script" "$sweep_script" "$mpi_script" scripts/slurm/check-scripts.sh; do
   if msg=$(bash -n "$script" 2>&1); then pass "bash -n $script"; else fail "bash -n $script" "$msg"; fi
 done
 
@@ -271,6 +383,109 @@ if [[ -e $root/00-2h ]]; then fail sweep-second "task 0's directory was created 
 
 launch sweep-out-of-range "$sweep_script" "${sweep_env[@]/#SLURM_ARRAY_TASK_ID=1/SLURM_ARRAY_TASK_ID=2}" -- "${sweep_short[@]}"
 expect sweep-out-of-range 2 none "$tmp/sweep-out-of-range.log" "array task 2 has no value"
+
+# ---- multi-node.sbatch ----
+# Runs the multi-node script with the srun stub and the fake cytostorm, as
+# 8 ranks of 16 cores on paper (2 fake ones run), with BACKEND empty (the
+# script's default) and no OpenMP or Open MPI settings of our own (the
+# script exports its own).
+#   launch_mpi NAME [VAR=VALUE ...] -- [script arguments ...]
+unset OMP_NUM_THREADS OMP_PROC_BIND OMP_PLACES OMPI_MCA_opal_cuda_support
+launch_mpi() {
+  local name=$1
+  shift
+  : >"$rank_env"
+  launch "$name" "$mpi_script" CYTOSTORM="$tmp/bin/fake-cytostorm" SCENARIO=configs/default.yaml OUTPUT="$out" \
+    SLURM_CPUS_PER_TASK=16 SLURM_NTASKS=8 BACKEND= "$@"
+}
+# fail_if NAME FILE PATTERN MESSAGE: a failure when FILE holds PATTERN.
+fail_if() {
+  if grep -qF -- "$3" "$2"; then fail "$1" "$4" "$tmp/$1.log"; fi
+}
+
+out=$tmp/mpi
+launch_mpi mpi-first SLURM_JOB_ID=6001 FAKE_SQUEUE=1-00:00:00 FAKE_CYTOSTORM=exit3 --
+expect mpi-first 3 6001 \
+  "$calls" "srun --kill-on-bad-exit=0 --cpu-bind=cores --cpus-per-task=16 $tmp/bin/fake-cytostorm run configs/default.yaml" \
+  "$cyto_args" "--output $out --backend gpu --restart auto --threads 16" \
+  "$cyto_args" "--walltime 23:58:00" "$calls" "squeue -h -j 6001 -o %L" \
+  "$rank_env" "rank 1: OMP_NUM_THREADS=16 OMP_PROC_BIND=close OMP_PLACES=cores OMPI_MCA_opal_cuda_support=true" \
+  "$tmp/mpi-first.log" "stopped at $out/checkpoint_000000000060.h5: requeueing job 6001"
+fail_if mpi-first "$cyto_args" --decomposition "--decomposition passed although DECOMPOSITION is unset"
+if (($(wc -l <"$cyto_args") != 2)); then fail mpi-first "expected 2 ranks started, found $(wc -l <"$cyto_args")"; fi
+
+launch_mpi mpi-second SLURM_JOB_ID=6001 SLURM_RESTART_COUNT=1 FAKE_SQUEUE=UNLIMITED FAKE_CYTOSTORM=exit0 \
+  DECOMPOSITION=4x2x1 BACKEND=cpu -- --set time.end=1h
+expect mpi-second 0 none "$cyto_args" "--backend cpu --restart auto --decomposition 4x2x1 --threads 16" \
+  "$cyto_args" "--set output.progress_interval=5 min --set time.end=1h" \
+  "$tmp/mpi-second.log" "execution 2" "$tmp/mpi-second.log" "time limit unknown"
+fail_if mpi-second "$cyto_args" --walltime "--walltime passed although squeue said UNLIMITED"
+
+# DECOMPOSITION is checked before srun starts.
+bad=0
+for value in 2x2 2x0x4 2X2X2 2x2x2x1 " 2x2x2" -2x2x2 2x2x; do
+  launch_mpi mpi-decomposition SLURM_JOB_ID=6002 FAKE_SQUEUE=UNLIMITED DECOMPOSITION="$value" --
+  if [[ $rc != 2 ]] || grep -q '^srun' "$calls" ||
+    ! grep -qF "DECOMPOSITION=$value: expected three positive integers joined by x" "$tmp/mpi-decomposition.log"; then
+    fail "mpi-decomposition" "DECOMPOSITION=\"$value\": exit $rc (expected 2, refused before srun)" \
+      "$tmp/mpi-decomposition.log"
+    bad=1
+    break
+  fi
+done
+((bad)) || pass "mpi-decomposition: malformed DECOMPOSITION refused before srun (exit 2, no requeue)"
+launch_mpi mpi-decomposition-ranks SLURM_JOB_ID=6002 FAKE_SQUEUE=UNLIMITED DECOMPOSITION=2x2x1 --
+expect mpi-decomposition-ranks 2 none "$tmp/mpi-decomposition-ranks.log" "has 4 blocks, fewer than the 8 ranks"
+fail_if mpi-decomposition-ranks "$calls" srun "srun was started"
+# More blocks than ranks may fit (blocks without tissue get no rank): cytostorm decides.
+out=$tmp/mpi-blocks
+launch_mpi mpi-decomposition-blocks SLURM_JOB_ID=6002 FAKE_SQUEUE=UNLIMITED DECOMPOSITION=3x3x1 FAKE_CYTOSTORM=exit0 --
+expect mpi-decomposition-blocks 0 none "$cyto_args" "--decomposition 3x3x1"
+
+out=$tmp/mpi-stuck
+launch_mpi mpi-no-progress SLURM_JOB_ID=6003 FAKE_SQUEUE=UNLIMITED FAKE_CYTOSTORM=exit3-no-checkpoint --
+expect mpi-no-progress 3 none "$tmp/mpi-no-progress.log" "stopped without a new checkpoint"
+
+launch_mpi mpi-failure SLURM_JOB_ID=6004 FAKE_SQUEUE=UNLIMITED FAKE_CYTOSTORM=exit1 --
+expect mpi-failure 1 none "$tmp/mpi-failure.log" "runtime failure (exit 1"
+launch_mpi mpi-bad-input SLURM_JOB_ID=6004 FAKE_SQUEUE=UNLIMITED FAKE_CYTOSTORM=exit2 --
+expect mpi-bad-input 2 none "$tmp/mpi-bad-input.log" "bad input (exit 2"
+
+out=$tmp/mpi-max
+launch_mpi mpi-max SLURM_JOB_ID=6005 SLURM_RESTART_COUNT=3 MAX_REQUEUES=3 FAKE_SQUEUE=UNLIMITED FAKE_CYTOSTORM=exit3 --
+expect mpi-max 3 none "$tmp/mpi-max.log" "MAX_REQUEUES=3"
+
+# Signals to the batch shell (as --signal=B:USR1 or scancel --batch send
+# them): SIGUSR1 goes to srun, which relays it to every rank (requeued);
+# SIGTERM also goes to srun as SIGUSR1, since srun kills its tasks on
+# SIGTERM (not requeued). A rank still starting up dies of the SIGUSR1:
+# nothing lost, requeued.
+for mode in USR1 TERM early; do
+  out=$tmp/mpi-signal-$mode
+  sig=$mode fake=wait
+  [[ $mode == early ]] && sig=USR1 fake=no-handlers
+  BACKGROUND=1 launch_mpi "mpi-$mode" SLURM_JOB_ID=6006 FAKE_SQUEUE=UNLIMITED FAKE_CYTOSTORM=$fake --
+  if wait_for_file "$out/ready.0" && wait_for_file "$out/ready.1"; then
+    kill -s "$sig" "$bg"
+  else
+    kill -s TERM "$bg" 2>/dev/null
+  fi
+  wait_background "mpi-$mode"
+  case $mode in
+    USR1)
+      expect mpi-USR1 3 6006 "$calls" "srun got SIGUSR1" "$calls" "rank 0 got SIGUSR1" "$calls" "rank 1 got SIGUSR1" \
+        "$tmp/mpi-USR1.log" "stopped at $out/checkpoint_000000000060.h5: requeueing"
+      ;;
+    TERM)
+      expect mpi-TERM 3 none "$calls" "srun got SIGUSR1" "$calls" "rank 0 got SIGUSR1" "$calls" "rank 1 got SIGUSR1" \
+        "$tmp/mpi-TERM.log" "not requeued"
+      fail_if mpi-TERM "$calls" "srun got SIGTERM" "SIGTERM was forwarded to srun (it would kill the ranks)"
+      ;;
+    early)
+      expect mpi-early 3 6006 "$calls" "srun got SIGUSR1" "$tmp/mpi-early.log" "before their time loop; nothing lost"
+      ;;
+  esac
+done
 
 echo
 if ((failures)); then
