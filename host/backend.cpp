@@ -36,6 +36,17 @@ nlohmann::json device_info_json(const BackendDeviceInfo& d) {
           {"launch", d.launch}};
 }
 
+template <class Real>
+void Backend<Real>::compute(StepPart) {
+  throw RuntimeFailure(fmt::format("internal: the {} backend does not split steps", name()));
+}
+template <class Real>
+void Backend<Real>::complete_step() {
+  throw RuntimeFailure(fmt::format("internal: the {} backend does not split steps", name()));
+}
+template class Backend<float>;
+template class Backend<double>;
+
 std::string gpu_support_summary() {
 #ifdef CYTOSTORM_HAVE_CUDA
   const CudaDeviceInfo info = cuda_probe_device();

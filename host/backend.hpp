@@ -46,6 +46,11 @@ struct FieldScan {
 BackendKind parse_backend_kind(const std::string& text);  // "auto" | "cpu" | "gpu"; InputError otherwise
 const char* backend_kind_name(BackendKind kind);
 
+// Which voxels a step computes: all of them, or (MPI, halos in flight) the
+// inner voxels first and the shell next to exchanged faces once the halos
+// have arrived. Every voxel is computed the same way in either order.
+enum class StepPart { Whole, Inner, Shell };
+
 template <class Real>
 class Backend {
  public:
@@ -66,12 +71,29 @@ class Backend {
   // with empty tables, steps are transport only.
   virtual void set_cell_model(const CellModelTable<Real>& table, const CellModel<Real>& parameters) = 0;
   virtual void step() = 0;  // one explicit step of length dt (as baked into the coefficients)
+  // A step in parts: compute() the parts into the next buffer (Inner, then
+  // Shell; or Whole), then complete_step() makes it current and counts the
+  // step. Backends that cannot split say so, and run step() after the halos.
+  virtual bool splits_steps() const { return false; }
+  virtual void compute(StepPart part);
+  virtual void complete_step();
+  // MPI halos. Face f = 2 axis + side (side 0: the low face). pack_face copies
+  // the layer of interior voxels next to face f of fields [0, fields) into
+  // `dst` (host memory; field, then the other two axes, slower one outer);
+  // unpack_face writes `src`, in the same order, into the halo layer beyond
+  // face f. face_voxels (kernels/halo_k.hpp) is the layer's size per field.
+  virtual void pack_face(int face, int fields, Real* dst) const = 0;
+  virtual void unpack_face(int face, int fields, const Real* src) = 0;
   // Waits until every step issued so far is done (the GPU queues them);
   // a device fault surfaces here at the latest.
   virtual void synchronize() {}
   // Sum and max of a species per region; region_of_material as for cpu_region_sum_max.
   virtual void region_sum_max(int species, const std::vector<int>& region_of_material, int n_regions,
                               std::vector<double>& sums, std::vector<double>& maxima) const = 0;
+  // Per reduction tile and region, sums of a field added in a fixed order,
+  // and per region maxima: as cpu_region_tile_sums, tiles of kReductionTile.
+  virtual void region_tile_sums(int field, const std::vector<int>& region_of_material, int n_regions,
+                                std::vector<double>& tile_sums, std::vector<double>& maxima) const = 0;
   // The range of field `field` (as for download_field) over the tissue, in one
   // pass on the backend's side: only the three numbers cross to the host.
   // Waits for the steps issued so far.

@@ -54,7 +54,7 @@ class BlowUpGuard {
     if (last_clean_step_ == sim_.steps()) return;
     const FieldLayout& layout = sim_.fields();
     for (int f = 0; f < layout.count(); ++f) {
-      const FieldScan scan = sim_.backend().scan_field(f);
+      const FieldScan scan = sim_.scan_field(f);  // collective: every rank decides alike
       const double tolerance = negative_tolerance<Real>() * std::max(std::abs(scan.max), 1e-300);
       if (scan.nonfinite > 0 || scan.min < -tolerance) fail(f, tolerance, before);
     }
@@ -64,7 +64,11 @@ class BlowUpGuard {
  private:
   [[noreturn]] void fail(int f, double tolerance, const char* before) {
     const DenseGrid& g = sim_.tissues().grid;
-    const std::vector<Real> values = sim_.native_field(f);
+    const std::vector<Real> values = sim_.native_field(f);  // gathered on the root, which reports
+    if (!sim_.comm().root()) {
+      for (int field = 0; field < sim_.fields().count(); ++field) sim_.native_field(field);  // the snapshot's
+      throw RuntimeFailure(fmt::format("blow-up at step {} (reported by rank 0)", sim_.steps()));
+    }
     // The voxel named: the first non-finite one, else the most negative.
     std::int64_t bad = -1, count = 0;
     for (std::int64_t idx = 0; idx < g.voxels(); ++idx) {

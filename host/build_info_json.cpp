@@ -1,5 +1,7 @@
 #include "build_info.hpp"
 
+#include "parallel.hpp"
+
 namespace cyto {
 
 nlohmann::json build_info_json() {
@@ -11,7 +13,8 @@ nlohmann::json build_info_json() {
           {"cxx_flags", b.cxx_flags},
           {"native_arch", b.native_arch},
           {"cuda_compiled", b.cuda_compiled},
-          {"cuda_architectures", b.cuda_architectures}};
+          {"cuda_architectures", b.cuda_architectures},
+          {"mpi_compiled", par::built_with_mpi()}};
 }
 
 }  // namespace cyto

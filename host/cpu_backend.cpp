@@ -8,7 +8,9 @@
 #include <fmt/format.h>
 
 #include "backend.hpp"
+#include "decomposition.hpp"
 #include "kernels/cpu_kernels.hpp"
+#include "kernels/halo_k.hpp"
 
 namespace cyto {
 namespace {
@@ -31,6 +33,8 @@ class CpuBackend final : public Backend<Real> {
     for (int a = 0; a < 3; ++a) inv_h2_[a] = Real(1.0 / (disc.grid.spacing[a] * disc.grid.spacing[a]));
     material_ = disc.material;
     runs_ = disc.runs;
+    inner_ = disc.inner;
+    shell_ = disc.shell;
     current_.assign(n_species, std::vector<Real>());
     next_.assign(n_species, std::vector<Real>());
     source_field_.assign(n_species, std::vector<Real>());
@@ -58,6 +62,14 @@ class CpuBackend final : public Backend<Real> {
   }
 
   void step() override {
+    compute(StepPart::Whole);
+    complete_step();
+  }
+
+  bool splits_steps() const override { return true; }
+
+  void compute(StepPart part) override {
+    const TissueRuns& runs = part == StepPart::Whole ? runs_ : part == StepPart::Inner ? inner_ : shell_;
     // Pointer tables are refilled, not reallocated: this runs every step.
     const int ns = int(current_.size());
     bool any_field = false;
@@ -79,9 +91,36 @@ class CpuBackend final : public Backend<Real> {
     args.out = out_.data();
     args.source_field = any_field ? field_.data() : nullptr;
     args.model = with_tables(model_, model_table_.view());
-    cpu_fused_step(args, runs_, threads_);
+    cpu_fused_step(args, runs, threads_);
+  }
+
+  void complete_step() override {
     current_.swap(next_);
     ++model_.step;
+  }
+
+  void pack_face(int face, int fields, Real* dst) const override {
+    const std::int64_t n = face_voxels(layout_, face);
+    for (int f = 0; f < fields; ++f) {
+      const Real* field = current_[f].data();
+      Real* out = dst + std::int64_t(f) * n;
+      for (std::int64_t v = 0; v < n; ++v) out[v] = field[face_layer_index(layout_, face, false, v)];
+    }
+  }
+
+  void unpack_face(int face, int fields, const Real* src) override {
+    const std::int64_t n = face_voxels(layout_, face);
+    for (int f = 0; f < fields; ++f) {
+      Real* field = current_[f].data();
+      const Real* in = src + std::int64_t(f) * n;
+      for (std::int64_t v = 0; v < n; ++v) field[face_layer_index(layout_, face, true, v)] = in[v];
+    }
+  }
+
+  void region_tile_sums(int s, const std::vector<int>& region_of_material, int n_regions,
+                        std::vector<double>& tile_sums, std::vector<double>& maxima) const override {
+    cpu_region_tile_sums(layout_, material_.data(), region_of_material, n_regions, current_[s].data(),
+                         kReductionTile, threads_, tile_sums, maxima);
   }
 
   void region_sum_max(int s, const std::vector<int>& region_of_material, int n_regions,
@@ -147,7 +186,7 @@ class CpuBackend final : public Backend<Real> {
   int threads_;
   GridLayout layout_;
   std::vector<MaterialId> material_;
-  TissueRuns runs_;
+  TissueRuns runs_, inner_, shell_;
   std::vector<std::vector<Real>> current_, next_, source_field_;
   std::vector<const Real*> in_, field_;
   std::vector<Real*> out_;

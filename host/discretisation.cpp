@@ -76,8 +76,10 @@ void append_row_runs(const std::vector<Voxel>& row, TissueRuns& tr, std::int64_t
   }
 }
 
+// Runs of the voxels for which keep(i, j, k) holds.
+template <class Keep>
 TissueRuns build_runs(const Scenario& scenario, const Discretisation& d, std::int64_t& uniform_voxels,
-                      std::int64_t& walled_voxels) {
+                      std::int64_t& walled_voxels, const Keep& keep) {
   const GridLayout& g = d.layout;
   std::vector<std::uint8_t> has_fixed(d.material_tissue.size(), 0);
   for (std::size_t m = 1; m < d.material_tissue.size(); ++m)
@@ -102,7 +104,7 @@ TissueRuns build_runs(const Scenario& scenario, const Discretisation& d, std::in
       for (int i = 0; i < g.nx; ++i) {
         const std::int64_t idx = base + i;
         const MaterialId m = d.material[idx];
-        if (m == 0) continue;
+        if (m == 0 || !keep(i, j, k)) continue;
         const MaterialId* mat = d.material.data();
         const MaterialId neighbour[6] = {mat[idx - 1],       mat[idx + 1],       mat[idx - g.pitch],
                                          mat[idx + g.pitch], mat[idx - g.plane], mat[idx + g.plane]};
@@ -130,10 +132,13 @@ TissueRuns build_runs(const Scenario& scenario, const Discretisation& d, std::in
 
 }  // namespace
 
-Discretisation discretise(const Scenario& scenario, const TissueMap& tissues) {
+Discretisation discretise(const Scenario& scenario, const TissueMap& tissues, const Box* block,
+                          const std::array<bool, 6>& exchanged) {
   Discretisation d;
   d.grid = tissues.grid;
-  d.layout = make_grid_layout(d.grid.nx, d.grid.ny, d.grid.nz);
+  d.block = block ? *block : Box{{0, 0, 0}, {d.grid.nx, d.grid.ny, d.grid.nz}};
+  d.exchanged = exchanged;
+  d.layout = make_grid_layout(d.block.size[0], d.block.size[1], d.block.size[2]);
 
   MaterialBuilder builder;
   std::vector<MaterialId> of_tissue(scenario.tissues.size());
@@ -175,12 +180,29 @@ Discretisation discretise(const Scenario& scenario, const TissueMap& tissues) {
   d.material_tissue = std::move(builder.tissue);
   d.material_sources = std::move(builder.sources);
 
+  // The block and its halo layer: a neighbour block's material there, 0 beyond the grid.
   const GridLayout& g = d.layout;
+  const std::array<int, 3> lo = d.block.lo;
+  const DenseGrid& whole = d.grid;
   d.material.assign(std::size_t(g.size), 0);
-  for (int k = 0; k < g.nz; ++k)
-    for (int j = 0; j < g.ny; ++j)
-      for (int i = 0; i < g.nx; ++i) d.material[g.index(i, j, k)] = dense[tissues.index(i, j, k)];
-  d.runs = build_runs(scenario, d, d.uniform_voxels, d.walled_voxels);
+  for (int k = -1; k <= g.nz; ++k)
+    for (int j = -1; j <= g.ny; ++j)
+      for (int i = -1; i <= g.nx; ++i) {
+        const int gi = lo[0] + i, gj = lo[1] + j, gk = lo[2] + k;
+        if (gi < 0 || gj < 0 || gk < 0 || gi >= whole.nx || gj >= whole.ny || gk >= whole.nz) continue;
+        d.material[g.index(i, j, k)] = dense[tissues.index(gi, gj, gk)];
+      }
+  d.runs = build_runs(scenario, d, d.uniform_voxels, d.walled_voxels, [](int, int, int) { return true; });
+  if (std::find(exchanged.begin(), exchanged.end(), true) != exchanged.end()) {
+    const auto in_shell = [&](int i, int j, int k) {
+      return (exchanged[0] && i == 0) || (exchanged[1] && i == g.nx - 1) || (exchanged[2] && j == 0) ||
+             (exchanged[3] && j == g.ny - 1) || (exchanged[4] && k == 0) || (exchanged[5] && k == g.nz - 1);
+    };
+    std::int64_t unused_uniform = 0, unused_walled = 0;
+    d.inner = build_runs(scenario, d, unused_uniform, unused_walled,
+                         [&](int i, int j, int k) { return !in_shell(i, j, k); });
+    d.shell = build_runs(scenario, d, unused_uniform, unused_walled, in_shell);
+  }
   return d;
 }
 

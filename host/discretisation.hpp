@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "decomposition.hpp"
 #include "geometry.hpp"
 #include "kernels/cpu_kernels.hpp"
 #include "kernels/step_params.hpp"
@@ -14,20 +15,31 @@
 
 namespace cyto {
 
+// The grid, or an MPI rank's block of it (layout, material and runs cover
+// the block; grid stays the whole grid).
 struct Discretisation {
   DenseGrid grid;
   GridLayout layout;
-  std::vector<MaterialId> material;                // layout.size entries, 0 outside and in the halo
+  Box block;  // the interior covered, in global voxels: the whole grid for one rank
+  // Faces (2 axis + side) whose halo another rank fills; material there is the neighbour's.
+  std::array<bool, 6> exchanged{};
+  std::vector<MaterialId> material;                // layout.size entries, 0 outside the grid
   std::vector<int> material_tissue;                // per material: tissue index, -1 for material 0
   std::vector<std::vector<int>> material_sources;  // per material: indices into Scenario::sources
   TissueRuns runs;
+  // With an exchanged face: the same voxels split into those away from
+  // exchanged faces (computed while halos travel) and the shell next to them.
+  TissueRuns inner, shell;
   std::int64_t uniform_voxels = 0;  // voxels updated by the constant-coefficient fast path
   std::int64_t walled_voxels = 0;   // same, with faces to the outside closed
 
   int n_materials() const { return int(material_tissue.size()); }
 };
 
-Discretisation discretise(const Scenario& scenario, const TissueMap& tissues);
+// `block` (default: the whole grid) with `exchanged` faces. Materials are
+// numbered over the whole grid, so every rank has the same numbers.
+Discretisation discretise(const Scenario& scenario, const TissueMap& tissues, const Box* block = nullptr,
+                          const std::array<bool, 6>& exchanged = {});
 
 // Coefficients for one step, owned; view() gives the kernels' StepCoefficients.
 template <class Real>

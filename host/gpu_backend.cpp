@@ -4,15 +4,21 @@
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "backend.hpp"
+#include "decomposition.hpp"
 #include "kernels/cuda_check.hpp"
 #include "kernels/cuda_kernels.hpp"
+#include "kernels/halo_k.hpp"
 #include "region_index.hpp"
 #include "trace.hpp"
 
@@ -59,6 +65,35 @@ class DeviceBuffer {
   std::size_t count_ = 0;
 };
 
+// Page-locked host memory for at least `count` elements of T, so that copies
+// to and from the device are DMA without the driver's own staging copy.
+// Grown on demand (the old contents are not kept), freed on destruction.
+template <class T>
+class PinnedBuffer {
+ public:
+  PinnedBuffer() = default;
+  ~PinnedBuffer() {
+    if (ptr_) cudaFreeHost(ptr_);  // never throws: a destructor may run during unwinding
+  }
+  PinnedBuffer(const PinnedBuffer&) = delete;
+  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
+
+  // The caller makes sure no copy still uses the memory when it grows.
+  T* reserve(std::size_t count) {
+    if (count > count_) {
+      if (ptr_) CYTO_CUDA_CHECK(cudaFreeHost(std::exchange(ptr_, nullptr)));
+      count_ = 0;
+      CYTO_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&ptr_), count * sizeof(T)));
+      count_ = count;
+    }
+    return ptr_;
+  }
+
+ private:
+  T* ptr_ = nullptr;
+  std::size_t count_ = 0;
+};
+
 class Stream {
  public:
   Stream() { CYTO_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }
@@ -84,6 +119,8 @@ class Event {
   Event(const Event&) = delete;
   Event& operator=(const Event&) = delete;
   void record(cudaStream_t stream) { CYTO_CUDA_CHECK(cudaEventRecord(event_, stream)); }
+  // Until the work before the last record() is done (at once if never recorded).
+  void wait() const { CYTO_CUDA_CHECK(cudaEventSynchronize(event_)); }
   // Seconds from `start` to this event (both recorded and complete).
   double seconds_since(const Event& start) const {
     float ms = 0;
@@ -109,10 +146,38 @@ std::string cuda_version_text(int version) {
   return fmt::format("{}.{}", version / 1000, (version % 1000) / 10);
 }
 
+// This process's index among the ranks on its node, as the MPI launcher
+// announces it: Open MPI, then MPICH and Intel MPI (Hydra), then SLURM's
+// srun. None of them set: not launched by MPI (or by one we do not know).
+struct LocalRank {
+  int rank = 0;
+  const char* variable = "";
+};
+std::optional<LocalRank> local_rank_from_environment() {
+  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"}) {
+    const char* text = std::getenv(name);
+    if (text == nullptr || *text == '\0') continue;
+    char* end = nullptr;
+    const long value = std::strtol(text, &end, 10);
+    if (*end != '\0' || value < 0 || value > std::numeric_limits<int>::max())
+      throw InputError({name, 0, 0, ""},
+                       fmt::format("expected a local rank (a non-negative integer), found \"{}\"", text));
+    return LocalRank{int(value), name};
+  }
+  return std::nullopt;
+}
+
 template <class Real>
 class GpuBackend final : public Backend<Real> {
  public:
-  explicit GpuBackend(CudaDeviceInfo device) : device_(std::move(device)) {}
+  // `device` is already the calling thread's current device (make_gpu_backend
+  // selects it); `placement` says which of the node's GPUs it is and why.
+  GpuBackend(CudaDeviceInfo device, std::string placement)
+      : device_(std::move(device)), placement_(std::move(placement)) {}
+  // Queued copies from the pinned halo buffers finish before they are freed.
+  ~GpuBackend() override { cudaStreamSynchronize(stream_.get()); }  // never throws
+  GpuBackend(const GpuBackend&) = delete;
+  GpuBackend& operator=(const GpuBackend&) = delete;
 
   std::string name() const override { return "gpu"; }
   std::string description() const override {
@@ -156,15 +221,18 @@ class GpuBackend final : public Backend<Real> {
     } catch (const DeviceError& e) {
       if (!e.out_of_memory()) throw;
       throw RuntimeFailure(
-          fmt::format("not enough GPU memory: the scenario needs about {:.2f} GiB and GPU 0 ({}, "
+          fmt::format("not enough GPU memory: the scenario needs about {:.2f} GiB and GPU {} ({}, "
                       "{:.2f} GiB) could not provide it ({}); use a coarser grid, fewer species, "
                       "float precision, or --backend cpu",
-                      needed / kGiB, device_.name, device_.memory_gib, e.what()));
+                      needed / kGiB, device_.index, device_.name, device_.memory_gib, e.what()));
     }
     plan_ = cuda_plan_fused_step<Real>(layout_, n_species, env_int("CYTOSTORM_GPU_BLOCK"),
                                        env_int("CYTOSTORM_GPU_ZCHUNK"));
     region_map_.clear();
     region_count_ = -1;
+    // Halo staging is sized on first use, for this layout and field count.
+    halo_device_ = DeviceBuffer<Real>();
+    halo_capacity_ = 0;
   }
 
   void upload_field(int s, const std::vector<Real>& values) override {
@@ -223,6 +291,13 @@ class GpuBackend final : public Backend<Real> {
     stream_.synchronize();
   }
 
+  // The column-marching kernel computes the whole block in one launch, so
+  // the GPU does not split a step: with MPI the halos are exchanged first,
+  // then step() runs. Overlapping the exchange with compute on the GPU needs
+  // the column kernel split into inner voxels and the shell next to
+  // exchanged faces (Discretisation::inner/shell); left for later.
+  bool splits_steps() const override { return false; }
+
   void step() override {
     ColumnStepArgs<Real> a;
     a.model = model_;
@@ -243,6 +318,102 @@ class GpuBackend final : public Backend<Real> {
   }
 
   void synchronize() override { stream_.synchronize(); }
+
+  // MPI halos. A face layer is gathered on the device into a contiguous
+  // staging buffer, copied to page-locked host memory and from there into
+  // `dst`: a pageable destination would make the driver stage the copy
+  // through pinned memory of its own anyway, and `dst` (the caller's
+  // vector, resized as it likes) cannot stay registered with CUDA. The host
+  // copy is of one face layer, small next to the step. pack_face waits for
+  // the steps issued before it, and returns once `dst` is filled.
+  // (With CUDA-aware MPI the staging buffer itself could be sent; the
+  // Backend interface speaks host memory for now.)
+  void pack_face(int face, int fields, Real* dst) const override {
+    TraceRange trace("gpu pack face");
+    const std::size_t count = halo_count(face, fields, "pack");
+    if (count == 0) return;
+    Real* staging = halo_staging();
+    std::array<const Real*, kMaxFields> pointers{};
+    for (int f = 0; f < fields; ++f) pointers[std::size_t(f)] = current_[std::size_t(f)].get();
+    cuda_pack_face<Real>(layout_, face, fields, pointers.data(), staging, stream_.get());
+    Real* bounce = pack_bounce_.reserve(halo_capacity_);  // nothing uses it between calls
+    CYTO_CUDA_CHECK(
+        cudaMemcpyAsync(bounce, staging, count * sizeof(Real), cudaMemcpyDeviceToHost, stream_.get()));
+    stream_.synchronize();
+    std::memcpy(dst, bounce, count * sizeof(Real));
+  }
+
+  // The reverse, without waiting: `src` is copied into this face's pinned
+  // buffer at once (the caller may reuse `src` on return), and the upload
+  // and the scatter into the halo are queued on the stream, ahead of the
+  // next step. Each face has its own pinned buffer, reused only once the
+  // previous upload from it is done (an event per face); the device staging
+  // buffer is shared, the stream orders its uses.
+  void unpack_face(int face, int fields, const Real* src) override {
+    TraceRange trace("gpu unpack face");
+    const std::size_t count = halo_count(face, fields, "unpack");
+    if (count == 0) return;
+    Real* staging = halo_staging();
+    const std::size_t f_index = std::size_t(face);
+    unpack_uploaded_[f_index].wait();
+    Real* bounce =
+        unpack_bounce_[f_index].reserve(std::size_t(face_voxels(layout_, face)) * std::size_t(n_species_));
+    std::memcpy(bounce, src, count * sizeof(Real));
+    CYTO_CUDA_CHECK(
+        cudaMemcpyAsync(staging, bounce, count * sizeof(Real), cudaMemcpyHostToDevice, stream_.get()));
+    unpack_uploaded_[f_index].record(stream_.get());
+    std::array<Real*, kMaxFields> pointers{};
+    for (int f = 0; f < fields; ++f) pointers[std::size_t(f)] = current_[std::size_t(f)].get();
+    cuda_unpack_face<Real>(layout_, face, fields, pointers.data(), staging, stream_.get());
+  }
+
+  // Tile sums on the device (cuda_region_tile_sums adds each tile's voxels
+  // in cpu_region_tile_sums's order, so the bits are the CPU's), the tiles'
+  // sums and maxima copied back, and the maxima combined over tiles here,
+  // exactly as cpu_region_tile_sums combines them.
+  void region_tile_sums(int s, const std::vector<int>& region_of_material, int n_regions,
+                        std::vector<double>& tile_sums, std::vector<double>& maxima) const override {
+    TraceRange trace("gpu region tile sums");
+    if (n_regions < 0)
+      throw RuntimeFailure(fmt::format("internal: region tile sums of {} regions", n_regions));
+    const int tile = kReductionTile;
+    const int tx = (layout_.nx + tile - 1) / tile, ty = (layout_.ny + tile - 1) / tile,
+              tz = (layout_.nz + tile - 1) / tile;
+    const std::size_t tiles = std::size_t(tx) * std::size_t(ty) * std::size_t(tz);
+    const std::size_t count = tiles * std::size_t(n_regions);
+    const double lowest = -std::numeric_limits<double>::infinity();
+    tile_sums.assign(count, 0.0);
+    std::vector<double> tile_max(count, lowest);
+    if (count > 0) {
+      if (region_of_material != tile_region_host_) {  // the region map, cached on the device
+        tile_region_host_.clear();
+        tile_region_map_ = DeviceBuffer<int>(region_of_material.size());
+        tile_region_map_.upload(region_of_material, stream_.get());
+        stream_.synchronize();
+        tile_region_host_ = region_of_material;  // last: valid only once uploaded
+      }
+      if (tile_sums_device_.size() < count) {
+        tile_sums_device_ = DeviceBuffer<double>(count);
+        tile_max_device_ = DeviceBuffer<double>(count);
+      }
+      cuda_region_tile_sums<Real>(layout_, material_.get(), tile_region_map_.get(),
+                                  int(region_of_material.size()), n_regions, current_[std::size_t(s)].get(),
+                                  tile, tile_sums_device_.get(), tile_max_device_.get(), stream_.get());
+      CYTO_CUDA_CHECK(cudaMemcpyAsync(tile_sums.data(), tile_sums_device_.get(), count * sizeof(double),
+                                      cudaMemcpyDeviceToHost, stream_.get()));
+      CYTO_CUDA_CHECK(cudaMemcpyAsync(tile_max.data(), tile_max_device_.get(), count * sizeof(double),
+                                      cudaMemcpyDeviceToHost, stream_.get()));
+      stream_.synchronize();
+    }
+    maxima.assign(std::size_t(n_regions), lowest);
+    for (std::size_t t = 0; t < tiles; ++t)
+      for (std::size_t r = 0; r < std::size_t(n_regions); ++r) {
+        const double v = tile_max[t * std::size_t(n_regions) + r];
+        if (maxima[r] == maxima[r] && (v > maxima[r] || v != v)) maxima[r] = v;
+      }
+    for (double& m : maxima)
+      if (m == 0) m = 0.0;  // -0 as +0: which zero came first depends on the visiting order
+  }
 
   void region_sum_max(int s, const std::vector<int>& region_of_material, int n_regions,
                       std::vector<double>& sums, std::vector<double>& maxima) const override {
@@ -326,9 +497,10 @@ class GpuBackend final : public Backend<Real> {
     info.memory_gib = device_.memory_gib;
     info.driver = cuda_version_text(device_.driver_version);
     info.runtime = cuda_version_text(device_.runtime_version);
+    info.launch = placement_;
     if (plan_.lanes > 0)
-      info.launch = fmt::format(
-          "{} voxels per thread along x, {} threads per block, z-chunks of {} planes, {} blocks "
+      info.launch += fmt::format(
+          "; {} voxels per thread along x, {} threads per block, z-chunks of {} planes, {} blocks "
           "({} resident per SM)",
           plan_.lanes, plan_.threads_per_block, plan_.z_chunk, plan_.blocks, plan_.resident_blocks_per_sm);
     return info;
@@ -342,9 +514,10 @@ class GpuBackend final : public Backend<Real> {
     CYTO_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
     if (bytes <= double(free_bytes)) return;
     throw RuntimeFailure(fmt::format(
-        "not enough GPU memory: the scenario needs {:.2f} GiB ({}), and GPU 0 ({}) has {:.2f} GiB free of "
+        "not enough GPU memory: the scenario needs {:.2f} GiB ({}), and GPU {} ({}) has {:.2f} GiB free of "
         "{:.2f} GiB; use a coarser grid, fewer species, float precision, or --backend cpu",
-        bytes / kGiB, what, device_.name, double(free_bytes) / kGiB, double(total_bytes) / kGiB));
+        bytes / kGiB, what, device_.index, device_.name, double(free_bytes) / kGiB,
+        double(total_bytes) / kGiB));
   }
 
   template <class T>
@@ -377,6 +550,30 @@ class GpuBackend final : public Backend<Real> {
     region_map_ = region_of_material;  // last: the cache is valid only once all of it is built
   }
 
+  // Values of `fields` fields on face `face`; checks the call.
+  std::size_t halo_count(int face, int fields, const char* what) const {
+    if (face < 0 || face > 5 || fields < 0 || fields > n_species_)
+      throw RuntimeFailure(
+          fmt::format("internal: {} of face {} with {} fields (faces 0 to 5, 0 to {} fields)", what, face,
+                      fields, n_species_));
+    return std::size_t(face_voxels(layout_, face)) * std::size_t(fields);
+  }
+
+  // The device staging buffer, sized once for the largest face of all fields
+  // (halo_count never asks for more), so it is never reallocated under a
+  // queued copy.
+  Real* halo_staging() const {
+    if (halo_capacity_ == 0) {
+      std::int64_t largest = 0;
+      for (int f = 0; f < 6; ++f) largest = std::max(largest, face_voxels(layout_, f));
+      const std::size_t capacity = std::size_t(largest) * std::size_t(n_species_);
+      require_device_memory(double(capacity) * sizeof(Real), "MPI halo staging");
+      halo_device_ = DeviceBuffer<Real>(capacity);
+      halo_capacity_ = capacity;
+    }
+    return halo_device_.get();
+  }
+
   DeviceRegionIndex device_index() const {
     DeviceRegionIndex d;
     d.voxels = region_voxels_.get();
@@ -398,6 +595,7 @@ class GpuBackend final : public Backend<Real> {
   // The field scan's result and CUB scratch, sized in setup().
   DeviceBuffer<MinMaxCount> scan_result_;
   DeviceBuffer<unsigned char> scan_scratch_;
+  std::string placement_;  // which GPU of the node, for device_info().launch
   DeviceBuffer<Real> diffusion_dt_, decay_factor_, source_rate_, source_gain_;
   DeviceBuffer<std::uint8_t> fixed_, has_fixed_;
   CellModelTable<Real> model_host_;
@@ -414,21 +612,48 @@ class GpuBackend final : public Backend<Real> {
   mutable DeviceBuffer<std::int64_t> chunk_offsets_, region_chunk_offsets_;
   mutable DeviceBuffer<SumMax> chunk_partials_, region_results_;
   mutable DeviceBuffer<unsigned char> scratch_;
+  // MPI halo staging: one device buffer for the largest face of all fields
+  // (allocated on first use), a pinned buffer for packing and one per face
+  // for unpacking, with the event after each face's last upload.
+  mutable DeviceBuffer<Real> halo_device_;
+  mutable std::size_t halo_capacity_ = 0;
+  mutable PinnedBuffer<Real> pack_bounce_;
+  std::array<PinnedBuffer<Real>, 6> unpack_bounce_;
+  std::array<Event, 6> unpack_uploaded_;
+  // The region map of region_tile_sums, and the tiles' results, on the device.
+  mutable std::vector<int> tile_region_host_;
+  mutable DeviceBuffer<int> tile_region_map_;
+  mutable DeviceBuffer<double> tile_sums_device_, tile_max_device_;
 };
 
 }  // namespace
 
-bool gpu_backend_available() { return cuda_probe_device().available; }
+bool gpu_backend_available() { return cuda_probe_device(0).available; }
 
+// Ranks that share a node share its GPUs round robin: local rank r runs on
+// device r mod (devices this process sees). Where the launcher already gives
+// each rank its own GPU (CUDA_VISIBLE_DEVICES), that is device 0; several
+// ranks on one GPU all take device 0, each with its own context. The
+// selection holds for the calling thread, which drives the backend.
 template <class Real>
 std::unique_ptr<Backend<Real>> make_gpu_backend() {
-  CudaDeviceInfo device = cuda_probe_device();
-  if (!device.available)
-    throw InputError(
+  auto unavailable = [](const CudaDeviceInfo& d) {
+    return InputError(
         {"--backend", 0, 0, ""},
         fmt::format("the GPU backend is not available: no usable GPU ({}); use --backend cpu or auto",
-                    device.reason));
-  return std::make_unique<GpuBackend<Real>>(std::move(device));
+                    d.reason));
+  };
+  const CudaDeviceInfo first = cuda_probe_device(0);
+  if (!first.available) throw unavailable(first);
+  const std::optional<LocalRank> local = local_rank_from_environment();
+  const int index = local ? local->rank % first.device_count : 0;
+  CudaDeviceInfo device = index == 0 ? first : cuda_probe_device(index);
+  if (!device.available) throw unavailable(device);
+  cuda_select_device(index);
+  std::string placement = local ? fmt::format("device {} of {} (local rank {} from {})", index,
+                                              first.device_count, local->rank, local->variable)
+                                : fmt::format("device {} of {}", index, first.device_count);
+  return std::make_unique<GpuBackend<Real>>(std::move(device), std::move(placement));
 }
 
 template std::unique_ptr<Backend<float>> make_gpu_backend<float>();

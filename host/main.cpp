@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@
 #include "kernels/device_error.hpp"
 #include "mesh_io.hpp"
 #include "organ_mesh.hpp"
+#include "parallel.hpp"
 #include "run.hpp"
 
 namespace {
@@ -41,10 +43,33 @@ int fail(int code, const std::string& message) {
   return code;
 }
 
+// Under MPI, bad input is found alike on every rank (same scenario, same
+// files): rank 0 reports it and every rank exits. A failure while running
+// may strike one rank alone, which reports it and ends the whole job rather
+// than leave the others waiting in a collective.
+int fail_parallel(int code, const std::string& message) {
+  const cyto::par::Comm world = cyto::par::Comm::world();
+  if (!world.parallel()) return fail(code, message);
+  if (code == cyto::kExitBadInput) return world.root() ? fail(code, message) : code;
+  fmt::print(stderr, "cytostorm: error: {}{}\n", world.root() ? "" : fmt::format("rank {}: ", world.rank()),
+             message);
+  std::fflush(stderr);
+  cyto::par::abort_job(world, code);
+  return code;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const auto started = std::chrono::steady_clock::now();  // --walltime counts from here
+  std::optional<cyto::par::Session> mpi;
+  try {
+    mpi.emplace(argc, argv);
+  } catch (const cyto::InputError& e) {
+    return fail(cyto::kExitBadInput, e.what());
+  } catch (const cyto::RuntimeFailure& e) {
+    return fail(cyto::kExitRuntimeFailure, e.what());
+  }
   CLI::App app{"cytostorm: reaction-diffusion solver for cytokine storms on 3D organ geometry"};
   app.require_subcommand(1);
   app.set_version_flag("--version", cyto::build_info().version + " (" + cyto::build_info().commit + ")");
@@ -78,6 +103,9 @@ int main(int argc, char** argv) {
                   "exit 3");
   run->add_option("--stop-at-step", stop_at_step, "Stop with a checkpoint (exit 3) after this step")
       ->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 60));
+  std::string decomposition;
+  run->add_option("--decomposition", decomposition,
+                  "MPI blocks per axis, AxBxC (default: chosen from the rank count and the organ's shape)");
 
   CLI::App* check = app.add_subcommand(
       "check", "Validate a scenario and print it resolved, with grid, voxel counts, memory and dt");
@@ -240,20 +268,23 @@ int main(int argc, char** argv) {
     options.allow_changes = allow_changes;
     if (run->count("--walltime")) options.walltime_s = cyto::parse_walltime(walltime);
     if (run->count("--stop-at-step")) options.stop_at_step = stop_at_step;
+    if (run->count("--decomposition"))
+      options.decomposition = cyto::parse_decomposition(decomposition, "--decomposition");
     const nlohmann::json summary =
         cyto::run_scenario(cyto::load_scenario(run_opts.scenario, run_opts.overrides), options);
     return summary.value("status", "") == "stopped" ? cyto::kExitStopped : cyto::kExitSuccess;
   } catch (const cyto::InputError& e) {
-    return fail(cyto::kExitBadInput, e.what());
+    return fail_parallel(cyto::kExitBadInput, e.what());
   } catch (const cyto::RuntimeFailure& e) {
-    return fail(cyto::kExitRuntimeFailure, e.what());
+    return fail_parallel(cyto::kExitRuntimeFailure, e.what());
   } catch (const cyto::DeviceError& e) {
-    return fail(cyto::kExitRuntimeFailure, e.what());  // names the CUDA call, file:line and CUDA's error
+    return fail_parallel(cyto::kExitRuntimeFailure,
+                         e.what());  // names the CUDA call, file:line and CUDA's error
   } catch (const std::bad_alloc&) {
-    return fail(cyto::kExitRuntimeFailure,
-                "out of memory: the scenario needs more memory than could be allocated (see the "
-                "memory estimate of 'cytostorm check')");
+    return fail_parallel(cyto::kExitRuntimeFailure,
+                         "out of memory: the scenario needs more memory than could be allocated (see the "
+                         "memory estimate of 'cytostorm check')");
   } catch (const std::exception& e) {
-    return fail(cyto::kExitRuntimeFailure, fmt::format("internal error: {}", e.what()));
+    return fail_parallel(cyto::kExitRuntimeFailure, fmt::format("internal error: {}", e.what()));
   }
 }

@@ -303,20 +303,32 @@ double seconds_between(std::chrono::steady_clock::time_point a, std::chrono::ste
   return std::chrono::duration<double>(b - a).count();
 }
 
+// With MPI, every rank runs this: the stepping, reductions, guard scans and
+// stop decisions are collective; rank 0 alone logs and writes the files
+// (fields are gathered to it).
 template <class Real>
-nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
+nlohmann::json run_with(const Scenario& s, const RunOptions& options) {
   using Clock = std::chrono::steady_clock;
   // From the start: a signal during set-up stops the run after its first step, with a checkpoint.
   const StopSignals signals;
+  const par::Comm comm = par::Comm::world();
+  const bool root = comm.root();
+  // Other ranks log nowhere: one report per run.
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> quiet(
+      root ? nullptr : std::fopen("/dev/null", "w"), [](std::FILE* f) { return f ? std::fclose(f) : 0; });
+  RunOptions opt = options;
+  if (!root) opt.log = quiet.get();
   std::FILE* log = opt.log;
   const auto wall_start = Clock::now();
   check_memory(s, make_dense_grid(s.grid));
   check_precision_range(s);
   const std::vector<double> times = output_times(s);
-  ensure_directory(s.output.directory);
+  if (root) ensure_directory(s.output.directory);
+  comm.barrier();
   std::optional<Restart<Real>> restart;
   if (!opt.restart.empty()) restart = load_restart<Real>(s, opt);
-  Simulation<Real> sim(s, make_backend<Real>(opt.backend, opt.threads));
+  Simulation<Real> sim(s, make_backend<Real>(opt.backend, opt.threads),
+                       ParallelOptions{comm, opt.decomposition});
   const Discretisation& disc = sim.discretisation();
   const TimePlan& plan = sim.time_plan();
   const std::int64_t total_steps = planned_steps(times, plan.max_dt);
@@ -335,6 +347,11 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
   fmt::print(log, "dt {:.6g} s (stability limit {:.6g} s) | {} steps to t = {} | output every {} -> {}\n",
              plan.max_dt, plan.stability_limit, total_steps, format_sim_time(s.time.end),
              format_sim_time(s.output.interval), s.output.directory);
+  if (comm.parallel())
+    fmt::print(log, "MPI: {} ranks, blocks {} ({}), largest block {:.2f}x the mean tissue | {}\n",
+               comm.size(), sim.decomposition().text(),
+               sim.decomposition().automatic ? "automatic" : "requested", sim.decomposition().imbalance(),
+               par::mpi_summary());
   std::fflush(log);
 
   const std::string& directory = s.output.directory;
@@ -347,10 +364,12 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
                       "continue it with --restart latest, or remove them (or choose another "
                       "--output) to start again from t = 0",
                       earlier.size(), earlier.size() == 1 ? "" : "s", earlier.front().path));
-    if (const int removed = clear_previous_outputs(directory))
-      fmt::print(log, "replaced {} output file{} of an earlier run in {}\n", removed, removed == 1 ? "" : "s",
-                 directory);
-  } else {
+    comm.barrier();  // every rank has looked for checkpoints before rank 0 clears the directory
+    if (root)
+      if (const int removed = clear_previous_outputs(directory))
+        fmt::print(log, "replaced {} output file{} of an earlier run in {}\n", removed,
+                   removed == 1 ? "" : "s", directory);
+  } else if (root) {
     // Checkpoints past the restart point belong to the interrupted timeline
     // (or could not be read): set aside, not deleted, and out of --restart latest's way.
     for (const CheckpointFile& later : list_checkpoints(directory))
@@ -363,11 +382,12 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
       }
   }
   // Until the run finishes, the summary says so: a killed run is never taken for a finished one.
-  write_file_atomically(
-      directory + "/summary.json",
-      nlohmann::json{{"scenario", {{"name", s.name}, {"file", s.source_file}}}, {"status", "running"}}.dump(
-          2) +
-          "\n");
+  if (root)
+    write_file_atomically(
+        directory + "/summary.json",
+        nlohmann::json{{"scenario", {{"name", s.name}, {"file", s.source_file}}}, {"status", "running"}}.dump(
+            2) +
+            "\n");
   TimeSeriesNames names;
   for (const Species& sp : s.species) names.species.push_back(sp.name);
   for (const Tissue& t : s.tissues) names.tissues.push_back(t.name);
@@ -379,8 +399,10 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
   const std::vector<std::string>& species_names = names.species;
   const std::vector<std::uint8_t> labels = label_values(s, sim.tissues());
   std::optional<SnapshotWriter> snapshots;
-  if (s.output.snapshots) snapshots.emplace(directory, disc.grid, labels, s.tissues, kIndexRewriteInterval);
-  TimeSeriesWriter series(directory, names, kIndexRewriteInterval);
+  if (s.output.snapshots && root)
+    snapshots.emplace(directory, disc.grid, labels, s.tissues, kIndexRewriteInterval);
+  // Rank 0 writes the series; the others keep the rows too, unwritten (no file of theirs).
+  TimeSeriesWriter series(root ? directory : std::string(), names, kIndexRewriteInterval);
   const Precision native = sizeof(Real) == 4 ? Precision::Float : Precision::Double;
 
   // Which fields the snapshots hold (names and precision; the data comes later).
@@ -465,12 +487,13 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
     series.append(row);
     const std::vector<double> flat = flatten_timeseries_row(row);
     flat_timeseries.insert(flat_timeseries.end(), flat.begin(), flat.end());
-    if (!snapshots) return;
+    if (!s.output.snapshots) return;
     const auto start = Clock::now();
     auto data = std::make_shared<std::vector<std::vector<Real>>>();
-    for (int sp : s.output.fields) data->push_back(sim.native_field(sp));
+    for (int sp : s.output.fields) data->push_back(sim.native_field(sp));  // gathered on rank 0
     for (int p : s.output.population_fields) data->push_back(sim.native_field(sim.fields().population(p)));
     copy_seconds += seconds_between(start, Clock::now());
+    if (!root) return;
     writer.submit([&snapshots, &snapshot_fields, data, t = sim.time(), step = sim.steps()] {
       std::vector<FieldView> views = snapshot_fields;
       for (std::size_t i = 0; i < views.size(); ++i) views[i].data = (*data)[i].data();
@@ -502,7 +525,14 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
     c->max_dt = plan.max_dt;
     c->seed = s.seed;
     c->field_names = field_names;
-    typename Simulation<Real>::State state = sim.state();
+    typename Simulation<Real>::State state = sim.state();  // gathered on rank 0
+    if (!root) {
+      last_checkpoint_step = sim.steps();
+      last_checkpoint_wall = Clock::now();
+      last_checkpoint_path = directory + "/" + checkpoint_file_name(sim.steps());
+      ++checkpoints_written;
+      return;
+    }
     c->fields = std::move(state.fields);
     c->plasma = state.plasma;
     c->blood = state.blood;
@@ -533,7 +563,7 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
 
   // --walltime: the time a checkpoint takes, first from a probe write, then measured.
   double probe_seconds = 0;
-  if (opt.walltime_s) probe_seconds = probe_write_seconds(directory, state_bytes);
+  if (opt.walltime_s && root) probe_seconds = probe_write_seconds(directory, state_bytes);
   auto checkpoint_estimate = [&] {
     const std::lock_guard lock(timing_mutex);
     if (checkpoint_write_seconds.empty()) return 2 * probe_seconds;
@@ -567,6 +597,16 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
                                   format_duration(*opt.walltime_s), format_duration(std::max(left, 0.0)),
                                   format_duration(checkpoint_estimate()));
     }
+    bool wall_due = s.checkpoint.wall && seconds_between(last_checkpoint_wall, now) >= *s.checkpoint.wall;
+    if (comm.parallel()) {
+      // Signals reach ranks at different moments and clocks differ: all ranks
+      // stop (or checkpoint) at the same step when any of them would.
+      std::int64_t flags[2] = {stop_reason.empty() ? 0 : 1, wall_due ? 1 : 0};
+      comm.sum(flags, 2);
+      if (flags[0] > 0 && stop_reason.empty())
+        stop_reason = "another rank stopped the run (signal or --walltime)";
+      wall_due = flags[1] > 0;
+    }
     if (!stop_reason.empty()) return false;
     bool due = false;
     if (s.checkpoint.steps && sim.steps() % *s.checkpoint.steps == 0) due = true;
@@ -575,7 +615,7 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
       next_checkpoint_time =
           (std::floor(sim.time() / *s.checkpoint.interval * (1 + 1e-12)) + 1) * *s.checkpoint.interval;
     }
-    if (s.checkpoint.wall && seconds_between(last_checkpoint_wall, now) >= *s.checkpoint.wall) due = true;
+    if (wall_due) due = true;
     if (due) {
       RunPosition at = position;
       at.time = sim.time();
@@ -633,15 +673,16 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
     } catch (...) {
     }
     series.flush();
-    write_file_atomically(directory + "/summary.json",
-                          nlohmann::json{{"scenario", {{"name", s.name}, {"file", s.source_file}}},
-                                         {"status", "failed"},
-                                         {"error", failure.what()},
-                                         {"step", sim.steps()},
-                                         {"time_s", sim.time()},
-                                         {"last_checkpoint", last_checkpoint_path}}
-                                  .dump(2) +
-                              "\n");
+    if (root)
+      write_file_atomically(directory + "/summary.json",
+                            nlohmann::json{{"scenario", {{"name", s.name}, {"file", s.source_file}}},
+                                           {"status", "failed"},
+                                           {"error", failure.what()},
+                                           {"step", sim.steps()},
+                                           {"time_s", sim.time()},
+                                           {"last_checkpoint", last_checkpoint_path}}
+                                    .dump(2) +
+                                "\n");
     throw;
   }
   const bool stopped = !stop_reason.empty();
@@ -704,7 +745,18 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& opt) {
                           {"step", restart->checkpoint.position.step},
                           {"changed_keys", restart->changed_keys}};
   if (stopped) summary["stop_reason"] = stop_reason;
-  write_file_atomically(directory + "/summary.json", summary.dump(2) + "\n");
+  if (comm.parallel()) {
+    double halo[2] = {sim.halo_wait_seconds(), sim.halo_pack_seconds()};
+    comm.max_keep_nan(halo, 2);
+    summary["mpi"] = {{"ranks", comm.size()},
+                      {"decomposition", sim.decomposition().text()},
+                      {"automatic", sim.decomposition().automatic},
+                      {"imbalance", sim.decomposition().imbalance()},
+                      {"halo_wait_s_max", halo[0]},
+                      {"halo_pack_s_max", halo[1]},
+                      {"library", par::mpi_summary()}};
+  }
+  if (root) write_file_atomically(directory + "/summary.json", summary.dump(2) + "\n");
 
   if (stopped) {
     fmt::print(log, "stopped at step {}, t = {} ({}); checkpoint {}\n", sim.steps(),
@@ -851,6 +903,20 @@ std::string check_scenario(const Scenario& s) {
                                   : std::string(),
                   planned_steps(times, plan.max_dt), format_sim_time(s.time.end), times.size());
   out += fmt::format("GPU: {}\n", gpu_support_summary());
+  out += fmt::format("{}\n", par::mpi_summary());
+  // What mpirun -n P would choose: blocks and how even their tissue is.
+  std::string plans;
+  for (int ranks : {2, 4, 8, 16, 64}) {
+    try {
+      const Decomposition d = decompose(tissues, ranks, std::nullopt);
+      plans +=
+          fmt::format("{}{} ranks {} ({:.2f}x)", plans.empty() ? "" : ", ", ranks, d.text(), d.imbalance());
+    } catch (const InputError&) {
+      plans += fmt::format("{}{} ranks: too many for the tissue", plans.empty() ? "" : ", ", ranks);
+      break;
+    }
+  }
+  out += fmt::format("MPI blocks (largest block's tissue / mean): {}\n", plans);
   return out;
 }
 

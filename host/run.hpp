@@ -1,6 +1,7 @@
 // Whole runs and checks, as the CLI offers them.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -34,6 +35,8 @@ struct RunOptions {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   // Stop (with a checkpoint) once this many steps have been taken since t = 0.
   std::optional<std::int64_t> stop_at_step;
+  // MPI: blocks per axis (--decomposition); empty: chosen from the rank count and the organ.
+  std::optional<std::array<int, 3>> decomposition;
 };
 
 // "HH:MM:SS", "MM:SS", "D-HH[:MM[:SS]]" or minutes, as SLURM writes times; seconds.

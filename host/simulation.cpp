@@ -1,11 +1,14 @@
 #include "simulation.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 
 #include <fmt/format.h>
 
+#include "exact_sum.hpp"
+#include "kernels/halo_k.hpp"
 #include "kernels/reaction_k.hpp"
 #include "trace.hpp"
 
@@ -26,14 +29,32 @@ std::vector<double> initial_field(const Scenario& s, const TissueMap& tissues, i
   return values;
 }
 
+namespace {
+
+// This rank's block, with the faces a neighbour rank fills.
+Discretisation discretise_block(const Scenario& s, const TissueMap& tissues, const Decomposition& d,
+                                int rank) {
+  const Box box = d.rank_box(rank);
+  std::array<bool, 6> exchanged{};
+  for (int f = 0; f < 6; ++f) exchanged[std::size_t(f)] = d.neighbour(rank, f / 2, f % 2) >= 0;
+  return discretise(s, tissues, &box, exchanged);
+}
+
+}  // namespace
+
 template <class Real>
-Simulation<Real>::Simulation(const Scenario& scenario, std::unique_ptr<Backend<Real>> backend)
+Simulation<Real>::Simulation(const Scenario& scenario, std::unique_ptr<Backend<Real>> backend,
+                             const ParallelOptions& parallel)
     : scenario_(scenario),
       tissues_(rasterise_tissues(scenario_)),
-      disc_(discretise(scenario_, tissues_)),
+      comm_(parallel.comm),
+      decomposition_(decompose(tissues_, comm_.size(), parallel.decomposition)),
+      disc_(discretise_block(scenario_, tissues_, decomposition_, comm_.rank())),
       plan_(plan_time(scenario_)),
       backend_(std::move(backend)),
       fields_(field_layout(scenario_)) {
+  for (int f = 0; f < 6; ++f)
+    neighbour_[std::size_t(f)] = decomposition_.neighbour(comm_.rank(), f / 2, f % 2);
   const Scenario& s = scenario_;
   const int ns = fields_.n_species;
   std::vector<std::vector<double>> populations;
@@ -112,7 +133,10 @@ typename Simulation<Real>::State Simulation<Real>::state() const {
   State st;
   st.time = time_;
   st.steps = steps_;
-  for (int f = 0; f < fields_.count(); ++f) st.fields.push_back(native_field(f));
+  for (int f = 0; f < fields_.count(); ++f) {
+    std::vector<Real> values = native_field(f);
+    if (comm_.root()) st.fields.push_back(std::move(values));
+  }
   st.plasma = plasma_;
   st.blood = blood_;
   return st;
@@ -127,13 +151,7 @@ void Simulation<Real>::restore(const State& st) {
     if (std::int64_t(st.fields[std::size_t(f)].size()) != tissues_.grid.voxels())
       throw RuntimeFailure(fmt::format("internal: restoring a field of {} values into a grid of {}",
                                        st.fields[std::size_t(f)].size(), tissues_.grid.voxels()));
-    std::vector<Real> padded(std::size_t(disc_.layout.size), Real(0));
-    const GridLayout& g = disc_.layout;
-    for (int k = 0; k < g.nz; ++k)
-      for (int j = 0; j < g.ny; ++j)
-        for (int i = 0; i < g.nx; ++i)
-          padded[g.index(i, j, k)] = st.fields[std::size_t(f)][tissues_.index(i, j, k)];
-    backend_->upload_field(f, padded);
+    backend_->upload_field(f, to_layout(st.fields[std::size_t(f)]));
   }
   time_ = st.time;
   steps_ = st.steps;
@@ -172,9 +190,46 @@ void Simulation<Real>::give_infusions(double t0, double t1) {
 }
 
 template <class Real>
-void Simulation<Real>::tissue_sums(int field, std::vector<double>& per_tissue) const {
-  std::vector<double> maxima;
-  backend_->region_sum_max(field, region_of_material_, int(scenario_.tissues.size()), per_tissue, maxima);
+void Simulation<Real>::tissue_reductions(const std::vector<int>& fields,
+                                         std::vector<std::vector<double>>& sums,
+                                         std::vector<std::vector<double>>* maxima) const {
+  const int nt = int(scenario_.tissues.size());
+  const std::size_t n = fields.size() * std::size_t(nt);
+  std::vector<std::int64_t> words(n * ExactSum::kPackedWords);
+  std::vector<double> highest(n);
+  std::vector<double> tile_sums, tile_max;
+  for (std::size_t q = 0; q < fields.size(); ++q) {
+    backend_->region_tile_sums(fields[q], region_of_material_, nt, tile_sums, tile_max);
+    std::vector<ExactSum> exact(static_cast<std::size_t>(nt));
+    for (std::size_t t = 0; t < tile_sums.size(); t += std::size_t(nt))
+      for (int r = 0; r < nt; ++r) exact[std::size_t(r)].add(tile_sums[t + std::size_t(r)]);
+    for (int r = 0; r < nt; ++r) {
+      const auto packed = exact[std::size_t(r)].packed();
+      std::copy(packed.begin(), packed.end(),
+                words.begin() + std::ptrdiff_t((q * nt + r) * ExactSum::kPackedWords));
+      highest[q * nt + std::size_t(r)] = tile_max[std::size_t(r)];
+    }
+  }
+  comm_.sum(words.data(), int(words.size()));
+  if (maxima) comm_.max_keep_nan(highest.data(), int(highest.size()));
+  sums.assign(fields.size(), std::vector<double>(std::size_t(nt)));
+  if (maxima) maxima->assign(fields.size(), std::vector<double>(std::size_t(nt)));
+  for (std::size_t q = 0; q < fields.size(); ++q)
+    for (int r = 0; r < nt; ++r) {
+      const std::size_t qr = q * nt + std::size_t(r);
+      sums[q][std::size_t(r)] = ExactSum::from_packed(&words[qr * ExactSum::kPackedWords]).value();
+      if (maxima) (*maxima)[q][std::size_t(r)] = highest[qr] == 0 ? 0.0 : highest[qr];
+    }
+}
+
+template <class Real>
+FieldScan Simulation<Real>::scan_field(int field) const {
+  FieldScan scan = backend_->scan_field(field);
+  if (!comm_.parallel()) return scan;
+  comm_.min(&scan.min, 1);
+  comm_.max_keep_nan(&scan.max, 1);
+  comm_.sum(&scan.nonfinite, 1);
+  return scan;
 }
 
 // Coefficients and rule tables for the step [t, t + dt]: exchange with the
@@ -222,6 +277,7 @@ void Simulation<Real>::prepare_step(double t, double dt) {
   parameters.voxel_volume_ml = voxel_volume_ml();
   parameters.nx = disc_.grid.nx;
   parameters.ny = disc_.grid.ny;
+  for (int a = 0; a < 3; ++a) parameters.origin[a] = disc_.block.lo[std::size_t(a)];
   parameters.seed[0] = std::uint32_t(s.seed);
   parameters.seed[1] = std::uint32_t(s.seed >> 32);
   parameters.step = std::uint64_t(steps_);
@@ -252,14 +308,64 @@ void Simulation<Real>::update_plasma(double dt) {
   for (std::size_t p = 0; p < blood_.size(); ++p) blood_[p] *= std::exp(-s.plasma.blood_clearance[p] * dt);
 }
 
+// The block and its halo layer (values of the neighbouring blocks; 0 beyond the grid).
 template <class Real>
-std::vector<Real> Simulation<Real>::to_layout(const std::vector<double>& dense) const {
+template <class Value>
+std::vector<Real> Simulation<Real>::to_layout(const std::vector<Value>& dense) const {
   const GridLayout& g = disc_.layout;
+  const std::array<int, 3>& lo = disc_.block.lo;
+  const DenseGrid& whole = tissues_.grid;
   std::vector<Real> out(std::size_t(g.size), Real(0));
-  for (int k = 0; k < g.nz; ++k)
-    for (int j = 0; j < g.ny; ++j)
-      for (int i = 0; i < g.nx; ++i) out[g.index(i, j, k)] = Real(dense[tissues_.index(i, j, k)]);
+  for (int k = -1; k <= g.nz; ++k)
+    for (int j = -1; j <= g.ny; ++j)
+      for (int i = -1; i <= g.nx; ++i) {
+        const int gi = lo[0] + i, gj = lo[1] + j, gk = lo[2] + k;
+        if (gi < 0 || gj < 0 || gk < 0 || gi >= whole.nx || gj >= whole.ny || gk >= whole.nz) continue;
+        out[std::size_t(g.index(i, j, k))] = Real(dense[std::size_t(tissues_.index(gi, gj, gk))]);
+      }
   return out;
+}
+
+template <class Real>
+void Simulation<Real>::step_once() {
+  const bool exchanging = std::any_of(neighbour_.begin(), neighbour_.end(), [](int r) { return r >= 0; });
+  if (!exchanging) {
+    backend_->step();
+    return;
+  }
+  // Only species diffuse: populations and budget amounts never read a neighbour's value.
+  const int ns = fields_.n_species;
+  const auto t0 = std::chrono::steady_clock::now();
+  par::Messages messages(comm_);
+  for (int f = 0; f < 6; ++f) {
+    if (neighbour_[std::size_t(f)] < 0) continue;
+    const std::size_t n = std::size_t(face_voxels(disc_.layout, f)) * std::size_t(ns);
+    halo_receive_[f].resize(n);
+    halo_send_[f].resize(n);
+    messages.receive(halo_receive_[f].data(), n * sizeof(Real), neighbour_[std::size_t(f)], f);
+  }
+  for (int f = 0; f < 6; ++f) {
+    if (neighbour_[std::size_t(f)] < 0) continue;
+    backend_->pack_face(f, ns, halo_send_[f].data());
+    // Tagged with the face it arrives at on the neighbour: the opposite one.
+    messages.send(halo_send_[f].data(), halo_send_[f].size() * sizeof(Real), neighbour_[std::size_t(f)],
+                  f ^ 1);
+  }
+  const bool overlap = backend_->splits_steps();
+  if (overlap) backend_->compute(StepPart::Inner);
+  const auto t1 = std::chrono::steady_clock::now();
+  messages.wait();
+  for (int f = 0; f < 6; ++f)
+    if (neighbour_[std::size_t(f)] >= 0) backend_->unpack_face(f, ns, halo_receive_[f].data());
+  const auto t2 = std::chrono::steady_clock::now();
+  if (overlap) {
+    backend_->compute(StepPart::Shell);
+    backend_->complete_step();
+  } else {
+    backend_->step();
+  }
+  halo_seconds_ += std::chrono::duration<double>(t2 - t1).count();
+  pack_seconds_ += std::chrono::duration<double>(t1 - t0).count();
 }
 
 template <class Real>
@@ -284,15 +390,20 @@ bool Simulation<Real>::advance(const Segment& segment, const std::function<bool(
     const double t = t0 + double(i) * dt;
     if (plasma) {
       give_infusions(t, t + dt);
+      std::vector<int> exchanged_species;
+      for (int sp = 0; sp < fields_.n_species; ++sp)
+        if (exchanging_[std::size_t(sp)]) exchanged_species.push_back(sp);
+      std::vector<std::vector<double>> sums;
+      tissue_reductions(exchanged_species, sums, nullptr);  // one collective for all species
       step_tissue_amounts_.resize(std::size_t(fields_.n_species));
-      for (int sp = 0; sp < fields_.n_species; ++sp) {
-        if (!exchanging_[std::size_t(sp)]) continue;
-        tissue_sums(sp, step_tissue_amounts_[std::size_t(sp)]);
-        for (double& amount : step_tissue_amounts_[std::size_t(sp)]) amount *= voxel_volume_ml();
+      for (std::size_t q = 0; q < exchanged_species.size(); ++q) {
+        std::vector<double>& amounts = step_tissue_amounts_[std::size_t(exchanged_species[q])];
+        amounts = std::move(sums[q]);
+        for (double& amount : amounts) amount *= voxel_volume_ml();
       }
     }
     prepare_step(t, dt);
-    backend_->step();
+    step_once();
     if (plasma) update_plasma(dt);
     ++steps_;
     time_ = (i + 1 == n) ? t_target : t0 + double(i + 1) * dt;
@@ -317,17 +428,37 @@ void Simulation<Real>::advance_to(double t_target, const std::function<void()>& 
 }
 
 template <class Real>
-std::vector<Real> Simulation<Real>::native_field(int species) const {
+std::vector<Real> Simulation<Real>::local_field(int field) const {
   std::vector<Real> padded;
-  backend_->download_field(species, padded);
+  backend_->download_field(field, padded);
   const GridLayout& g = disc_.layout;
   std::vector<Real> dense(std::size_t(g.interior_voxels()));
   for (int k = 0; k < g.nz; ++k)
     for (int j = 0; j < g.ny; ++j) {
       const std::int64_t from = g.index(0, j, k);
-      std::copy(padded.begin() + from, padded.begin() + from + g.nx, dense.begin() + tissues_.index(0, j, k));
+      std::copy(padded.begin() + from, padded.begin() + from + g.nx,
+                dense.begin() + (std::int64_t(j) + std::int64_t(g.ny) * k) * g.nx);
     }
   return dense;
+}
+
+template <class Real>
+std::vector<Real> Simulation<Real>::native_field(int field) const {
+  std::vector<Real> block = local_field(field);
+  if (!comm_.parallel()) return block;
+  const std::vector<std::vector<std::byte>> parts = comm_.gather(block.data(), block.size() * sizeof(Real));
+  if (!comm_.root()) return {};
+  std::vector<Real> whole(std::size_t(tissues_.grid.voxels()));
+  for (int r = 0; r < comm_.size(); ++r) {
+    const Box box = decomposition_.rank_box(r);
+    const Real* values = reinterpret_cast<const Real*>(parts[std::size_t(r)].data());
+    for (int k = 0; k < box.size[2]; ++k)
+      for (int j = 0; j < box.size[1]; ++j)
+        std::copy(values + (std::int64_t(j) + std::int64_t(box.size[1]) * k) * box.size[0],
+                  values + (std::int64_t(j) + std::int64_t(box.size[1]) * k + 1) * box.size[0],
+                  whole.begin() + tissues_.index(box.lo[0], box.lo[1] + j, box.lo[2] + k));
+  }
+  return whole;
 }
 
 template <class Real>
@@ -362,9 +493,14 @@ TimeSeriesRow Simulation<Real>::statistics() const {
   row.time_s = time_;
   row.step = steps_;
   // Regions: all tissue, each tissue, each organ.
+  // Every field's tissue sums and maxima in one collective.
+  std::vector<int> reduced;
+  for (int f = 0; f < fields_.count(); ++f) reduced.push_back(f);
+  std::vector<std::vector<double>> all_sums, all_maxima;
+  tissue_reductions(reduced, all_sums, &all_maxima);
   const auto region_stats = [&](int field) {
-    std::vector<double> sums, maxima;
-    backend_->region_sum_max(field, region_of_material_, nt, sums, maxima);
+    const std::vector<double>& sums = all_sums[std::size_t(field)];
+    const std::vector<double>& maxima = all_maxima[std::size_t(field)];
     std::vector<RegionStats> out(std::size_t(1 + nt) + s.organs.size());
     double all_sum = 0, all_max = -std::numeric_limits<double>::infinity();
     for (int t = 0; t < nt; ++t) {

@@ -2,28 +2,49 @@
 // backend, and the time loop that steps them.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "backend.hpp"
 #include "cell_model.hpp"
+#include "decomposition.hpp"
 #include "output.hpp"
+#include "parallel.hpp"
 
 namespace cyto {
+
+// How a run is spread over MPI ranks: the ranks, and the blocks per axis
+// (automatic when empty). Default: this process alone.
+struct ParallelOptions {
+  par::Comm comm = par::Comm::self();
+  std::optional<std::array<int, 3>> decomposition;
+};
 
 template <class Real>
 class Simulation {
  public:
   // Rasterises the geometry, plans the time step (InputError if dt is
   // unstable and sub-stepping is off) and uploads the initial conditions.
-  Simulation(const Scenario& scenario, std::unique_ptr<Backend<Real>> backend);
+  // With several ranks each holds its block of the grid (parallel.decomposition);
+  // every rank must construct, step and query in the same order.
+  Simulation(const Scenario& scenario, std::unique_ptr<Backend<Real>> backend,
+             const ParallelOptions& parallel = {});
 
   const Scenario& scenario() const { return scenario_; }
   const TissueMap& tissues() const { return tissues_; }
   const Discretisation& discretisation() const { return disc_; }
   const TimePlan& time_plan() const { return plan_; }
   const Backend<Real>& backend() const { return *backend_; }
+  const par::Comm& comm() const { return comm_; }
+  const Decomposition& decomposition() const { return decomposition_; }
+  const Box& block() const { return disc_.block; }
+  // Wall time spent waiting for halos (and unpacking them) and packing and
+  // posting them, over all steps so far; 0 with one rank.
+  double halo_wait_seconds() const { return halo_seconds_; }
+  double halo_pack_seconds() const { return pack_seconds_; }
 
   double time() const { return time_; }
   std::int64_t steps() const { return steps_; }
@@ -31,6 +52,9 @@ class Simulation {
   // Everything that evolves: time, step count, every field (dense), plasma
   // and blood. restore() continues a run from it exactly as if it had not
   // stopped: the stochastic draws are keyed by the step number.
+  // With several ranks, state() gathers the whole grid on the root (the
+  // other ranks get no fields) and restore() takes the whole grid on every
+  // rank (each keeps its block): a state saved by P ranks restores on Q.
   struct State {
     double time = 0;
     std::int64_t steps = 0;
@@ -61,16 +85,23 @@ class Simulation {
   // exactly; after_step (if set) runs after every step.
   void advance_to(double t_target, const std::function<void()>& after_step = {});
 
-  // Dense interior values (x fastest, no halo).
+  // Dense values of the whole grid (x fastest, no halo); with several ranks
+  // gathered on the root, empty on the others (collective).
   std::vector<double> field(int species) const;
   std::vector<Real> native_field(int species) const;
+  // This rank's block, dense (x fastest).
+  std::vector<Real> local_field(int field) const;
+  // Whole-grid values (the same on every rank).
   void set_field(int species, const std::vector<double>& dense);
-  // Adds a per-voxel source rate (pg/mL/s, dense) to a species.
+  // Adds a per-voxel source rate (pg/mL/s, dense, whole grid) to a species.
   void set_source_field(int species, const std::vector<double>& dense);
 
   // Total, mean and max of every species and population over all tissue,
   // per tissue and per organ; plasma, blood and drug levels; the budget.
+  // Sums are exact sums of per-tile sums: the same for any rank count.
   TimeSeriesRow statistics() const;
+  // The blow-up guard's scan over every rank's tissue (collective).
+  FieldScan scan_field(int field) const;
 
   double voxel_volume_ml() const;
   const FieldLayout& fields() const { return fields_; }
@@ -83,16 +114,26 @@ class Simulation {
   std::vector<double> drug_levels() const;
 
  private:
-  std::vector<Real> to_layout(const std::vector<double>& dense) const;
+  template <class Value>
+  std::vector<Real> to_layout(
+      const std::vector<Value>& dense) const;  // whole grid -> this block, halo included
+  // Sums over each tissue (exact, all ranks) and maxima of several fields.
+  void tissue_reductions(const std::vector<int>& fields, std::vector<std::vector<double>>& sums,
+                         std::vector<std::vector<double>>* maxima) const;
+  void step_once();  // one step: halos exchanged (overlapping the inner update where the backend can)
   void give_infusions(double t0, double t1);
   void prepare_step(double t, double dt);
   void update_plasma(double dt);
   void check_stochastic_cell_counts(const std::vector<std::vector<double>>& populations) const;
-  void tissue_sums(int field, std::vector<double>& per_tissue) const;
 
   Scenario scenario_;
   TissueMap tissues_;
+  par::Comm comm_;
+  Decomposition decomposition_;
   Discretisation disc_;
+  std::array<int, 6> neighbour_{-1, -1, -1, -1, -1, -1};  // rank across each face, -1: none
+  std::vector<Real> halo_send_[6], halo_receive_[6];
+  double halo_seconds_ = 0, pack_seconds_ = 0;
   TimePlan plan_;
   std::unique_ptr<Backend<Real>> backend_;
   FieldLayout fields_;

@@ -189,7 +189,7 @@ TimeSeriesWriter::TimeSeriesWriter(std::string directory, TimeSeriesNames names,
   require_unique(fields, "species or population");
   require_unique(region_names(names_), "region");
   require_unique(names_.therapies, "therapy");
-  ensure_directory(directory_);
+  if (!directory_.empty()) ensure_directory(directory_);
 }
 
 void TimeSeriesWriter::append(const TimeSeriesRow& row) {
@@ -212,7 +212,7 @@ void TimeSeriesWriter::resume(std::vector<TimeSeriesRow> rows) {
 }
 
 void TimeSeriesWriter::flush() {
-  if (!files_.stale()) return;
+  if (!files_.stale() || directory_.empty()) return;
   // Every file is rebuilt whole, so each is complete up to the last row.
   const std::vector<std::string> regions = region_names(names_);
   write_file_atomically(

@@ -90,7 +90,8 @@ struct CellModel {
   int budget_first = -1;  // field of the first budget amount; -1: not tracked
   Real dt = 0;
   double voxel_volume_ml = 0;  // whole cells in a voxel = density x volume
-  int nx = 0, ny = 0;          // interior grid size, for the voxel's global number
+  int nx = 0, ny = 0;          // global interior grid size, for the voxel's global number
+  int origin[3] = {0, 0, 0};   // global position of the backend's first interior voxel (an MPI rank's block)
   std::uint32_t seed[2] = {0, 0};
   std::uint64_t step = 0;  // number of the step being taken (0 for the first)
 
@@ -307,14 +308,18 @@ CYTO_HD void react_voxel(const CellModel<Real>& m, int material, std::uint64_t v
   for (int p = 0; p < m.n_populations; ++p) v[ns + p] = y0[ns + p] + sixth * pop_sum[p];
 }
 
-// The voxel's number in the interior grid from its padded storage index.
-CYTO_HD std::uint64_t interior_voxel_number(std::int64_t index, std::int64_t pitch, std::int64_t plane,
-                                            int nx, int ny) {
+// The voxel's number in the global interior grid (i + nx (j + ny k)) from
+// its padded storage index in a block whose first voxel is at m.origin: the
+// stochastic draws then do not depend on how the grid is split among ranks.
+template <class Real>
+CYTO_HD std::uint64_t global_voxel_number(std::int64_t index, std::int64_t pitch, std::int64_t plane,
+                                          const CellModel<Real>& m) {
   const std::int64_t k = index / plane - 1;
   const std::int64_t in_plane = index - (k + 1) * plane;
   const std::int64_t j = in_plane / pitch - 1;
   const std::int64_t i = in_plane - (j + 1) * pitch - 1;
-  return std::uint64_t(i + std::int64_t(nx) * (j + std::int64_t(ny) * k));
+  return std::uint64_t((i + m.origin[0]) +
+                       std::int64_t(m.nx) * ((j + m.origin[1]) + std::int64_t(m.ny) * (k + m.origin[2])));
 }
 
 }  // namespace cyto

@@ -152,8 +152,7 @@ CYTO_HD void update_voxel_from_memory(const ColumnStepArgs<Real>& a, std::int64_
     // This thread wrote the values just now: plain loads, not the read-only path.
     Real v[NS];
     for (int s = 0; s < NS; ++s) v[s] = a.out[s][idx];
-    react_voxel(a.model, m,
-                interior_voxel_number(idx, a.layout.pitch, a.layout.plane, a.layout.nx, a.layout.ny), v);
+    react_voxel(a.model, m, global_voxel_number(idx, a.layout.pitch, a.layout.plane, a.model), v);
     for (int s = 0; s < NS; ++s)
       if (!a.coeff.fixed[std::int64_t(m) * NS + s]) a.out[s][idx] = v[s];
   }
@@ -235,9 +234,7 @@ CYTO_HD void update_column_plane(const ColumnStepArgs<Real>& a, std::int64_t bas
       Real v[NS];
 #pragma unroll
       for (int s = 0; s < NS; ++s) v[s] = result[s].v[l];
-      react_voxel(a.model, m0,
-                  interior_voxel_number(base + l, a.layout.pitch, a.layout.plane, a.layout.nx, a.layout.ny),
-                  v);
+      react_voxel(a.model, m0, global_voxel_number(base + l, a.layout.pitch, a.layout.plane, a.model), v);
 #pragma unroll
       for (int s = 0; s < NS; ++s) result[s].v[l] = v[s];
     }

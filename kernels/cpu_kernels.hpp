@@ -35,6 +35,18 @@ void cpu_region_sum_max(const GridLayout& layout, const MaterialId* material,
                         const std::vector<int>& region_of_material, int n_regions, const Real* field,
                         int threads, std::vector<double>& sums, std::vector<double>& maxima);
 
+// Per reduction tile (`tile` voxels a side, tiles numbered x fastest from
+// the layout's first interior voxel) and region: the sum of `field` over the
+// tile's voxels of that region, added in double in storage order (z, y, x),
+// into tile_sums[tile * n_regions + region]; and per region the maximum (a
+// NaN sticks; -0 counts as +0). A tile's sum does not depend on the thread
+// count or on which MPI block holds the tile, which is what global sums
+// combine exactly.
+template <class Real>
+void cpu_region_tile_sums(const GridLayout& layout, const MaterialId* material,
+                          const std::vector<int>& region_of_material, int n_regions, const Real* field,
+                          int tile, int threads, std::vector<double>& tile_sums, std::vector<double>& maxima);
+
 // Minimum and maximum of the finite values of `field` over the tissue voxels
 // (material != 0), and how many values there are NaN or infinite (the
 // blow-up guard); min = +inf, max = -inf where no tissue value is finite. A

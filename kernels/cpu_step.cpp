@@ -85,7 +85,12 @@ void step_row(const StepArgs<Real>& a, const TissueRuns& tissue, int j, int k) {
       }
     }
   }
-  if (a.model.enabled()) react_row(a, tissue, r, base, std::uint64_t(a.layout.nx) * std::uint64_t(r));
+  if (a.model.enabled()) {
+    const CellModel<Real>& m = a.model;  // the row's first voxel in the global grid (MPI blocks)
+    const std::int64_t first =
+        m.origin[0] + std::int64_t(m.nx) * ((j + m.origin[1]) + std::int64_t(m.ny) * (k + m.origin[2]));
+    react_row(a, tissue, r, base, std::uint64_t(first));
+  }
 }
 
 // The first plane of thread t's slab: planes split at equal shares of tissue voxels.

@@ -14,7 +14,9 @@ namespace cyto {
 
 struct CudaDeviceInfo {
   bool available = false;
-  std::string reason;  // why not available (e.g. "CUDA driver version is insufficient ...")
+  std::string reason;    // why not available (e.g. "CUDA driver version is insufficient ...")
+  int index = 0;         // the device asked about (CUDA's numbering, after CUDA_VISIBLE_DEVICES)
+  int device_count = 0;  // devices this process sees
   std::string name;
   int sm_count = 0;
   int compute_major = 0, compute_minor = 0;
@@ -23,10 +25,16 @@ struct CudaDeviceInfo {
   int runtime_version = 0;  // the runtime this build links
 };
 
-// Asks the CUDA runtime for device 0. A machine without a GPU (no device,
-// or "driver version is insufficient") reports available = false with the
-// runtime's reason; never throws.
-CudaDeviceInfo cuda_probe_device();
+// Asks the CUDA runtime for device `device` (and how many there are). A
+// machine without a GPU (no device, or "driver version is insufficient")
+// reports available = false with the runtime's reason, as does a device
+// number beyond the count; never throws.
+CudaDeviceInfo cuda_probe_device(int device = 0);
+
+// Makes `device` the current device of the calling host thread: every later
+// CUDA call from that thread (streams, allocations, launches) goes to it.
+// Several processes may select the same device (ranks sharing a GPU).
+void cuda_select_device(int device);
 
 // How the fused step is launched: columns of `lanes` voxels along x, one per
 // thread, in blocks of `threads_per_block`, each marching `z_chunk` planes.
@@ -77,6 +85,39 @@ std::size_t cuda_region_sum_max_scratch_bytes(const DeviceRegionIndex& index);
 template <class Real>
 void cuda_region_sum_max(const DeviceRegionIndex& index, const Real* field, SumMax* chunk_partials,
                          SumMax* region_results, void* scratch, std::size_t scratch_bytes, void* stream);
+
+// MPI halo faces on the device, numbered as kernels/halo_k.hpp does (face
+// f = 2 axis + side). `field_ptrs` is a host array of `fields` device
+// pointers (1 to kMaxFields); they reach the kernel by value, so no pointer
+// table lives in device memory. cuda_pack_face writes the interior layer
+// next to face f of each field to `dst` (device, face_voxels(layout, face) *
+// fields values): field-major, then n = 0 .. face_voxels - 1 at
+// face_layer_index(layout, face, false, n), exactly CpuBackend::pack_face's
+// order. cuda_unpack_face reads `src` (device) in the same order into the
+// halo layer beyond face f. Both are enqueued on `stream`.
+template <class Real>
+void cuda_pack_face(const GridLayout& layout, int face, int fields, const Real* const* field_ptrs, Real* dst,
+                    void* stream);
+template <class Real>
+void cuda_unpack_face(const GridLayout& layout, int face, int fields, Real* const* field_ptrs,
+                      const Real* src, void* stream);
+
+// Per reduction tile (edge `tile`, from the grid's origin; tiles numbered
+// x fastest) and region: the sum and the maximum of `field` over the tile's
+// voxels of that region, bit for bit as cpu_region_tile_sums computes them.
+// One thread per tile adds its voxels in storage order (k, j, i), in double,
+// each region's sum starting from 0.0; the maximum keeps a NaN (v > max or
+// v != v). The per-thread body is region_tile_sum (kernels/tile_sum_k.hpp),
+// which the host tests run against the CPU's. Writes tile_sums[t *
+// n_regions + r] and tile_max[t * n_regions + r] (device arrays of tiles *
+// n_regions; an empty region gives 0 and -inf). region_of_material
+// (device, n_materials entries) maps a material to its region or -1; a
+// material beyond the map, or a region outside [0, n_regions), counts as
+// none (on the CPU neither may happen).
+template <class Real>
+void cuda_region_tile_sums(const GridLayout& layout, const MaterialId* material,
+                           const int* region_of_material, int n_materials, int n_regions, const Real* field,
+                           int tile, double* tile_sums, double* tile_max, void* stream);
 
 // The blow-up guard's scan of a field over the tissue voxels (material != 0):
 // minimum and maximum of the finite values (a zero as +0) and the count of

@@ -1,6 +1,7 @@
 // The fused step kernel (one thread per column of voxels, marching in z; the
 // body is kernels/column_march_k.hpp), its launch plan, the copy kernel the
-// benchmark compares with, the device probe and CUDA error reporting.
+// benchmark compares with, the device probe and selection, and CUDA error
+// reporting.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -72,8 +73,9 @@ int device_sm_count() {
 
 }  // namespace
 
-CudaDeviceInfo cuda_probe_device() {
+CudaDeviceInfo cuda_probe_device(int device) {
   CudaDeviceInfo info;
+  info.index = device;
   int count = 0;
   const cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess) {
@@ -81,12 +83,17 @@ CudaDeviceInfo cuda_probe_device() {
     cudaGetLastError();  // clear the non-sticky error
     return info;
   }
+  info.device_count = count;
   if (count == 0) {
     info.reason = "no CUDA device found";
     return info;
   }
+  if (device < 0 || device >= count) {
+    info.reason = "no CUDA device " + std::to_string(device) + " (" + std::to_string(count) + " found)";
+    return info;
+  }
   cudaDeviceProp prop{};
-  const cudaError_t prop_err = cudaGetDeviceProperties(&prop, 0);
+  const cudaError_t prop_err = cudaGetDeviceProperties(&prop, device);
   if (prop_err != cudaSuccess) {
     info.reason = cudaGetErrorString(prop_err);
     cudaGetLastError();
@@ -102,6 +109,8 @@ CudaDeviceInfo cuda_probe_device() {
   cudaRuntimeGetVersion(&info.runtime_version);
   return info;
 }
+
+void cuda_select_device(int device) { CYTO_CUDA_CHECK(cudaSetDevice(device)); }
 
 // Thrown where a species count has no compiled kernel (the host validates
 // counts long before; this guards the device against a silent no-op).

@@ -1,6 +1,6 @@
 // Memory layout of every field: structure of arrays, one contiguous array per
-// field, x fastest, with a one-voxel halo on every side (so that a future MPI
-// rank can own a sub-block) and rows padded to a multiple of kRowAlignment
+// field, x fastest, with a one-voxel halo on every side (an MPI rank's block
+// receives its neighbours' face layers there) and rows padded to a multiple of kRowAlignment
 // elements (aligned rows for coalesced GPU access).
 #pragma once
 

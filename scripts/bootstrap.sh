@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config libyaml-cpp-dev libhdf5-dev libcli11-dev libfmt-dev
+          libopenmpi-dev openmpi-bin libhdf5-openmpi-dev
           nlohmann-json3-dev zlib1g-dev googletest libgtest-dev librandom123-dev
           python3 python3-numpy python3-matplotlib python3-h5py)
 missing=()

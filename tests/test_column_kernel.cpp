@@ -2,15 +2,23 @@
 // host for every column and z-chunk, must reproduce the CPU backend bitwise:
 // same classification of every voxel, same pointwise functions, same
 // operation order. This checks the GPU step's indexing, plane queue, outside
-// skipping and vector lanes on every machine, GPU or not.
+// skipping and vector lanes on every machine, GPU or not. Likewise the GPU's
+// per-tile region sums (kernels/tile_sum_k.hpp) against cpu_region_tile_sums.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
 
 #include "host/backend.hpp"
+#include "host/decomposition.hpp"
 #include "host/simulation.hpp"
 #include "kernels/column_march_k.hpp"
+#include "kernels/cpu_kernels.hpp"
+#include "kernels/tile_sum_k.hpp"
 #include "tests/scenario_builders.hpp"
 
 namespace cyto {
@@ -298,6 +306,84 @@ TEST(ColumnKernel, ZChunksKeepTheGpuBusyWithFewReReads) {
     }
   }
   EXPECT_GE(choose_z_chunk(200000, 1, 100000), 4);  // at most 65535 chunks (gridDim.y)
+}
+
+}  // namespace
+}  // namespace cyto
+
+namespace cyto {
+namespace {
+
+// The GPU's tile-sum body (kernels/tile_sum_k.hpp), run on the host for
+// every tile, gives cpu_region_tile_sums's bits: per-tile sums and the
+// per-region maxima combined from its tiles as GpuBackend::region_tile_sums
+// combines them. Grids that tiles do not divide, regions changing at every
+// voxel (random materials) and in runs (bands), two materials to one
+// region, one to none, a region without voxels, values over twelve binary
+// orders of magnitude, zeros of both signs, NaN and infinity. (On the host
+// even NaN payloads agree; the GPU test compares with the CPU backend.)
+template <class Real>
+void expect_tile_sum_body_matches_cpu(const std::array<int, 3>& n) {
+  const Scenario s = testing::box_scenario(n, {1e-5, 1e-5, 1e-5});
+  Discretisation d = discretise(s, rasterise_tissues(s));
+  const GridLayout& g = d.layout;
+  const std::vector<int> region_of_material = {-1, 0, 2, 1, 2, 3};
+  const int n_regions = 5, materials = int(region_of_material.size());
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> mantissa(-1.0, 1.0);
+  std::uniform_int_distribution<int> exponent(-6, 6);
+  std::vector<Real> field(std::size_t(g.size));
+  for (Real& v : field) v = Real(std::ldexp(mantissa(rng), exponent(rng)));
+  for (int k = 0; k < n[2]; ++k)
+    for (int j = 0; j < n[1]; ++j)
+      for (int i = 0; i < n[0]; ++i)
+        d.material[std::size_t(g.index(i, j, k))] = MaterialId(
+            k < n[2] / 2 ? rng() % unsigned(materials) : unsigned(i / 3 + j) % unsigned(materials));
+  for (int i = 0; i < n[0]; i += 4) field[std::size_t(g.index(i, 1, 1))] = Real(i % 8 ? -0.0 : 0.0);
+  field[std::size_t(g.index(2, 3, n[2] - 1))] = std::numeric_limits<Real>::quiet_NaN();
+  field[std::size_t(g.index(5, 3, n[2] - 1))] = std::numeric_limits<Real>::infinity();
+
+  std::vector<double> cpu_sums, cpu_max;
+  cpu_region_tile_sums(g, d.material.data(), region_of_material, n_regions, field.data(), kReductionTile, 3,
+                       cpu_sums, cpu_max);
+  const int t = kReductionTile;
+  const int tx = (n[0] + t - 1) / t, ty = (n[1] + t - 1) / t, tz = (n[2] + t - 1) / t;
+  const std::size_t tiles = std::size_t(tx) * std::size_t(ty) * std::size_t(tz);
+  std::vector<double> sums(tiles * n_regions), tile_max(tiles * n_regions);
+  for (std::size_t tile = 0; tile < tiles; ++tile)
+    region_tile_sum(g, d.material.data(), region_of_material.data(), materials, n_regions, field.data(), t,
+                    tx, ty, std::int64_t(tile), &sums[tile * n_regions], &tile_max[tile * n_regions]);
+  std::vector<double> maxima(std::size_t(n_regions), -std::numeric_limits<double>::infinity());
+  for (std::size_t tile = 0; tile < tiles; ++tile)
+    for (std::size_t r = 0; r < std::size_t(n_regions); ++r) {
+      const double v = tile_max[tile * n_regions + r];
+      if (maxima[r] == maxima[r] && (v > maxima[r] || v != v)) maxima[r] = v;
+    }
+  for (double& m : maxima)
+    if (m == 0) m = 0.0;
+  ASSERT_EQ(sums.size(), cpu_sums.size());
+  EXPECT_EQ(std::memcmp(sums.data(), cpu_sums.data(), sums.size() * sizeof(double)), 0);
+  ASSERT_EQ(maxima.size(), cpu_max.size());
+  EXPECT_EQ(std::memcmp(maxima.data(), cpu_max.data(), maxima.size() * sizeof(double)), 0);
+  EXPECT_TRUE(std::isnan(maxima[1]));  // material 3, region 1, holds the NaN
+  EXPECT_EQ(maxima[2], std::numeric_limits<double>::infinity());
+  EXPECT_EQ(maxima[4], -std::numeric_limits<double>::infinity());
+  // A material beyond the map and a region beyond n_regions count as none.
+  std::vector<double> fewer_sums(tiles * 2), fewer_max(tiles * 2);
+  for (std::size_t tile = 0; tile < tiles; ++tile)
+    region_tile_sum(g, d.material.data(), region_of_material.data(), 4, 2, field.data(), t, tx, ty,
+                    std::int64_t(tile), &fewer_sums[tile * 2], &fewer_max[tile * 2]);
+  std::vector<double> cpu_fewer_sums, cpu_fewer_max;
+  cpu_region_tile_sums(g, d.material.data(), {-1, 0, -1, 1, -1, -1}, 2, field.data(), kReductionTile, 1,
+                       cpu_fewer_sums, cpu_fewer_max);
+  EXPECT_EQ(std::memcmp(fewer_sums.data(), cpu_fewer_sums.data(), fewer_sums.size() * sizeof(double)), 0);
+}
+
+TEST(TileSumKernel, MatchesCpuRegionTileSumsBitwise) {
+  for (const std::array<int, 3>& n : {std::array<int, 3>{21, 13, 10}, std::array<int, 3>{70, 41, 33}}) {
+    expect_tile_sum_body_matches_cpu<float>(n);
+    expect_tile_sum_body_matches_cpu<double>(n);
+  }
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // The GPU backend against the CPU backend, and against itself: agreement on
 // the default scenario, bitwise repeatability, independence of the launch
-// shape, deterministic reductions, and the failure messages users see.
+// shape, deterministic reductions, MPI halo faces and tile sums equal to the
+// CPU's, the choice of device per local rank, and the failure messages
+// users see.
 #include <gtest/gtest.h>
 
 #include <cuda_runtime_api.h>
@@ -10,14 +12,18 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <limits>
+#include <random>
 #include <string>
 
 #include "host/config.hpp"
+#include "host/decomposition.hpp"
 #include "host/simulation.hpp"
 #include "kernels/cuda_kernels.hpp"
 #include "kernels/device_error.hpp"
+#include "kernels/halo_k.hpp"
 #include "tests/scenario_builders.hpp"
 
 namespace cyto {
@@ -331,6 +337,213 @@ TEST(GpuBackend, CopyBandwidthIsMeasured) {
     EXPECT_GT(t, 0.0);
     EXPECT_LT(2.0 * double(bytes) / t, 20e12);  // faster than any HBM: the timing is wrong
   }
+}
+
+// Elements of two arrays whose bytes differ (bitwise, not ==: -0 and +0 differ).
+template <class T>
+std::size_t differing_bits(const std::vector<T>& a, const std::vector<T>& b) {
+  if (a.size() != b.size()) return std::max(a.size(), b.size());
+  std::size_t differing = 0;
+  for (std::size_t n = 0; n < a.size(); ++n) differing += std::memcmp(&a[n], &b[n], sizeof(T)) != 0;
+  return differing;
+}
+
+// A box of n voxels whose material map holds ids 0 .. materials - 1: at
+// random in the lower half (a new region almost every voxel) and in bands
+// along x in the upper half (runs of one region). Never stepped: the
+// tissue runs are the box's, only the map and the layout are used.
+Discretisation mixed_material_discretisation(std::array<int, 3> n, int materials, unsigned seed) {
+  const Scenario s = testing::box_scenario(n, {1e-5, 1e-5, 1e-5});
+  Discretisation d = discretise(s, rasterise_tissues(s));
+  std::mt19937 rng(seed);
+  for (int k = 0; k < n[2]; ++k)
+    for (int j = 0; j < n[1]; ++j)
+      for (int i = 0; i < n[0]; ++i)
+        d.material[std::size_t(d.layout.index(i, j, k))] = MaterialId(
+            k < n[2] / 2 ? rng() % unsigned(materials) : unsigned(i / 3 + j) % unsigned(materials));
+  return d;
+}
+
+// Random values for every element of the layout, halo and row padding included.
+template <class Real>
+std::vector<Real> random_values(std::size_t count, std::mt19937& rng) {
+  std::uniform_real_distribution<double> mantissa(-1.0, 1.0);
+  std::uniform_int_distribution<int> exponent(-6, 6);
+  std::vector<Real> values(count);
+  for (Real& v : values) v = Real(std::ldexp(mantissa(rng), exponent(rng)));
+  return values;
+}
+
+// (a) MPI halo faces: pack_face on the GPU gives the CPU's buffer for every
+// face (all fields and fewer, nothing written beyond), in halo_k.hpp's
+// order; unpack_face writes the same halo layers, nothing else, and has
+// copied `src` by the time it returns.
+template <class Real>
+void expect_faces_equal_to_cpu() {
+  const Discretisation d = mixed_material_discretisation({13, 9, 7}, 3, 11);
+  const GridLayout& g = d.layout;
+  const int fields = 3;
+  std::mt19937 rng(5);
+  std::vector<std::vector<Real>> values;
+  for (int f = 0; f < fields; ++f) values.push_back(random_values<Real>(std::size_t(g.size), rng));
+  auto gpu = make_gpu_backend<Real>();
+  auto cpu = make_cpu_backend<Real>(1);
+  for (Backend<Real>* backend : {gpu.get(), cpu.get()}) {
+    backend->setup(d, fields);
+    for (int f = 0; f < fields; ++f) backend->upload_field(f, values[std::size_t(f)]);
+  }
+  for (int face = 0; face < 6; ++face) {
+    const std::size_t n = std::size_t(face_voxels(g, face));
+    for (int used : {fields, 1}) {
+      const Real untouched = Real(-12345);
+      std::vector<Real> on_gpu(n * fields + 5, untouched), on_cpu(n * fields + 5, untouched);
+      gpu->pack_face(face, used, on_gpu.data());
+      cpu->pack_face(face, used, on_cpu.data());
+      EXPECT_EQ(differing_bits(on_gpu, on_cpu), 0u) << "face " << face << ", " << used << " fields";
+      for (std::size_t e = 0; e < on_gpu.size(); ++e) {
+        const std::size_t f = e / n, v = e % n;
+        const Real expected = f < std::size_t(used)
+                                  ? values[f][std::size_t(face_layer_index(g, face, false, std::int64_t(v)))]
+                                  : untouched;
+        ASSERT_EQ(on_gpu[e], expected) << "face " << face << ", element " << e;
+      }
+    }
+  }
+  std::vector<std::vector<Real>> expected = values;
+  for (int face = 0; face < 6; ++face) {
+    const std::size_t n = std::size_t(face_voxels(g, face));
+    std::vector<Real> src = random_values<Real>(n * fields, rng);
+    for (std::size_t e = 0; e < src.size(); ++e)
+      expected[e / n][std::size_t(face_layer_index(g, face, true, std::int64_t(e % n)))] = src[e];
+    gpu->unpack_face(face, fields, src.data());
+    cpu->unpack_face(face, fields, src.data());
+    std::fill(src.begin(), src.end(), Real(99));  // the caller may reuse its buffer at once
+  }
+  for (int f = 0; f < fields; ++f) {
+    std::vector<Real> on_gpu, on_cpu;
+    gpu->download_field(f, on_gpu);
+    cpu->download_field(f, on_cpu);
+    EXPECT_EQ(differing_bits(on_gpu, on_cpu), 0u) << "field " << f;
+    EXPECT_EQ(differing_bits(on_gpu, expected[std::size_t(f)]), 0u) << "field " << f;
+  }
+  // An unpack queued just before a pack leaves it intact: the two share the
+  // device staging buffer, and the stream keeps them in order.
+  for (int face = 0; face < 6; ++face) {
+    const std::size_t n = std::size_t(face_voxels(g, face));
+    std::vector<Real> on_gpu(n * fields), on_cpu(n * fields);
+    gpu->unpack_face(face ^ 1, fields,
+                     random_values<Real>(std::size_t(face_voxels(g, face ^ 1)) * fields, rng).data());
+    gpu->pack_face(face, fields, on_gpu.data());
+    cpu->pack_face(face, fields, on_cpu.data());
+    EXPECT_EQ(differing_bits(on_gpu, on_cpu), 0u) << "face " << face << " after an unpack";
+  }
+}
+
+TEST(GpuBackend, HaloFacesEqualCpuInFloat) { expect_faces_equal_to_cpu<float>(); }
+TEST(GpuBackend, HaloFacesEqualCpuInDouble) { expect_faces_equal_to_cpu<double>(); }
+
+// Bitwise equal, except that any NaN equals any NaN: the GPU's arithmetic
+// gives the canonical NaN where the CPU keeps an operand's payload.
+std::size_t differing_values(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size()) return std::max(a.size(), b.size());
+  std::size_t differing = 0;
+  for (std::size_t n = 0; n < a.size(); ++n)
+    differing += !(std::isnan(a[n]) && std::isnan(b[n])) &&
+                 std::bit_cast<std::uint64_t>(a[n]) != std::bit_cast<std::uint64_t>(b[n]);
+  return differing;
+}
+
+// (b) region_tile_sums: the GPU's per-tile sums and per-region maxima are
+// the CPU's bits. Grids that tiles do not divide, more tiles than a thread
+// block, materials mapped to several regions (two to one, one to none, a
+// region with no voxels), values over twelve binary orders of magnitude
+// (the order of the additions shows), zeros of both signs, and a NaN and
+// an infinity in one run.
+template <class Real>
+void expect_tile_sums_equal_to_cpu() {
+  const std::vector<int> region_of_material = {-1, 0, 2, 1, 2, 3};
+  const int n_regions = 5;  // region 4 has no material
+  for (const std::array<int, 3>& n : {std::array<int, 3>{21, 13, 10}, std::array<int, 3>{70, 41, 33}}) {
+    const Discretisation d = mixed_material_discretisation(n, int(region_of_material.size()), 3);
+    const GridLayout& g = d.layout;
+    std::mt19937 rng(17);
+    std::vector<Real> field = random_values<Real>(std::size_t(g.size), rng);
+    for (int i = 0; i < n[0]; i += 4) field[std::size_t(g.index(i, 1, 1))] = Real(i % 8 ? -0.0 : 0.0);
+    std::vector<Real> second = field;
+    second[std::size_t(g.index(2, 3, n[2] - 1))] = std::numeric_limits<Real>::quiet_NaN();
+    second[std::size_t(g.index(5, 3, n[2] - 1))] = std::numeric_limits<Real>::infinity();
+    auto gpu = make_gpu_backend<Real>();
+    auto cpu = make_cpu_backend<Real>(2);
+    for (Backend<Real>* backend : {gpu.get(), cpu.get()}) {
+      backend->setup(d, 2);
+      backend->upload_field(0, field);
+      backend->upload_field(1, second);
+    }
+    const int tiles = ((n[0] + kReductionTile - 1) / kReductionTile) *
+                      ((n[1] + kReductionTile - 1) / kReductionTile) *
+                      ((n[2] + kReductionTile - 1) / kReductionTile);
+    for (int f = 0; f < 2; ++f) {
+      std::vector<double> gpu_sums, gpu_max, cpu_sums, cpu_max;
+      gpu->region_tile_sums(f, region_of_material, n_regions, gpu_sums, gpu_max);
+      cpu->region_tile_sums(f, region_of_material, n_regions, cpu_sums, cpu_max);
+      const std::string what = std::to_string(n[0]) + "x" + std::to_string(n[1]) + "x" +
+                               std::to_string(n[2]) + ", field " + std::to_string(f);
+      ASSERT_EQ(cpu_sums.size(), std::size_t(tiles) * n_regions) << what;
+      EXPECT_EQ(differing_values(gpu_sums, cpu_sums), 0u) << what;
+      EXPECT_EQ(differing_values(gpu_max, cpu_max), 0u) << what;
+      EXPECT_EQ(gpu_max[4], -std::numeric_limits<double>::infinity()) << what;
+      EXPECT_EQ(std::isnan(gpu_max[1]), f == 1) << what;  // material 3, region 1, holds the NaN
+      // A second call (the region map cached) gives the same again; and with fewer regions.
+      std::vector<double> again_sums, again_max;
+      gpu->region_tile_sums(f, region_of_material, n_regions, again_sums, again_max);
+      EXPECT_EQ(differing_bits(again_sums, gpu_sums), 0u) << what;
+      const std::vector<int> other_map = {-1, 1, 0, 0, -1, 1};
+      gpu->region_tile_sums(f, other_map, 2, gpu_sums, gpu_max);
+      cpu->region_tile_sums(f, other_map, 2, cpu_sums, cpu_max);
+      EXPECT_EQ(differing_values(gpu_sums, cpu_sums), 0u) << what << ", other map";
+      EXPECT_EQ(differing_values(gpu_max, cpu_max), 0u) << what << ", other map";
+    }
+  }
+}
+
+TEST(GpuBackend, RegionTileSumsEqualCpuInFloat) { expect_tile_sums_equal_to_cpu<float>(); }
+TEST(GpuBackend, RegionTileSumsEqualCpuInDouble) { expect_tile_sums_equal_to_cpu<double>(); }
+
+// Ranks sharing a node pick device (local rank mod device count) from the
+// launcher's environment, and say which in device_info().launch; more ranks
+// than GPUs share them (each works).
+TEST(GpuBackend, LocalRankChoosesDevice) {
+  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"})
+    if (std::getenv(name)) GTEST_SKIP() << name << " is set: launched by MPI, the test would override it";
+  const int count = cuda_probe_device(0).device_count;
+  ASSERT_GE(count, 1);
+  struct Restore {  // later tests' own CUDA calls go to device 0, however this one ends
+    ~Restore() { cudaSetDevice(0); }
+  } restore;
+  const Discretisation d = mixed_material_discretisation({12, 10, 9}, 2, 1);
+  for (const auto& [name, rank] :
+       {std::pair{"OMPI_COMM_WORLD_LOCAL_RANK", 3}, std::pair{"MPI_LOCALRANKID", count},
+        std::pair{"SLURM_LOCALID", 2 * count + 1}}) {
+    const std::string text = std::to_string(rank);
+    ScopedEnvironment local(name, text.c_str());
+    auto gpu = make_gpu_backend<float>();
+    const std::string launch = gpu->device_info().launch;
+    const std::string expected = "device " + std::to_string(rank % count) + " of " + std::to_string(count) +
+                                 " (local rank " + text + " from " + name + ")";
+    EXPECT_NE(launch.find(expected), std::string::npos) << launch;
+    gpu->setup(d, 1);
+    gpu->upload_field(0, std::vector<float>(std::size_t(d.layout.size), 2.5f));
+    std::vector<float> face(std::size_t(face_voxels(d.layout, 4)));
+    gpu->pack_face(4, 1, face.data());
+    EXPECT_EQ(face.front(), 2.5f) << name;
+  }
+  {
+    ScopedEnvironment bad("MPI_LOCALRANKID", "one");
+    EXPECT_THROW(make_gpu_backend<double>(), InputError);
+  }
+  auto plain = make_gpu_backend<double>();  // no local rank: device 0
+  EXPECT_EQ(plain->device_info().launch.rfind("device 0 of " + std::to_string(count), 0), 0u)
+      << plain->device_info().launch;
 }
 
 }  // namespace
