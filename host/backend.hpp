@@ -84,6 +84,15 @@ class Backend {
   // face f. face_voxels (kernels/halo_k.hpp) is the layer's size per field.
   virtual void pack_face(int face, int fields, Real* dst) const = 0;
   virtual void unpack_face(int face, int fields, const Real* src) = 0;
+  // CUDA-aware MPI: a backend whose fields live on a device may hand MPI its
+  // per-face device buffers instead. pack_face_on_device packs face f and
+  // returns its send buffer once packed (the steps issued before it done);
+  // receive_buffer_on_device is where face f's halo lands;
+  // unpack_face_on_device scatters it into the halo (queued before the next step).
+  virtual bool device_halos() const { return false; }
+  virtual Real* pack_face_on_device(int /*face*/, int /*fields*/) { return nullptr; }
+  virtual Real* receive_buffer_on_device(int /*face*/, int /*fields*/) { return nullptr; }
+  virtual void unpack_face_on_device(int /*face*/, int /*fields*/) {}
   // Waits until every step issued so far is done (the GPU queues them);
   // a device fault surfaces here at the latest.
   virtual void synchronize() {}

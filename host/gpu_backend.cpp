@@ -367,6 +367,32 @@ class GpuBackend final : public Backend<Real> {
     cuda_unpack_face<Real>(layout_, face, fields, pointers.data(), staging, stream_.get());
   }
 
+  // CUDA-aware MPI: one device buffer per face and direction, which MPI
+  // reads and writes itself (no host copy). Packing waits for the stream,
+  // so no unpack queued in the previous step still reads a receive buffer
+  // when MPI is handed it again.
+  bool device_halos() const override { return true; }
+  Real* pack_face_on_device(int face, int fields) override {
+    TraceRange trace("gpu pack face (device)");
+    halo_count(face, fields, "pack");
+    Real* buffer = direct_halo(face, false);
+    std::array<const Real*, kMaxFields> pointers{};
+    for (int f = 0; f < fields; ++f) pointers[std::size_t(f)] = current_[std::size_t(f)].get();
+    cuda_pack_face<Real>(layout_, face, fields, pointers.data(), buffer, stream_.get());
+    stream_.synchronize();
+    return buffer;
+  }
+  Real* receive_buffer_on_device(int face, int fields) override {
+    halo_count(face, fields, "receive");
+    return direct_halo(face, true);
+  }
+  void unpack_face_on_device(int face, int fields) override {
+    halo_count(face, fields, "unpack");
+    std::array<Real*, kMaxFields> pointers{};
+    for (int f = 0; f < fields; ++f) pointers[std::size_t(f)] = current_[std::size_t(f)].get();
+    cuda_unpack_face<Real>(layout_, face, fields, pointers.data(), direct_halo(face, true), stream_.get());
+  }
+
   // Tile sums on the device (cuda_region_tile_sums adds each tile's voxels
   // in cpu_region_tile_sums's order, so the bits are the CPU's), the tiles'
   // sums and maxima copied back, and the maxima combined over tiles here,
@@ -574,6 +600,17 @@ class GpuBackend final : public Backend<Real> {
     return halo_device_.get();
   }
 
+  // Face `face`'s device buffer for sending or receiving, sized on first use for all species.
+  Real* direct_halo(int face, bool receive) {
+    DeviceBuffer<Real>& buffer = direct_halo_[std::size_t(face) * 2 + (receive ? 1 : 0)];
+    if (buffer.size() == 0) {
+      const std::size_t capacity = std::size_t(face_voxels(layout_, face)) * std::size_t(n_species_);
+      require_device_memory(double(capacity) * sizeof(Real), "CUDA-aware MPI halo buffers");
+      buffer = DeviceBuffer<Real>(capacity);
+    }
+    return buffer.get();
+  }
+
   DeviceRegionIndex device_index() const {
     DeviceRegionIndex d;
     d.voxels = region_voxels_.get();
@@ -615,6 +652,7 @@ class GpuBackend final : public Backend<Real> {
   // MPI halo staging: one device buffer for the largest face of all fields
   // (allocated on first use), a pinned buffer for packing and one per face
   // for unpacking, with the event after each face's last upload.
+  DeviceBuffer<Real> direct_halo_[12];  // CUDA-aware MPI: per face, send then receive
   mutable DeviceBuffer<Real> halo_device_;
   mutable std::size_t halo_capacity_ = 0;
   mutable PinnedBuffer<Real> pack_bounce_;

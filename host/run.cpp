@@ -754,7 +754,10 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& options) {
                       {"imbalance", sim.decomposition().imbalance()},
                       {"halo_wait_s_max", halo[0]},
                       {"halo_pack_s_max", halo[1]},
-                      {"library", par::mpi_summary()}};
+                      {"library", par::mpi_summary()},
+                      {"halos", sim.device_halos()             ? "device memory (CUDA-aware MPI)"
+                                : sim.backend().device_halos() ? "staged through pinned host memory"
+                                                               : "host memory"}};
   }
   if (root) write_file_atomically(directory + "/summary.json", summary.dump(2) + "\n");
 

@@ -55,6 +55,8 @@ Simulation<Real>::Simulation(const Scenario& scenario, std::unique_ptr<Backend<R
       fields_(field_layout(scenario_)) {
   for (int f = 0; f < 6; ++f)
     neighbour_[std::size_t(f)] = decomposition_.neighbour(comm_.rank(), f / 2, f % 2);
+  // Device buffers straight to MPI where the library is CUDA-aware; pinned host staging otherwise.
+  device_halos_ = comm_.parallel() && backend_->device_halos() && par::cuda_aware();
   const Scenario& s = scenario_;
   const int ns = fields_.n_species;
   std::vector<std::vector<double>> populations;
@@ -337,26 +339,46 @@ void Simulation<Real>::step_once() {
   const int ns = fields_.n_species;
   const auto t0 = std::chrono::steady_clock::now();
   par::Messages messages(comm_);
-  for (int f = 0; f < 6; ++f) {
-    if (neighbour_[std::size_t(f)] < 0) continue;
-    const std::size_t n = std::size_t(face_voxels(disc_.layout, f)) * std::size_t(ns);
-    halo_receive_[f].resize(n);
-    halo_send_[f].resize(n);
-    messages.receive(halo_receive_[f].data(), n * sizeof(Real), neighbour_[std::size_t(f)], f);
-  }
-  for (int f = 0; f < 6; ++f) {
-    if (neighbour_[std::size_t(f)] < 0) continue;
-    backend_->pack_face(f, ns, halo_send_[f].data());
-    // Tagged with the face it arrives at on the neighbour: the opposite one.
-    messages.send(halo_send_[f].data(), halo_send_[f].size() * sizeof(Real), neighbour_[std::size_t(f)],
-                  f ^ 1);
+  if (device_halos_) {
+    // CUDA-aware MPI reads and writes device buffers. Packing first: it
+    // waits for the device, so the previous step's unpacks are done with the
+    // receive buffers before MPI writes into them again.
+    Real* send[6] = {};
+    for (int f = 0; f < 6; ++f)
+      if (neighbour_[std::size_t(f)] >= 0) send[f] = backend_->pack_face_on_device(f, ns);
+    for (int f = 0; f < 6; ++f) {
+      if (neighbour_[std::size_t(f)] < 0) continue;
+      const std::size_t bytes = std::size_t(face_voxels(disc_.layout, f)) * std::size_t(ns) * sizeof(Real);
+      messages.receive(backend_->receive_buffer_on_device(f, ns), bytes, neighbour_[std::size_t(f)], f);
+      messages.send(send[f], bytes, neighbour_[std::size_t(f)], f ^ 1);
+    }
+  } else {
+    for (int f = 0; f < 6; ++f) {
+      if (neighbour_[std::size_t(f)] < 0) continue;
+      const std::size_t n = std::size_t(face_voxels(disc_.layout, f)) * std::size_t(ns);
+      halo_receive_[f].resize(n);
+      halo_send_[f].resize(n);
+      messages.receive(halo_receive_[f].data(), n * sizeof(Real), neighbour_[std::size_t(f)], f);
+    }
+    for (int f = 0; f < 6; ++f) {
+      if (neighbour_[std::size_t(f)] < 0) continue;
+      backend_->pack_face(f, ns, halo_send_[f].data());
+      // Tagged with the face it arrives at on the neighbour: the opposite one.
+      messages.send(halo_send_[f].data(), halo_send_[f].size() * sizeof(Real), neighbour_[std::size_t(f)],
+                    f ^ 1);
+    }
   }
   const bool overlap = backend_->splits_steps();
   if (overlap) backend_->compute(StepPart::Inner);
   const auto t1 = std::chrono::steady_clock::now();
   messages.wait();
-  for (int f = 0; f < 6; ++f)
-    if (neighbour_[std::size_t(f)] >= 0) backend_->unpack_face(f, ns, halo_receive_[f].data());
+  for (int f = 0; f < 6; ++f) {
+    if (neighbour_[std::size_t(f)] < 0) continue;
+    if (device_halos_)
+      backend_->unpack_face_on_device(f, ns);
+    else
+      backend_->unpack_face(f, ns, halo_receive_[f].data());
+  }
   const auto t2 = std::chrono::steady_clock::now();
   if (overlap) {
     backend_->compute(StepPart::Shell);

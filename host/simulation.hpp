@@ -45,6 +45,8 @@ class Simulation {
   // posting them, over all steps so far; 0 with one rank.
   double halo_wait_seconds() const { return halo_seconds_; }
   double halo_pack_seconds() const { return pack_seconds_; }
+  // Whether halos go from device memory straight to MPI (CUDA-aware MPI and a GPU backend).
+  bool device_halos() const { return device_halos_; }
 
   double time() const { return time_; }
   std::int64_t steps() const { return steps_; }
@@ -134,6 +136,7 @@ class Simulation {
   std::array<int, 6> neighbour_{-1, -1, -1, -1, -1, -1};  // rank across each face, -1: none
   std::vector<Real> halo_send_[6], halo_receive_[6];
   double halo_seconds_ = 0, pack_seconds_ = 0;
+  bool device_halos_ = false;  // halos in device memory, handed to a CUDA-aware MPI
   TimePlan plan_;
   std::unique_ptr<Backend<Real>> backend_;
   FieldLayout fields_;
