@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "decomposition.hpp"
 #include "output.hpp"
+#include "parallel.hpp"
 
 namespace cyto {
 
@@ -70,11 +72,42 @@ template <class Real>
 void write_checkpoint(const std::string& path, const Checkpoint<Real>& checkpoint,
                       int format_version = kCheckpointFormatVersion);
 
+// write_checkpoint by the ranks of `comm` together, into one file (parallel
+// HDF5; every rank calls it). `checkpoint.labels` and each of
+// `checkpoint.fields` hold only this rank's `block` of the grid (dense, x
+// fastest); everything else (the global grid, names, position, plasma, time
+// series, build) must be the same on every rank (rank 0's is written). The
+// file is the format of write_checkpoint (datasets, shapes, types,
+// attributes, chunks, Fletcher-32 checksums; the bytes may differ), read by
+// read_checkpoint and read_checkpoint_block with any process count; with one
+// rank it is write_checkpoint's file, byte for byte. Voxels no rank's block
+// covers (blocks without tissue) are stored as 0. Blocks outside the grid,
+// data that does not match the block, overlapping blocks (more voxels than
+// the grid) and any write failure give every rank the same RuntimeFailure
+// "cannot write <path>: <reason>"; a previous file at `path` is untouched.
+template <class Real>
+void write_checkpoint_collective(const par::Comm& comm, const std::string& path,
+                                 const Checkpoint<Real>& checkpoint, const Box& block,
+                                 int format_version = kCheckpointFormatVersion);
+
 // Reads and verifies every dataset of a checkpoint. InputError naming the
 // file and the dataset for a damaged, truncated or foreign file, a format
 // version this build does not read, or a precision other than Real's.
 template <class Real>
 Checkpoint<Real> read_checkpoint(const std::string& path);
+
+// read_checkpoint of one process's part: the same validation of every
+// dataset, but `labels` and `fields` hold only `block` (of the global grid in
+// `grid`; dense, x fastest). Independent reads: any number of processes may
+// read blocks of one file at once, whatever the rank count that wrote it.
+// The checksums verified are those of the chunks read (of the grids, the
+// chunks `block` touches; all of every other dataset): a damaged chunk of a
+// field or the labels is refused by the processes whose blocks touch it, so
+// that a parallel restart must agree on a refusal (comm.any) for all ranks to
+// stop. InputError naming the file as read_checkpoint, and for a block that
+// does not lie inside the file's grid.
+template <class Real>
+Checkpoint<Real> read_checkpoint_block(const std::string& path, const Box& block);
 
 // The format version and the precision ("float"/"double") of a checkpoint,
 // read from its root attributes only; InputError if it is not a cytostorm

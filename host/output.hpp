@@ -14,6 +14,11 @@
 
 namespace cyto {
 
+struct Box;  // decomposition.hpp
+namespace par {
+class Comm;  // parallel.hpp
+}
+
 // Writes `content` to `path` atomically: `path.tmp.<pid>` is written, flushed
 // with fsync, renamed over `path`, and the directory is fsync'ed.
 // Throws RuntimeFailure naming the file and the OS error.
@@ -72,13 +77,38 @@ struct FieldView {
 // min_rewrite_interval_s of wall time, and on flush()), so it always lists
 // only complete files and opens in ParaView or VisIt at any moment; the
 // throttle bounds the cost of rewriting a growing index on long runs.
+//
+// Parallel runs: every rank constructs the writer with the communicator and
+// calls write_collective(); each snapshot is still one file, written by all
+// ranks together (parallel HDF5), with write()'s layout, so the same XDMF
+// describes it. Rank 0 alone writes geometry.h5 and keeps fields.xmf
+// (flush() and resume() write nothing on the other ranks).
 class SnapshotWriter {
  public:
   SnapshotWriter(std::string directory, DenseGrid grid,
                  std::vector<std::uint8_t> labels,  // tissue label per voxel, dense, x fastest
                  std::vector<Tissue> tissues,       // label value -> name, for /tissues
                  double min_rewrite_interval_s = 0);
+  // The writer of a parallel run, constructed by every rank of `comm`: rank 0
+  // creates the directory and writes geometry.h5 from `labels`, the whole
+  // label map, which the other ranks may pass empty (it is not read there).
+  // Every rank returns after geometry.h5 is in place, or throws the same
+  // RuntimeFailure (std::invalid_argument for a grid without voxels). With one
+  // rank: the constructor above.
+  SnapshotWriter(const par::Comm& comm, std::string directory, DenseGrid grid,
+                 std::vector<std::uint8_t> labels, std::vector<Tissue> tissues,
+                 double min_rewrite_interval_s = 0);
   void write(double time_s, std::int64_t step, const std::vector<FieldView>& fields);
+  // write() by every rank of `comm` together: one file, in which each rank
+  // writes its `block` of the grid from `block_fields` (the same names and
+  // precisions on every rank; data: block.voxels() values, dense, x fastest,
+  // may be null for an empty block). Voxels no block covers hold 0. Bad
+  // field names, missing data and blocks outside the grid are refused before
+  // writing; these and write failures give every rank the same
+  // RuntimeFailure "cannot write <path>: <reason>". Only rank 0 rewrites the
+  // XDMF. With one rank and the whole grid as block: write(), byte for byte.
+  void write_collective(const par::Comm& comm, double time_s, std::int64_t step,
+                        const std::vector<FieldView>& block_fields, const Box& block);
   void flush();  // rewrites the XDMF if snapshots were added since it was last written
   const std::string& xdmf_path() const { return xdmf_path_; }
   // Continues a restarted run: takes the snapshots of the earlier outputs at
@@ -102,6 +132,7 @@ class SnapshotWriter {
   std::vector<Entry> entries_;
   int next_index_ = 0;
   RewriteThrottle index_;
+  bool index_owner_ = true;  // writes fields.xmf: false on ranks other than 0 of a parallel run
 };
 
 // One file with the labels, the tissues and every given field at one step,
@@ -157,6 +188,7 @@ struct TimeSeriesNames {
 // on flush()), so they are always complete up to the last rewrite.
 // With populations, populations.csv (the same tidy layout in cells); with a
 // plasma compartment or drugs, plasma.csv (one line per time and quantity).
+// An empty directory keeps the rows and writes nothing (MPI ranks but the first).
 class TimeSeriesWriter {
  public:
   TimeSeriesWriter(std::string directory, std::vector<std::string> species_names,

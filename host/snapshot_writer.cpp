@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <iterator>
@@ -7,8 +8,10 @@
 
 #include <fmt/format.h>
 
+#include "decomposition.hpp"
 #include "hdf5_io.hpp"
 #include "output.hpp"
+#include "parallel.hpp"
 
 namespace cyto {
 
@@ -64,17 +67,24 @@ void write_geometry(hid_t file, const DenseGrid& grid, const std::vector<std::ui
                     names.data());
 }
 
+// `block`: null when `fields` hold the whole grid; otherwise the part of the
+// grid they hold (write_block_dataset: collectively in a file of
+// write_file_collectively).
 void write_snapshot(hid_t file, const DenseGrid& grid, double time_s, std::int64_t step,
-                    const std::vector<FieldView>& fields) {
+                    const std::vector<FieldView>& fields, const Box* block = nullptr) {
   h5::write_attribute(file, "time_s", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &time_s, 0);
   h5::write_attribute(file, "step", H5T_STD_I64LE, H5T_NATIVE_INT64, &step, 0);
   const h5::Handle group = h5::create_group(file, "/fields");
   const h5::Handle space = grid_space(grid);
+  const std::array<hsize_t, 3> dims{hsize_t(grid.nz), hsize_t(grid.ny), hsize_t(grid.nx)};
   for (const FieldView& field : fields) {
     const bool single = field.precision == Precision::Float;
-    const h5::Handle dataset = h5::write_dataset(
-        file, "/fields/" + field.name, single ? H5T_IEEE_F32LE : H5T_IEEE_F64LE,
-        single ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE, space.get(), H5P_DEFAULT, field.data);
+    const hid_t file_type = single ? H5T_IEEE_F32LE : H5T_IEEE_F64LE;
+    const hid_t memory_type = single ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE;
+    const h5::Handle dataset = block ? h5::write_block_dataset(file, "/fields/" + field.name, file_type,
+                                                               memory_type, dims, *block, field.data)
+                                     : h5::write_dataset(file, "/fields/" + field.name, file_type,
+                                                         memory_type, space.get(), H5P_DEFAULT, field.data);
     h5::write_string_attribute(dataset.get(), "units", "pg/mL");
   }
 }
@@ -130,6 +140,64 @@ SnapshotWriter::SnapshotWriter(std::string directory, DenseGrid grid, std::vecto
   ensure_directory(directory_);
   h5::write_file_atomically(join(directory_, kGeometryFile),
                             [&](hid_t file) { write_geometry(file, grid_, labels, tissues); });
+}
+
+SnapshotWriter::SnapshotWriter(const par::Comm& comm, std::string directory, DenseGrid grid,
+                               std::vector<std::uint8_t> labels, std::vector<Tissue> tissues,
+                               double min_rewrite_interval_s)
+    : directory_(std::move(directory)),
+      grid_(grid),
+      xdmf_path_(join(directory_, "fields.xmf")),
+      index_(min_rewrite_interval_s),
+      index_owner_(comm.root()) {
+  if (grid_.nx < 1 || grid_.ny < 1 || grid_.nz < 1) {
+    throw std::invalid_argument("SnapshotWriter: the grid has no voxels");
+  }
+  std::string failure;
+  if (comm.root()) {
+    try {
+      if (std::int64_t(labels.size()) != grid_.voxels()) {
+        throw std::invalid_argument(
+            fmt::format("SnapshotWriter: {} labels for {} voxels", labels.size(), grid_.voxels()));
+      }
+      ensure_directory(directory_);
+      h5::write_file_atomically(join(directory_, kGeometryFile),
+                                [&](hid_t file) { write_geometry(file, grid_, labels, tissues); });
+    } catch (const std::exception& e) {
+      failure = e.what();
+      if (failure.empty()) failure = "SnapshotWriter: cannot write " + join(directory_, kGeometryFile);
+    }
+  }
+  // Also a barrier: the directory exists before any rank writes a snapshot.
+  comm.broadcast(failure);
+  if (!failure.empty()) throw RuntimeFailure(failure);
+}
+
+void SnapshotWriter::write_collective(const par::Comm& comm, double time_s, std::int64_t step,
+                                      const std::vector<FieldView>& block_fields, const Box& block) {
+  Entry entry{fmt::format("snapshot_{:06d}.h5", next_index_), time_s, {}};
+  const std::string path = join(directory_, entry.file);
+  // Checked on every rank before the collective writing starts.
+  std::string reason;
+  const std::array<int, 3> extent{grid_.nx, grid_.ny, grid_.nz};
+  for (std::size_t a = 0; a < 3; ++a)
+    if (block.lo[a] < 0 || block.size[a] < 0 || block.lo[a] + block.size[a] > extent[a])
+      reason = fmt::format(
+          "SnapshotWriter: rank {}'s block of {}x{}x{} voxels at ({}, {}, {}) lies outside the grid",
+          comm.rank(), block.size[0], block.size[1], block.size[2], block.lo[0], block.lo[1], block.lo[2]);
+  for (const FieldView& field : block_fields) {
+    if (field.name.empty() || field.name.find('/') != std::string::npos)
+      reason = fmt::format("SnapshotWriter: bad field name '{}'", field.name);
+    else if (field.data == nullptr && block.voxels() > 0)
+      reason = fmt::format("SnapshotWriter: no data for field {}", field.name);
+    entry.fields.emplace_back(field.name, field.precision);
+  }
+  h5::refuse_together(comm, path, reason);
+  h5::write_file_collectively(
+      comm, path, [&](hid_t file) { write_snapshot(file, grid_, time_s, step, block_fields, &block); });
+  entries_.push_back(std::move(entry));
+  ++next_index_;
+  if (index_.added()) flush();
 }
 
 void SnapshotWriter::write(double time_s, std::int64_t step, const std::vector<FieldView>& fields) {
@@ -200,7 +268,7 @@ int SnapshotWriter::resume(const std::vector<double>& times, const std::vector<F
 }
 
 void SnapshotWriter::flush() {
-  if (!index_.stale()) return;
+  if (!index_owner_ || !index_.stale()) return;
   write_xdmf();
   index_.rewritten();
 }
