@@ -197,8 +197,32 @@ struct Restart {
 // Chooses and reads the checkpoint to restart from; std::nullopt for "auto"
 // with no checkpoint. InputError for a damaged file, a changed scenario not
 // allowed by --allow-changes, or another geometry.
+// With several ranks, each reads only its block (`block`), and the ranks
+// agree: a file one rank cannot read is refused by all.
 template <class Real>
-std::optional<Restart<Real>> load_restart(const Scenario& s, const RunOptions& opt) {
+Checkpoint<Real> read_for_restart(const std::string& path, const par::Comm& comm, const Box* block) {
+  if (!comm.parallel()) return read_checkpoint<Real>(path);
+  std::optional<Checkpoint<Real>> c;
+  std::string refusal;
+  try {
+    c = read_checkpoint_block<Real>(path, *block);
+  } catch (const InputError& e) {
+    refusal = e.what();
+  }
+  if (comm.any(!refusal.empty())) {
+    if (refusal.empty())
+      refusal = fmt::format(
+          "{}: checkpoint: another rank found a damaged part of this file (its "
+          "checksums do not verify)",
+          path);
+    throw InputError(SourceLocation{}, refusal);
+  }
+  return std::move(*c);
+}
+
+template <class Real>
+std::optional<Restart<Real>> load_restart(const Scenario& s, const RunOptions& opt, const par::Comm& comm,
+                                          const Box* block) {
   const SourceLocation at{"--restart", 0, 0, ""};
   Restart<Real> r;
   if (opt.restart == "latest" || opt.restart == "auto") {
@@ -210,7 +234,7 @@ std::optional<Restart<Real>> load_restart(const Scenario& s, const RunOptions& o
     std::string refused;
     for (const CheckpointFile& file : files) {
       try {
-        r.checkpoint = read_checkpoint<Real>(file.path);
+        r.checkpoint = read_for_restart<Real>(file.path, comm, block);
         r.path = file.path;
         break;
       } catch (const InputError& e) {
@@ -222,7 +246,7 @@ std::optional<Restart<Real>> load_restart(const Scenario& s, const RunOptions& o
       throw InputError(at, fmt::format("--restart {}: none of the {} checkpoints in {} can be read:{}",
                                        opt.restart, files.size(), s.output.directory, refused));
   } else {
-    r.checkpoint = read_checkpoint<Real>(opt.restart);
+    r.checkpoint = read_for_restart<Real>(opt.restart, comm, block);
     r.path = opt.restart;
   }
 
@@ -246,6 +270,22 @@ std::optional<Restart<Real>> load_restart(const Scenario& s, const RunOptions& o
   return r;
 }
 
+// The values of `block` from whole-grid values (dense, x fastest).
+template <class T>
+std::vector<T> block_of(const std::vector<T>& whole, const DenseGrid& g, const Box& block) {
+  std::vector<T> out(std::size_t(block.voxels()));
+  std::size_t n = 0;
+  for (int k = 0; k < block.size[2]; ++k)
+    for (int j = 0; j < block.size[1]; ++j) {
+      const auto from =
+          whole.begin() + (std::int64_t(block.lo[0]) +
+                           std::int64_t(g.nx) * (block.lo[1] + j + std::int64_t(g.ny) * (block.lo[2] + k)));
+      std::copy(from, from + block.size[0], out.begin() + std::ptrdiff_t(n));
+      n += std::size_t(block.size[0]);
+    }
+  return out;
+}
+
 // The checkpoint must describe this run's grid, geometry and fields.
 template <class Real>
 void check_restart_matches(const Restart<Real>& r, const Simulation<Real>& sim,
@@ -261,7 +301,15 @@ void check_restart_matches(const Restart<Real>& r, const Simulation<Real>& sim,
                                  c.grid.nx, c.grid.ny, c.grid.nz, g.nx, g.ny, g.nz));
   const std::vector<std::uint8_t> labels = label_values(sim.scenario(), sim.tissues());
   std::int64_t differ = 0;
-  for (std::size_t i = 0; i < labels.size(); ++i) differ += labels[i] != c.labels[i];
+  if (c.labels.size() == labels.size()) {
+    for (std::size_t i = 0; i < labels.size(); ++i) differ += labels[i] != c.labels[i];
+  } else {  // this rank's block (a parallel restart)
+    const std::vector<std::uint8_t> mine = block_of(labels, g, sim.block());
+    for (std::size_t i = 0; i < mine.size(); ++i) differ += mine[i] != c.labels[i];
+  }
+  std::int64_t counts[1] = {differ};
+  sim.comm().sum(counts, 1);
+  differ = counts[0];
   if (differ > 0)
     throw InputError(at, fmt::format("checkpoint: {} voxels have other tissue labels than in this run: the "
                                      "geometry changed (a mesh or volume file, or the tissues)",
@@ -326,9 +374,12 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& options) {
   if (root) ensure_directory(s.output.directory);
   comm.barrier();
   std::optional<Restart<Real>> restart;
-  if (!opt.restart.empty()) restart = load_restart<Real>(s, opt);
+  // One process reads the whole checkpoint before setting up; several ranks
+  // read their blocks, which are known once the grid is decomposed.
+  if (!opt.restart.empty() && !comm.parallel()) restart = load_restart<Real>(s, opt, comm, nullptr);
   Simulation<Real> sim(s, make_backend<Real>(opt.backend, opt.threads),
                        ParallelOptions{comm, opt.decomposition});
+  if (!opt.restart.empty() && comm.parallel()) restart = load_restart<Real>(s, opt, comm, &sim.block());
   const Discretisation& disc = sim.discretisation();
   const TimePlan& plan = sim.time_plan();
   const std::int64_t total_steps = planned_steps(times, plan.max_dt);
@@ -399,8 +450,10 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& options) {
   const std::vector<std::string>& species_names = names.species;
   const std::vector<std::uint8_t> labels = label_values(s, sim.tissues());
   std::optional<SnapshotWriter> snapshots;
-  if (s.output.snapshots && root)
-    snapshots.emplace(directory, disc.grid, labels, s.tissues, kIndexRewriteInterval);
+  // With several ranks every rank writes its block of each snapshot (parallel HDF5).
+  if (s.output.snapshots)
+    snapshots.emplace(comm, directory, disc.grid, root ? labels : std::vector<std::uint8_t>(), s.tissues,
+                      kIndexRewriteInterval);
   // Rank 0 writes the series; the others keep the rows too, unwritten (no file of theirs).
   TimeSeriesWriter series(root ? directory : std::string(), names, kIndexRewriteInterval);
   const Precision native = sizeof(Real) == 4 ? Precision::Float : Precision::Double;
@@ -489,11 +542,22 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& options) {
     flat_timeseries.insert(flat_timeseries.end(), flat.begin(), flat.end());
     if (!s.output.snapshots) return;
     const auto start = Clock::now();
+    if (comm.parallel()) {
+      // Collective MPI-IO stays on this thread (MPI is initialised for one
+      // thread): every rank writes its block, and the time counts as a stall.
+      std::vector<std::vector<Real>> blocks;
+      for (int sp : s.output.fields) blocks.push_back(sim.local_field(sp));
+      for (int p : s.output.population_fields) blocks.push_back(sim.local_field(sim.fields().population(p)));
+      std::vector<FieldView> views = snapshot_fields;
+      for (std::size_t i = 0; i < views.size(); ++i) views[i].data = blocks[i].data();
+      snapshots->write_collective(comm, sim.time(), sim.steps(), views, sim.block());
+      copy_seconds += seconds_between(start, Clock::now());
+      return;
+    }
     auto data = std::make_shared<std::vector<std::vector<Real>>>();
-    for (int sp : s.output.fields) data->push_back(sim.native_field(sp));  // gathered on rank 0
+    for (int sp : s.output.fields) data->push_back(sim.native_field(sp));
     for (int p : s.output.population_fields) data->push_back(sim.native_field(sim.fields().population(p)));
     copy_seconds += seconds_between(start, Clock::now());
-    if (!root) return;
     writer.submit([&snapshots, &snapshot_fields, data, t = sim.time(), step = sim.steps()] {
       std::vector<FieldView> views = snapshot_fields;
       for (std::size_t i = 0; i < views.size(); ++i) views[i].data = (*data)[i].data();
@@ -525,14 +589,37 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& options) {
     c->max_dt = plan.max_dt;
     c->seed = s.seed;
     c->field_names = field_names;
-    typename Simulation<Real>::State state = sim.state();  // gathered on rank 0
-    if (!root) {
+    if (comm.parallel()) {
+      // Collective: every rank writes its block into the one file, on this thread.
+      for (int f = 0; f < sim.fields().count(); ++f) c->fields.push_back(sim.local_field(f));
+      c->labels = block_of(labels, disc.grid, sim.block());
+      c->plasma = sim.plasma();
+      c->blood = sim.blood();
+      c->drugs = sim.drug_levels();
+      c->timeseries = flat_timeseries;
+      c->timeseries_rows = std::int64_t(series.rows().size());
+      c->timeseries_width = row_width;
+      c->wall_seconds = wall_before + seconds_between(wall_start, Clock::now());
+      const std::string path = directory + "/" + checkpoint_file_name(sim.steps());
+      const auto begin = Clock::now();
+      write_checkpoint_collective(comm, path, *c, sim.block());
+      const double seconds = seconds_between(begin, Clock::now());
+      if (root) prune_checkpoints(directory, s.checkpoint.keep);  // rank 0's temporary names only
+      {
+        const std::lock_guard lock(timing_mutex);
+        checkpoint_write_seconds.push_back(seconds);
+      }
+      copy_seconds += seconds_between(start, Clock::now());
       last_checkpoint_step = sim.steps();
       last_checkpoint_wall = Clock::now();
-      last_checkpoint_path = directory + "/" + checkpoint_file_name(sim.steps());
+      last_checkpoint_path = path;
       ++checkpoints_written;
+      if (opt.progress || std::string(why) != "periodic")
+        fmt::print(log, "checkpoint {} at step {}, t = {} ({}, written by {} ranks)\n", path, sim.steps(),
+                   format_sim_time(sim.time()), why, comm.size());
       return;
     }
+    typename Simulation<Real>::State state = sim.state();
     c->fields = std::move(state.fields);
     c->plasma = state.plasma;
     c->blood = state.blood;

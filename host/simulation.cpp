@@ -149,12 +149,22 @@ void Simulation<Real>::restore(const State& st) {
   if (int(st.fields.size()) != fields_.count())
     throw RuntimeFailure(
         fmt::format("internal: restoring {} fields into a run of {}", st.fields.size(), fields_.count()));
+  bool blocks = false;
   for (int f = 0; f < fields_.count(); ++f) {
-    if (std::int64_t(st.fields[std::size_t(f)].size()) != tissues_.grid.voxels())
-      throw RuntimeFailure(fmt::format("internal: restoring a field of {} values into a grid of {}",
-                                       st.fields[std::size_t(f)].size(), tissues_.grid.voxels()));
-    backend_->upload_field(f, to_layout(st.fields[std::size_t(f)]));
+    const std::vector<Real>& values = st.fields[std::size_t(f)];
+    if (std::int64_t(values.size()) == tissues_.grid.voxels()) {
+      backend_->upload_field(f, to_layout(values));
+    } else if (std::int64_t(values.size()) == disc_.block.voxels()) {
+      backend_->upload_field(f, block_to_layout(values));
+      blocks = true;
+    } else {
+      throw RuntimeFailure(
+          fmt::format("internal: restoring a field of {} values into a grid of {} (block {})", values.size(),
+                      tissues_.grid.voxels(), disc_.block.voxels()));
+    }
   }
+  // This rank's blocks alone: the halos come from the neighbours, as in a step.
+  if (comm_.any(blocks)) exchange_halos();
   time_ = st.time;
   steps_ = st.steps;
   plasma_ = st.plasma;
@@ -328,17 +338,32 @@ std::vector<Real> Simulation<Real>::to_layout(const std::vector<Value>& dense) c
   return out;
 }
 
+// One block (dense, x fastest) into the padded layout; the halo is left 0.
 template <class Real>
-void Simulation<Real>::step_once() {
-  const bool exchanging = std::any_of(neighbour_.begin(), neighbour_.end(), [](int r) { return r >= 0; });
-  if (!exchanging) {
-    backend_->step();
-    return;
-  }
+std::vector<Real> Simulation<Real>::block_to_layout(const std::vector<Real>& block) const {
+  const GridLayout& g = disc_.layout;
+  std::vector<Real> out(std::size_t(g.size), Real(0));
+  for (int k = 0; k < g.nz; ++k)
+    for (int j = 0; j < g.ny; ++j)
+      std::copy(block.begin() + (std::int64_t(j) + std::int64_t(g.ny) * k) * g.nx,
+                block.begin() + (std::int64_t(j) + std::int64_t(g.ny) * k + 1) * g.nx,
+                out.begin() + g.index(0, j, k));
+  return out;
+}
+
+template <class Real>
+void Simulation<Real>::exchange_halos() {
+  if (std::none_of(neighbour_.begin(), neighbour_.end(), [](int r) { return r >= 0; })) return;
+  par::Messages messages(comm_);
+  start_halo_exchange(messages);
+  finish_halo_exchange(messages);
+}
+
+// Posts the receives and sends of this rank's face layers.
+template <class Real>
+void Simulation<Real>::start_halo_exchange(par::Messages& messages) {
   // Only species diffuse: populations and budget amounts never read a neighbour's value.
   const int ns = fields_.n_species;
-  const auto t0 = std::chrono::steady_clock::now();
-  par::Messages messages(comm_);
   if (device_halos_) {
     // CUDA-aware MPI reads and writes device buffers. Packing first: it
     // waits for the device, so the previous step's unpacks are done with the
@@ -368,9 +393,12 @@ void Simulation<Real>::step_once() {
                     f ^ 1);
     }
   }
-  const bool overlap = backend_->splits_steps();
-  if (overlap) backend_->compute(StepPart::Inner);
-  const auto t1 = std::chrono::steady_clock::now();
+}
+
+// Waits for the halos and writes them into the fields.
+template <class Real>
+void Simulation<Real>::finish_halo_exchange(par::Messages& messages) {
+  const int ns = fields_.n_species;
   messages.wait();
   for (int f = 0; f < 6; ++f) {
     if (neighbour_[std::size_t(f)] < 0) continue;
@@ -379,6 +407,23 @@ void Simulation<Real>::step_once() {
     else
       backend_->unpack_face(f, ns, halo_receive_[f].data());
   }
+}
+
+template <class Real>
+void Simulation<Real>::step_once() {
+  const bool exchanging = std::any_of(neighbour_.begin(), neighbour_.end(), [](int r) { return r >= 0; });
+  if (!exchanging) {
+    backend_->step();
+    return;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  par::Messages messages(comm_);
+  start_halo_exchange(messages);
+  const auto posted = std::chrono::steady_clock::now();
+  const bool overlap = backend_->splits_steps();
+  if (overlap) backend_->compute(StepPart::Inner);
+  const auto t1 = std::chrono::steady_clock::now();
+  finish_halo_exchange(messages);
   const auto t2 = std::chrono::steady_clock::now();
   if (overlap) {
     backend_->compute(StepPart::Shell);
@@ -387,7 +432,7 @@ void Simulation<Real>::step_once() {
     backend_->step();
   }
   halo_seconds_ += std::chrono::duration<double>(t2 - t1).count();
-  pack_seconds_ += std::chrono::duration<double>(t1 - t0).count();
+  pack_seconds_ += std::chrono::duration<double>(posted - t0).count();
 }
 
 template <class Real>

@@ -55,8 +55,9 @@ class Simulation {
   // and blood. restore() continues a run from it exactly as if it had not
   // stopped: the stochastic draws are keyed by the step number.
   // With several ranks, state() gathers the whole grid on the root (the
-  // other ranks get no fields) and restore() takes the whole grid on every
-  // rank (each keeps its block): a state saved by P ranks restores on Q.
+  // other ranks get no fields), and restore() takes on every rank either the
+  // whole grid (each keeps its block) or just its block (local_field's
+  // layout; the halos are then exchanged): a state saved by P ranks restores on Q.
   struct State {
     double time = 0;
     std::int64_t steps = 0;
@@ -122,7 +123,12 @@ class Simulation {
   // Sums over each tissue (exact, all ranks) and maxima of several fields.
   void tissue_reductions(const std::vector<int>& fields, std::vector<std::vector<double>>& sums,
                          std::vector<std::vector<double>>* maxima) const;
-  void step_once();  // one step: halos exchanged (overlapping the inner update where the backend can)
+  void step_once();
+  std::vector<Real> block_to_layout(const std::vector<Real>& block) const;
+  void start_halo_exchange(par::Messages& messages);
+  void finish_halo_exchange(par::Messages& messages);
+  void exchange_halos();  // collective: every rank's species halos from its neighbours  // one step: halos
+                          // exchanged (overlapping the inner update where the backend can)
   void give_infusions(double t0, double t1);
   void prepare_step(double t, double dt);
   void update_plasma(double dt);
