@@ -192,6 +192,9 @@ class GpuBackend final : public Backend<Real> {
           fmt::format("the GPU backend runs 1 to {} species, not {}", kMaxSpecies, n_species));
     layout_ = disc.layout;
     n_species_ = n_species;
+    exchanged_mask_ = 0;
+    for (int f = 0; f < 6; ++f)
+      if (disc.exchanged[std::size_t(f)]) exchanged_mask_ |= 1u << f;
     for (int a = 0; a < 3; ++a) inv_h2_[a] = Real(1.0 / (disc.grid.spacing[a] * disc.grid.spacing[a]));
 
     const std::size_t cells = std::size_t(layout_.size);
@@ -215,6 +218,21 @@ class GpuBackend final : public Backend<Real> {
       }
       material_ = DeviceBuffer<MaterialId>(cells);
       material_.upload(disc.material, stream_.get());
+      // An MPI block's halo holds its neighbours' material (the stencil needs
+      // it), and the column kernel also writes the x-halo columns of tissue
+      // there (values never read: halos are refilled before use). The guard's
+      // scan sees the block's own voxels only, through a map without the halo.
+      interior_material_ = DeviceBuffer<MaterialId>();
+      if (exchanged_mask_ != 0) {
+        interior_host_ = disc.material;
+        for (int k = -1; k <= layout_.nz; ++k)
+          for (int j = -1; j <= layout_.ny; ++j)
+            for (int i = -1; i <= layout_.nx; ++i)
+              if (i < 0 || j < 0 || k < 0 || i >= layout_.nx || j >= layout_.ny || k >= layout_.nz)
+                interior_host_[std::size_t(layout_.index(i, j, k))] = 0;
+        interior_material_ = DeviceBuffer<MaterialId>(cells);
+        interior_material_.upload(interior_host_, stream_.get());
+      }
       scan_result_ = DeviceBuffer<MinMaxCount>(1);
       scan_scratch_ = DeviceBuffer<unsigned char>(cuda_field_scan_scratch_bytes(layout_.size));
       stream_.synchronize();
@@ -291,28 +309,29 @@ class GpuBackend final : public Backend<Real> {
     stream_.synchronize();
   }
 
-  // The column-marching kernel computes the whole block in one launch, so
-  // the GPU does not split a step: with MPI the halos are exchanged first,
-  // then step() runs. Overlapping the exchange with compute on the GPU needs
-  // the column kernel split into inner voxels and the shell next to
-  // exchanged faces (Discretisation::inner/shell); left for later.
-  bool splits_steps() const override { return false; }
-
   void step() override {
-    ColumnStepArgs<Real> a;
-    a.model = model_;
-    a.layout = layout_;
-    for (int ax = 0; ax < 3; ++ax) a.inv_h2[ax] = inv_h2_[ax];
-    a.material = material_.get();
-    a.material_has_fixed = has_fixed_.get();
-    a.coeff = {diffusion_dt_.get(), decay_factor_.get(), source_rate_.get(), source_gain_.get(),
-               fixed_.get()};
-    for (int s = 0; s < n_species_; ++s) {
-      a.in[s] = current_[s].get();
-      a.out[s] = next_[s].get();
-      a.source_field[s] = source_[s].get();
-    }
-    cuda_fused_step(a, n_species_, plan_, stream_.get());
+    compute(StepPart::Whole);
+    complete_step();
+  }
+
+  // MPI overlap: Inner launches the column kernel over the whole block
+  // while the halos travel (the host waits on MPI meanwhile); Shell, queued
+  // after the halos are unpacked, recomputes the voxels next to exchanged
+  // faces from the same inputs on the column kernel's path
+  // (update_shell_voxel), so each voxel ends with the bits of a step taken
+  // with the halos in place. The shell is computed twice: a few percent of
+  // a block's voxels.
+  bool splits_steps() const override { return exchanged_mask_ != 0; }
+
+  void compute(StepPart part) override {
+    const ColumnStepArgs<Real> a = step_args();
+    if (part == StepPart::Shell)
+      cuda_shell_step(a, n_species_, exchanged_mask_, stream_.get());
+    else
+      cuda_fused_step(a, n_species_, plan_, stream_.get());
+  }
+
+  void complete_step() override {
     std::swap(current_, next_);
     ++model_.step;
   }
@@ -463,8 +482,9 @@ class GpuBackend final : public Backend<Real> {
 
   FieldScan scan_field(int s) const override {
     TraceRange trace("gpu field scan");
-    cuda_field_scan(current_[s].get(), material_.get(), layout_.size, scan_result_.get(), scan_scratch_.get(),
-                    scan_scratch_.size(), stream_.get());
+    cuda_field_scan(current_[s].get(), exchanged_mask_ ? interior_material_.get() : material_.get(),
+                    layout_.size, scan_result_.get(), scan_scratch_.get(), scan_scratch_.size(),
+                    stream_.get());
     MinMaxCount result{};
     CYTO_CUDA_CHECK(
         cudaMemcpyAsync(&result, scan_result_.get(), sizeof(result), cudaMemcpyDeviceToHost, stream_.get()));
@@ -600,6 +620,24 @@ class GpuBackend final : public Backend<Real> {
     return halo_device_.get();
   }
 
+  // The column kernel's arguments for the step from current_ into next_.
+  ColumnStepArgs<Real> step_args() const {
+    ColumnStepArgs<Real> a;
+    a.model = model_;
+    a.layout = layout_;
+    for (int ax = 0; ax < 3; ++ax) a.inv_h2[ax] = inv_h2_[ax];
+    a.material = material_.get();
+    a.material_has_fixed = has_fixed_.get();
+    a.coeff = {diffusion_dt_.get(), decay_factor_.get(), source_rate_.get(), source_gain_.get(),
+               fixed_.get()};
+    for (int s = 0; s < n_species_; ++s) {
+      a.in[s] = current_[s].get();
+      a.out[s] = next_[s].get();
+      a.source_field[s] = source_[s].get();
+    }
+    return a;
+  }
+
   // Face `face`'s device buffer for sending or receiving, sized on first use for all species.
   Real* direct_halo(int face, bool receive) {
     DeviceBuffer<Real>& buffer = direct_halo_[std::size_t(face) * 2 + (receive ? 1 : 0)];
@@ -652,7 +690,10 @@ class GpuBackend final : public Backend<Real> {
   // MPI halo staging: one device buffer for the largest face of all fields
   // (allocated on first use), a pinned buffer for packing and one per face
   // for unpacking, with the event after each face's last upload.
-  DeviceBuffer<Real> direct_halo_[12];  // CUDA-aware MPI: per face, send then receive
+  unsigned exchanged_mask_ = 0;                 // faces whose halo another rank fills (bit 2 axis + side)
+  DeviceBuffer<MaterialId> interior_material_;  // material without the halo, for the field scan (MPI blocks)
+  std::vector<MaterialId> interior_host_;       // its upload's source, kept until the copy is done
+  DeviceBuffer<Real> direct_halo_[12];          // CUDA-aware MPI: per face, send then receive
   mutable DeviceBuffer<Real> halo_device_;
   mutable std::size_t halo_capacity_ = 0;
   mutable PinnedBuffer<Real> pack_bounce_;

@@ -18,6 +18,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "halo_k.hpp"
 #include "voxel_update_k.hpp"
 
 namespace cyto {
@@ -156,6 +157,33 @@ CYTO_HD void update_voxel_from_memory(const ColumnStepArgs<Real>& a, std::int64_
     for (int s = 0; s < NS; ++s)
       if (!a.coeff.fixed[std::int64_t(m) * NS + s]) a.out[s][idx] = v[s];
   }
+}
+
+// MPI overlap on the GPU: the column kernel steps the whole block while the
+// halos travel (shell voxels then read stale halos), and once the halos are
+// in place the shell is recomputed from the same inputs, voxel by voxel on
+// the path the column kernel takes, so every voxel ends with the bits of a
+// step taken with the halos present. Voxel n of the interior layer next to
+// face `face`; a voxel on several exchanged faces (bits of exchanged_mask)
+// is done for the first of them only.
+template <class Real, int NS, bool kCellModel>
+CYTO_HD void update_shell_voxel(const ColumnStepArgs<Real>& a, unsigned exchanged_mask, int face,
+                                std::int64_t n) {
+  const GridLayout& g = a.layout;
+  const std::int64_t idx = face_layer_index(g, face, false, n);
+  const std::int64_t k = idx / g.plane - 1;
+  const std::int64_t j = (idx - (k + 1) * g.plane) / g.pitch - 1;
+  const std::int64_t i = idx - (k + 1) * g.plane - (j + 1) * g.pitch - 1;
+  const std::int64_t position[3] = {i, j, k};
+  const std::int64_t extent[3] = {g.nx, g.ny, g.nz};
+  for (int earlier = 0; earlier < face; ++earlier) {
+    if (!((exchanged_mask >> earlier) & 1u)) continue;
+    const int axis = earlier / 2;
+    if (position[axis] == (earlier % 2 ? extent[axis] - 1 : 0)) return;
+  }
+  const MaterialId m = a.material[idx];
+  if (m == 0) return;  // outside: never written, as in the column kernel
+  update_voxel_from_memory<Real, NS, kCellModel>(a, idx, m);
 }
 
 // One plane of a column. The hot path: every lane of one material whose

@@ -60,6 +60,12 @@ template <class Real>
 void cuda_fused_step(const ColumnStepArgs<Real>& args, int n_species, const ColumnLaunchPlan& plan,
                      void* stream);
 
+// MPI overlap: after cuda_fused_step ran with stale halos and the halos were
+// unpacked, recomputes the voxels next to the exchanged faces (bits of
+// exchanged_mask: face 2 axis + side) from the same args, enqueued on `stream`.
+template <class Real>
+void cuda_shell_step(const ColumnStepArgs<Real>& args, int n_species, unsigned exchanged_mask, void* stream);
+
 // A plain copy kernel (16-byte loads and stores, grid-stride): the bandwidth
 // ceiling the step is measured against. bytes must be a multiple of 16.
 void cuda_copy(void* dst, const void* src, std::size_t bytes, void* stream);

@@ -167,6 +167,39 @@ void cuda_fused_step(const ColumnStepArgs<Real>& args, int n_species, const Colu
   CYTO_CUDA_CHECK_LAUNCH("fused_step_kernel");
 }
 
+template <class Real, int NS, bool kCellModel>
+__global__ void shell_step_kernel(const ColumnStepArgs<Real> args, unsigned exchanged_mask, int face,
+                                  std::int64_t count) {
+  for (std::int64_t n = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x; n < count;
+       n += std::int64_t(gridDim.x) * blockDim.x)
+    update_shell_voxel<Real, NS, kCellModel>(args, exchanged_mask, face, n);
+}
+
+template <class Real>
+void cuda_shell_step(const ColumnStepArgs<Real>& args, int n_species, unsigned exchanged_mask, void* stream) {
+  // One launch per face, in face order: a voxel on two faces is done by the first (see update_shell_voxel).
+  for (int face = 0; face < 6; ++face) {
+    if (!((exchanged_mask >> face) & 1u)) continue;
+    const std::int64_t count = face_voxels(args.layout, face);
+    if (count == 0) continue;
+    const int threads = 256;
+    const unsigned blocks = unsigned(std::min<std::int64_t>((count + threads - 1) / threads, 65535));
+    dispatch_species_count(n_species, [&](auto species) {
+      constexpr int NS = decltype(species)::value;
+      if (args.model.enabled())
+        shell_step_kernel<Real, NS, true>
+            <<<blocks, threads, 0, static_cast<cudaStream_t>(stream)>>>(args, exchanged_mask, face, count);
+      else
+        shell_step_kernel<Real, NS, false>
+            <<<blocks, threads, 0, static_cast<cudaStream_t>(stream)>>>(args, exchanged_mask, face, count);
+    });
+    CYTO_CUDA_CHECK_LAUNCH("shell_step_kernel");
+  }
+}
+
+template void cuda_shell_step<float>(const ColumnStepArgs<float>&, int, unsigned, void*);
+template void cuda_shell_step<double>(const ColumnStepArgs<double>&, int, unsigned, void*);
+
 void cuda_copy(void* dst, const void* src, std::size_t bytes, void* stream) {
   const std::size_t n = bytes / sizeof(uint4);
   const int threads = 256;

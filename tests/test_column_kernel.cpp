@@ -236,6 +236,96 @@ TEST(ColumnKernel, CellModelMatchesCpuBackendBitwise) {
   expect_column_kernel_matches_cpu<float>(two_tissue_storm({23, 18, 15}), 5, 7);
 }
 
+// GPU overlap with MPI: a block stepped with stale halos, then its shell
+// recomputed once the halos are in place (update_shell_voxel, the GPU's
+// shell kernel body), equals the block stepped with the halos present, bit
+// for bit, for every field, cell model included.
+template <class Real>
+void expect_shell_recompute_repairs_stale_halos(const Box& block, const std::array<bool, 6>& exchanged) {
+  const Scenario s = two_tissue_storm({21, 19, 17});
+  const TissueMap tissues = rasterise_tissues(s);
+  const Discretisation disc = discretise(s, tissues, &block, exchanged);
+  const int nf = field_count(s);
+  CoefficientTable<Real> table;
+  fill_coefficients(s, disc, 0.0, plan_time(s).max_dt, table);
+  CellModelTable<Real> model;
+  const CellModel<Real> parameters = model_parameters(s, disc, model);
+  const std::vector<std::uint8_t> has_fixed = table.materials_with_fixed_species(nf);
+  const GridLayout& g = disc.layout;
+  std::vector<std::vector<Real>> good(std::size_t(nf), std::vector<Real>(std::size_t(g.size)));
+  for (int f = 0; f < nf; ++f)
+    for (std::int64_t i = 0; i < g.size; ++i)
+      good[std::size_t(f)][std::size_t(i)] =
+          Real((f == 3 ? 3e8 : 1.0) * (1 + 0.5 * std::sin(0.013 * double(i) + f) + 0.01 * double(i % 11)));
+  // Population 0 dense enough for its rules to show; population 1 at ~30 whole
+  // cells per voxel (30 mL voxels) for stochastic death. The halo layers a
+  // neighbour would fill hold other values until the halos arrive.
+  std::vector<std::vector<Real>> stale = good;
+  unsigned mask = 0;
+  for (int face = 0; face < 6; ++face) {
+    if (!exchanged[std::size_t(face)]) continue;
+    mask |= 1u << face;
+    for (auto& field : stale)
+      for (std::int64_t n = 0; n < face_voxels(g, face); ++n)
+        field[std::size_t(face_layer_index(g, face, true, n))] *= Real(7.5);
+  }
+  const auto run = [&](std::vector<std::vector<Real>>& in, std::vector<std::vector<Real>>& out) {
+    ColumnStepArgs<Real> a;
+    a.layout = g;
+    for (int ax = 0; ax < 3; ++ax) a.inv_h2[ax] = Real(1.0 / (disc.grid.spacing[ax] * disc.grid.spacing[ax]));
+    a.material = disc.material.data();
+    a.material_has_fixed = has_fixed.data();
+    a.coeff = table.view();
+    a.model = with_tables(parameters, model.view());
+    for (int f = 0; f < nf; ++f) {
+      a.in[f] = in[std::size_t(f)].data();
+      a.out[f] = out[std::size_t(f)].data();
+    }
+    return a;
+  };
+  std::vector<std::vector<Real>> expected = good, repaired = good;
+  const ColumnStepArgs<Real> with_halos = run(good, expected);
+  dispatch_species_count(
+      nf, [&](auto count) { emulated_column_step<Real, decltype(count)::value>(with_halos, 5); });
+  const ColumnStepArgs<Real> without = run(stale, repaired);
+  dispatch_species_count(nf,
+                         [&](auto count) { emulated_column_step<Real, decltype(count)::value>(without, 5); });
+  // Only the block's own voxels count: the column kernel also writes x-halo
+  // columns of tissue, which the next exchange overwrites before anything reads them.
+  const auto differing_voxels = [&](int f) {
+    std::int64_t differing = 0;
+    for (int k = 0; k < g.nz; ++k)
+      for (int j = 0; j < g.ny; ++j)
+        for (int i = 0; i < g.nx; ++i) {
+          const std::size_t idx = std::size_t(g.index(i, j, k));
+          differing +=
+              std::memcmp(&expected[std::size_t(f)][idx], &repaired[std::size_t(f)][idx], sizeof(Real)) != 0;
+        }
+    return differing;
+  };
+  std::int64_t wrong_before = 0;
+  for (int f = 0; f < nf; ++f) wrong_before += differing_voxels(f);
+  EXPECT_GT(wrong_before, 0) << "stale halos changed nothing: the test would not see a missing repair";
+  const ColumnStepArgs<Real> arrived = run(good, repaired);  // halos unpacked into the current fields
+  dispatch_species_count(nf, [&](auto count) {
+    constexpr int NS = decltype(count)::value;
+    for (int face = 0; face < 6; ++face)
+      if ((mask >> face) & 1u)
+        for (std::int64_t n = 0; n < face_voxels(g, face); ++n)
+          update_shell_voxel<Real, NS, true>(arrived, mask, face, n);
+  });
+  for (int f = 0; f < nf; ++f) EXPECT_EQ(differing_voxels(f), 0) << "field " << f;
+}
+
+TEST(ColumnKernel, ShellRecomputeAfterStaleHalosIsBitwiseTheFullStep) {
+  // A block inside the grid (neighbours all round), and one at the grid's
+  // low x, high y and both z edges (exchanging through high x and low y only).
+  expect_shell_recompute_repairs_stale_halos<double>(Box{{4, 3, 2}, {13, 12, 11}},
+                                                     {true, true, true, true, true, true});
+  expect_shell_recompute_repairs_stale_halos<float>(Box{{0, 3, 0}, {15, 16, 17}},
+                                                    {false, true, true, false, false, false});
+}
+
 TEST(ColumnKernel, MatchesCpuBackendBitwiseInDouble) {
   // Odd sizes: rows whose padding is not a whole vector, chunks that do not
   // divide nz; every species count the kernel is compiled for.
