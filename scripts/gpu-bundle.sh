@@ -13,6 +13,8 @@ cmake --build build-gpu -j"$(nproc)" 2>&1 | tee build-gpu/build.log | grep -E "e
 rm -rf gpu-bundle
 mkdir -p gpu-bundle/bin gpu-bundle/lib
 cp build-gpu/cytostorm build-gpu/tests/cytostorm_gpu_tests build-gpu/tests/cytostorm_tests gpu-bundle/bin/
+# The MPI tests (two GPU ranks sharing the GPU); they need an mpirun on the device (gpu-checks.sh says if none).
+[[ -x build-gpu/tests/cytostorm_mpi_tests ]] && cp build-gpu/tests/cytostorm_mpi_tests gpu-bundle/bin/
 # Registers, spills and stack of every kernel variant, for reading beside the timings.
 grep -E "Compiling entry|registers|spill" build-gpu/build.log >gpu-bundle/ptxas-resource-usage.txt || true
 for program in gpu-bundle/bin/*; do

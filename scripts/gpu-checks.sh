@@ -34,6 +34,14 @@ if [[ $phase == all || $phase == tests ]]; then
   grep -E "^\[  (PASSED|FAILED) |max\|gpu|^GPU tests skipped" "$out/gpu-tests.log" | sort -u
   grep -E "ERROR SUMMARY|RACECHECK SUMMARY" "$out/memcheck.log" "$out/racecheck.log"
   summary+="gpu tests rc=$tests_rc memcheck rc=$memcheck_rc racecheck rc=$racecheck_rc "
+  # MPI: two GPU ranks sharing this GPU against one GPU rank, bitwise (issue 7).
+  if [[ -x $bin/cytostorm_mpi_tests ]] && command -v mpirun >/dev/null; then
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -n 2 --oversubscribe \
+      "$bin/cytostorm_mpi_tests" --gtest_filter='Mpi.Gpu*' >"$out/mpi-gpu-tests.log" 2>&1
+    summary+="mpi gpu tests rc=$? "
+  else
+    summary+="mpi gpu tests: not run (no mpirun on this machine, or no MPI build) "
+  fi
 fi
 
 if [[ $phase == all || $phase == bench ]]; then
