@@ -32,10 +32,8 @@ struct TileCounts {
       for (int z = 1; z <= tiles[2]; ++z)
         for (int y = 1; y <= tiles[1]; ++y)
           for (int x = 1; x <= tiles[0]; ++x) {
-            const int c[3] = {x, y, z};
-            int d[3] = {x, y, z};
+            int d[3] = {x, y, z};  // the previous tile along axis a: prefix sums, one axis per pass
             --d[a];
-            (void)c;
             prefix[at(x, y, z)] += prefix[at(d[0], d[1], d[2])];
           }
   }
