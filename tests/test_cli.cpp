@@ -15,6 +15,7 @@
 
 #include "host/backend.hpp"
 #include "tests/cli_runner.hpp"
+#include "tests/shared_data.hpp"
 
 namespace {
 
@@ -25,16 +26,7 @@ using cyto::testing::run_cli;
 
 std::string config(const std::string& name) { return std::string(CYTOSTORM_SOURCE_DIR) + "/configs/" + name; }
 
-// Scenarios on the real organs of ../shared/data (outside the repository)
-// cannot run where it is absent: said on the test's output, not hidden.
-bool needs_missing_shared_data(const fs::path& yaml) {
-  std::ifstream in(yaml);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (text.find("shared/data/") == std::string::npos) return false;
-  if (fs::exists(std::string(CYTOSTORM_SOURCE_DIR) + "/../shared/data")) return false;
-  std::printf("[ SKIPPED  part ] %s: uses ../shared/data, which is absent here\n", yaml.filename().c_str());
-  return true;
-}
+using cyto::testing::needs_missing_shared_data;
 
 class Cli : public ::testing::Test {
  protected:
