@@ -125,6 +125,8 @@ class SnapshotWriter {
     std::vector<std::pair<std::string, Precision>> fields;
   };
   void write_xdmf() const;
+  // geometry.h5 from the whole label map (the directory is created first).
+  void write_geometry_file(const std::vector<std::uint8_t>& labels, const std::vector<Tissue>& tissues) const;
 
   std::string directory_;
   DenseGrid grid_;

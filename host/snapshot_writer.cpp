@@ -133,6 +133,11 @@ SnapshotWriter::SnapshotWriter(std::string directory, DenseGrid grid, std::vecto
   if (grid_.nx < 1 || grid_.ny < 1 || grid_.nz < 1) {
     throw std::invalid_argument("SnapshotWriter: the grid has no voxels");
   }
+  write_geometry_file(labels, tissues);
+}
+
+void SnapshotWriter::write_geometry_file(const std::vector<std::uint8_t>& labels,
+                                         const std::vector<Tissue>& tissues) const {
   if (std::int64_t(labels.size()) != grid_.voxels()) {
     throw std::invalid_argument(
         fmt::format("SnapshotWriter: {} labels for {} voxels", labels.size(), grid_.voxels()));
@@ -156,13 +161,7 @@ SnapshotWriter::SnapshotWriter(const par::Comm& comm, std::string directory, Den
   std::string failure;
   if (comm.root()) {
     try {
-      if (std::int64_t(labels.size()) != grid_.voxels()) {
-        throw std::invalid_argument(
-            fmt::format("SnapshotWriter: {} labels for {} voxels", labels.size(), grid_.voxels()));
-      }
-      ensure_directory(directory_);
-      h5::write_file_atomically(join(directory_, kGeometryFile),
-                                [&](hid_t file) { write_geometry(file, grid_, labels, tissues); });
+      write_geometry_file(labels, tissues);
     } catch (const std::exception& e) {
       failure = e.what();
       if (failure.empty()) failure = "SnapshotWriter: cannot write " + join(directory_, kGeometryFile);
