@@ -96,9 +96,6 @@ class Backend {
   // Waits until every step issued so far is done (the GPU queues them);
   // a device fault surfaces here at the latest.
   virtual void synchronize() {}
-  // Sum and max of a species per region; region_of_material as for cpu_region_sum_max.
-  virtual void region_sum_max(int species, const std::vector<int>& region_of_material, int n_regions,
-                              std::vector<double>& sums, std::vector<double>& maxima) const = 0;
   // Per reduction tile and region, sums of a field added in a fixed order,
   // and per region maxima: as cpu_region_tile_sums, tiles of kReductionTile.
   virtual void region_tile_sums(int field, const std::vector<int>& region_of_material, int n_regions,

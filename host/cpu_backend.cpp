@@ -123,12 +123,6 @@ class CpuBackend final : public Backend<Real> {
                          kReductionTile, threads_, tile_sums, maxima);
   }
 
-  void region_sum_max(int s, const std::vector<int>& region_of_material, int n_regions,
-                      std::vector<double>& sums, std::vector<double>& maxima) const override {
-    cpu_region_sum_max(layout_, material_.data(), region_of_material, n_regions, current_[s].data(), threads_,
-                       sums, maxima);
-  }
-
   FieldScan scan_field(int s) const override {
     FieldScan scan;
     cpu_field_scan(layout_, material_.data(), current_[s].data(), threads_, scan.min, scan.max,

@@ -19,7 +19,6 @@
 #include "kernels/cuda_check.hpp"
 #include "kernels/cuda_kernels.hpp"
 #include "kernels/halo_k.hpp"
-#include "region_index.hpp"
 #include "trace.hpp"
 
 namespace cyto {
@@ -246,8 +245,6 @@ class GpuBackend final : public Backend<Real> {
     }
     plan_ = cuda_plan_fused_step<Real>(layout_, n_species, env_int("CYTOSTORM_GPU_BLOCK"),
                                        env_int("CYTOSTORM_GPU_ZCHUNK"));
-    region_map_.clear();
-    region_count_ = -1;
     // Halo staging is sized on first use, for this layout and field count.
     halo_device_ = DeviceBuffer<Real>();
     halo_capacity_ = 0;
@@ -460,26 +457,6 @@ class GpuBackend final : public Backend<Real> {
       if (m == 0) m = 0.0;  // -0 as +0: which zero came first depends on the visiting order
   }
 
-  void region_sum_max(int s, const std::vector<int>& region_of_material, int n_regions,
-                      std::vector<double>& sums, std::vector<double>& maxima) const override {
-    TraceRange trace("gpu region sums");
-    if (region_of_material != region_map_ || n_regions != region_count_)
-      build_regions(region_of_material, n_regions);
-    cuda_region_sum_max(device_index(), current_[s].get(), chunk_partials_.get(), region_results_.get(),
-                        scratch_.get(), scratch_.size(), stream_.get());
-    std::vector<SumMax> results(static_cast<std::size_t>(n_regions));
-    if (n_regions > 0)
-      CYTO_CUDA_CHECK(cudaMemcpyAsync(results.data(), region_results_.get(), results.size() * sizeof(SumMax),
-                                      cudaMemcpyDeviceToHost, stream_.get()));
-    stream_.synchronize();
-    sums.resize(results.size());
-    maxima.resize(results.size());
-    for (std::size_t r = 0; r < results.size(); ++r) {
-      sums[r] = results[r].sum;
-      maxima[r] = results[r].max;
-    }
-  }
-
   FieldScan scan_field(int s) const override {
     TraceRange trace("gpu field scan");
     cuda_field_scan(current_[s].get(), exchanged_mask_ ? interior_material_.get() : material_.get(),
@@ -572,30 +549,6 @@ class GpuBackend final : public Backend<Real> {
     buffer.upload(values, stream_.get());
   }
 
-  void build_regions(const std::vector<int>& region_of_material, int n_regions) const {
-    constexpr std::int64_t kChunkVoxels =
-        1 << 14;  // many blocks for the first pass, few partials for the second
-    std::vector<MaterialId> material(std::size_t(layout_.size));
-    CYTO_CUDA_CHECK(cudaMemcpyAsync(material.data(), material_.get(), material_.bytes(),
-                                    cudaMemcpyDeviceToHost, stream_.get()));
-    stream_.synchronize();
-    const RegionIndex index =
-        build_region_index(layout_, material, region_of_material, n_regions, kChunkVoxels);
-    region_voxels_ = DeviceBuffer<std::uint32_t>(index.voxels.size());
-    region_voxels_.upload(index.voxels, stream_.get());
-    chunk_offsets_ = DeviceBuffer<std::int64_t>(index.chunk_offsets.size());
-    chunk_offsets_.upload(index.chunk_offsets, stream_.get());
-    region_chunk_offsets_ = DeviceBuffer<std::int64_t>(index.region_chunk_offsets.size());
-    region_chunk_offsets_.upload(index.region_chunk_offsets, stream_.get());
-    n_chunks_ = index.n_chunks();
-    chunk_partials_ = DeviceBuffer<SumMax>(std::size_t(std::max(n_chunks_, 1)));
-    region_results_ = DeviceBuffer<SumMax>(std::size_t(std::max(n_regions, 1)));
-    region_count_ = n_regions;  // device_index() reads it
-    scratch_ = DeviceBuffer<unsigned char>(cuda_region_sum_max_scratch_bytes(device_index()));
-    stream_.synchronize();
-    region_map_ = region_of_material;  // last: the cache is valid only once all of it is built
-  }
-
   // Values of `fields` fields on face `face`; checks the call.
   std::size_t halo_count(int face, int fields, const char* what) const {
     if (face < 0 || face > 5 || fields < 0 || fields > n_species_)
@@ -649,16 +602,6 @@ class GpuBackend final : public Backend<Real> {
     return buffer.get();
   }
 
-  DeviceRegionIndex device_index() const {
-    DeviceRegionIndex d;
-    d.voxels = region_voxels_.get();
-    d.chunk_offsets = chunk_offsets_.get();
-    d.region_chunk_offsets = region_chunk_offsets_.get();
-    d.n_chunks = n_chunks_;
-    d.n_regions = region_count_;
-    return d;
-  }
-
   CudaDeviceInfo device_;
   Stream stream_;
   GridLayout layout_;
@@ -679,14 +622,6 @@ class GpuBackend final : public Backend<Real> {
   DeviceBuffer<DeathRuleK<Real>> death_rules_;
   DeviceBuffer<std::uint8_t> rule_active_;
   std::vector<std::uint8_t> has_fixed_host_;
-  // The reduction index, built on first use for a region map (a const
-  // query of the fields; the cache is not observable state).
-  mutable std::vector<int> region_map_;
-  mutable int region_count_ = -1, n_chunks_ = 0;
-  mutable DeviceBuffer<std::uint32_t> region_voxels_;
-  mutable DeviceBuffer<std::int64_t> chunk_offsets_, region_chunk_offsets_;
-  mutable DeviceBuffer<SumMax> chunk_partials_, region_results_;
-  mutable DeviceBuffer<unsigned char> scratch_;
   // MPI halo staging: one device buffer for the largest face of all fields
   // (allocated on first use), a pinned buffer for packing and one per face
   // for unpacking, with the event after each face's last upload.

@@ -70,28 +70,6 @@ void cuda_shell_step(const ColumnStepArgs<Real>& args, int n_species, unsigned e
 // ceiling the step is measured against. bytes must be a multiple of 16.
 void cuda_copy(void* dst, const void* src, std::size_t bytes, void* stream);
 
-// Per-region sum and maximum of a field, reduced in a fixed order (CUB
-// segmented reductions: voxel chunks, then the chunks of each region), so
-// the result is bitwise reproducible run to run. Device arrays, built on the
-// host by build_region_index (host/region_index.hpp).
-struct SumMax {
-  double sum;
-  double max;  // a NaN anywhere makes the maximum NaN
-};
-struct DeviceRegionIndex {
-  const std::uint32_t* voxels = nullptr;               // storage offsets, grouped by region
-  const std::int64_t* chunk_offsets = nullptr;         // n_chunks + 1 offsets into voxels
-  const std::int64_t* region_chunk_offsets = nullptr;  // n_regions + 1 offsets into the chunks
-  int n_chunks = 0;
-  int n_regions = 0;
-};
-// Scratch bytes cuda_region_sum_max needs for this index.
-std::size_t cuda_region_sum_max_scratch_bytes(const DeviceRegionIndex& index);
-// Writes n_regions results to region_results (device); chunk_partials has n_chunks entries.
-template <class Real>
-void cuda_region_sum_max(const DeviceRegionIndex& index, const Real* field, SumMax* chunk_partials,
-                         SumMax* region_results, void* scratch, std::size_t scratch_bytes, void* stream);
-
 // MPI halo faces on the device, numbered as kernels/halo_k.hpp does (face
 // f = 2 axis + side). `field_ptrs` is a host array of `fields` device
 // pointers (1 to kMaxFields); they reach the kernel by value, so no pointer
