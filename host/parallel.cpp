@@ -248,36 +248,32 @@ Messages::~Messages() {
 constexpr std::size_t kPieceBytes = std::size_t(1) << 30;
 
 void Messages::receive(void* data, std::size_t bytes, int from, int tag) {
-#ifdef CYTOSTORM_HAVE_MPI
-  auto* p = static_cast<char*>(data);
-  for (std::size_t done = 0; done < bytes || (bytes == 0 && done == 0); done += kPieceBytes) {
-    const int piece = int(std::min(kPieceBytes, bytes - done));
-    requests_.emplace_back();
-    check(MPI_Irecv(p + done, piece, MPI_BYTE, from, tag, comm_.handle(), &requests_.back()), "receive");
-    if (bytes == 0) break;
-  }
-#else
-  (void)data;
-  (void)bytes;
-  (void)from;
-  (void)tag;
-  throw RuntimeFailure("internal: a message without MPI");
-#endif
+  post(false, data, bytes, from, tag);
 }
 
 void Messages::send(const void* data, std::size_t bytes, int to, int tag) {
+  post(true, const_cast<void*>(data), bytes, to, tag);  // MPI_Isend only reads it
+}
+
+// One request per piece of at most kPieceBytes (one for an empty message).
+void Messages::post(bool sending, void* data, std::size_t bytes, int peer, int tag) {
 #ifdef CYTOSTORM_HAVE_MPI
-  const auto* p = static_cast<const char*>(data);
-  for (std::size_t done = 0; done < bytes || (bytes == 0 && done == 0); done += kPieceBytes) {
+  auto* p = static_cast<char*>(data);
+  std::size_t done = 0;
+  do {
     const int piece = int(std::min(kPieceBytes, bytes - done));
     requests_.emplace_back();
-    check(MPI_Isend(p + done, piece, MPI_BYTE, to, tag, comm_.handle(), &requests_.back()), "send");
-    if (bytes == 0) break;
-  }
+    if (sending)
+      check(MPI_Isend(p + done, piece, MPI_BYTE, peer, tag, comm_.handle(), &requests_.back()), "send");
+    else
+      check(MPI_Irecv(p + done, piece, MPI_BYTE, peer, tag, comm_.handle(), &requests_.back()), "receive");
+    done += std::size_t(piece);
+  } while (done < bytes);
 #else
+  (void)sending;
   (void)data;
   (void)bytes;
-  (void)to;
+  (void)peer;
   (void)tag;
   throw RuntimeFailure("internal: a message without MPI");
 #endif

@@ -97,6 +97,7 @@ class Messages {
   void wait();
 
  private:
+  void post(bool sending, void* data, std::size_t bytes, int peer, int tag);
   const Comm& comm_;
 #ifdef CYTOSTORM_HAVE_MPI
   std::vector<MPI_Request> requests_;
