@@ -15,7 +15,7 @@
 // stepped with and without a representative rule set, on two backends set up
 // side by side and timed in alternating rounds, so that both see the same
 // load (this matters on a shared machine) and their ratio is the model's cost.
-#include "bench_suite.hpp"
+#include "benchmarks/bench_suite.hpp"
 
 #include <unistd.h>
 
@@ -31,15 +31,15 @@
 
 #include <fmt/format.h>
 
-#include "bench_common.hpp"
-#include "host/backend.hpp"
-#include "host/build_info.hpp"
-#include "host/discretisation.hpp"
-#include "host/error.hpp"
-#include "host/geometry.hpp"
-#include "host/output.hpp"
-#include "host/simulation.hpp"
-#include "host/trace.hpp"
+#include "benchmarks/bench_common.hpp"
+#include "host/backends/backend.hpp"
+#include "host/core/build_info.hpp"
+#include "host/core/error.hpp"
+#include "host/core/trace.hpp"
+#include "host/geometry/geometry.hpp"
+#include "host/io/output.hpp"
+#include "host/model/discretisation.hpp"
+#include "host/solver/simulation.hpp"
 
 namespace cyto::bench {
 namespace {

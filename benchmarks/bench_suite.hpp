@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "host/scenario.hpp"
+#include "host/scenario/scenario.hpp"
 
 namespace cyto::bench {
 

@@ -1,4 +1,4 @@
-#include "checkpoint_bench.hpp"
+#include "benchmarks/checkpoint_bench.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -22,13 +22,13 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "bench_common.hpp"
-#include "host/build_info.hpp"
-#include "host/checkpoint.hpp"
-#include "host/config.hpp"
-#include "host/error.hpp"
-#include "host/output.hpp"
-#include "host/run.hpp"
+#include "benchmarks/bench_common.hpp"
+#include "host/app/run.hpp"
+#include "host/core/build_info.hpp"
+#include "host/core/error.hpp"
+#include "host/io/checkpoint.hpp"
+#include "host/io/output.hpp"
+#include "host/scenario/config.hpp"
 
 namespace cyto::bench {
 namespace {

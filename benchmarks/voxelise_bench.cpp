@@ -1,4 +1,4 @@
-#include "voxelise_bench.hpp"
+#include "benchmarks/voxelise_bench.hpp"
 
 #include <omp.h>
 
@@ -10,13 +10,13 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "bench_common.hpp"
-#include "host/build_info.hpp"
-#include "host/error.hpp"
-#include "host/mesh_io.hpp"
-#include "host/organ_mesh.hpp"
-#include "host/output.hpp"
-#include "host/voxelise.hpp"
+#include "benchmarks/bench_common.hpp"
+#include "host/core/build_info.hpp"
+#include "host/core/error.hpp"
+#include "host/geometry/mesh_io.hpp"
+#include "host/geometry/organ_mesh.hpp"
+#include "host/geometry/voxelise.hpp"
+#include "host/io/output.hpp"
 
 namespace cyto::bench {
 namespace {

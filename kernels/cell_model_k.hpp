@@ -23,8 +23,8 @@
 
 #include <Random123/philox.h>
 
-#include "limits.hpp"
-#include "qualifiers.hpp"
+#include "kernels/limits.hpp"
+#include "kernels/qualifiers.hpp"
 
 namespace cyto {
 

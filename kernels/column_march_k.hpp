@@ -18,8 +18,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "halo_k.hpp"
-#include "voxel_update_k.hpp"
+#include "kernels/halo_k.hpp"
+#include "kernels/voxel_update_k.hpp"
 
 namespace cyto {
 

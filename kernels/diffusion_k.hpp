@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-#include "qualifiers.hpp"
+#include "kernels/qualifiers.hpp"
 
 namespace cyto {
 
@@ -17,6 +17,7 @@ enum OpenFace : std::uint8_t {
   kOpenBelow = 16,
   kOpenAbove = 32
 };
+inline constexpr std::uint8_t kAllFacesOpen = 63;
 
 // Diffusivity on the face between two voxels: the harmonic mean, which makes
 // the flux continuous across a jump in D and is zero when either side is

@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "qualifiers.hpp"
+#include "kernels/qualifiers.hpp"
 
 namespace cyto {
 

@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "grid_layout.hpp"
+#include "kernels/grid_layout.hpp"
 
 namespace cyto {
 

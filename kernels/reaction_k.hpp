@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "qualifiers.hpp"
+#include "kernels/qualifiers.hpp"
 
 namespace cyto {
 

@@ -4,39 +4,14 @@
 
 #include <cstdint>
 
-#include "cell_model_k.hpp"
-#include "diffusion_k.hpp"
-#include "grid_layout.hpp"
-#include "limits.hpp"
+#include "kernels/cell_model_k.hpp"
+#include "kernels/diffusion_k.hpp"
+#include "kernels/grid_layout.hpp"
+#include "kernels/limits.hpp"
 
 namespace cyto {
 
 using MaterialId = std::uint16_t;  // 0 = outside the organ
-
-// A run of voxels along x in one row that share a material and a kind of update.
-struct TissueRun {
-  enum Kind : std::uint8_t {
-    // One material whose neighbours are that material or outside: the
-    // constant-coefficient stencil over the whole run, then the run's wall
-    // voxels (those with an outside neighbour) recomputed with their closed
-    // faces masked out.
-    kUniform = 0,
-    kGeneral = 1,  // anything else: per-face harmonic means, Dirichlet checks
-  };
-  std::int32_t i_begin;  // interior x index, inclusive
-  std::int32_t i_end;    // exclusive
-  MaterialId material;
-  Kind kind;
-  std::int32_t walls_begin;  // kUniform: the run's wall voxels are
-  std::int32_t walls_end;    // TissueRuns::walls[walls_begin .. walls_end)
-};
-
-inline constexpr std::uint8_t kAllFacesOpen = 63;
-
-struct WallVoxel {
-  std::int32_t i;           // interior x index
-  std::uint8_t open_faces;  // OpenFace bits
-};
 
 // Per-material, per-species coefficients for one step of length dt, indexed
 // [material * n_species + species]. Material 0 (outside) has all zeros.

@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <limits>
 
-#include "grid_layout.hpp"
-#include "step_params.hpp"
+#include "kernels/grid_layout.hpp"
+#include "kernels/step_params.hpp"
 
 namespace cyto {
 

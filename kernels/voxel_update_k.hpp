@@ -2,9 +2,9 @@
 // diffusion, then the exact decay-source step), shared by every backend.
 #pragma once
 
-#include "diffusion_k.hpp"
-#include "reaction_k.hpp"
-#include "step_params.hpp"
+#include "kernels/diffusion_k.hpp"
+#include "kernels/reaction_k.hpp"
+#include "kernels/step_params.hpp"
 
 namespace cyto {
 

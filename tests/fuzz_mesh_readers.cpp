@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "host/mesh_io.hpp"
+#include "host/geometry/mesh_io.hpp"
 
 namespace {
 

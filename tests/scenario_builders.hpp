@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "host/scenario.hpp"
+#include "host/scenario/scenario.hpp"
 
 namespace cyto::testing {
 

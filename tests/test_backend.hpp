@@ -6,7 +6,7 @@
 
 #include <memory>
 
-#include "host/backend.hpp"
+#include "host/backends/backend.hpp"
 
 namespace cyto::testing {
 

@@ -21,8 +21,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "cli_runner.hpp"
-#include "host/checkpoint.hpp"
+#include "host/io/checkpoint.hpp"
+#include "tests/cli_runner.hpp"
 
 namespace cyto {
 namespace {

@@ -14,8 +14,8 @@
 #include <nlohmann/json.hpp>
 
 #include "benchmarks/bench_suite.hpp"
-#include "host/backend.hpp"
-#include "host/error.hpp"
+#include "host/backends/backend.hpp"
+#include "host/core/error.hpp"
 #include "tests/cli_runner.hpp"
 
 namespace {

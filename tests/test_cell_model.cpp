@@ -8,9 +8,9 @@
 #include <cmath>
 #include <functional>
 
-#include "host/simulation.hpp"
-#include "scenario_builders.hpp"
-#include "test_backend.hpp"
+#include "host/solver/simulation.hpp"
+#include "tests/scenario_builders.hpp"
+#include "tests/test_backend.hpp"
 
 namespace cyto {
 namespace {

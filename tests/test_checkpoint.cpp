@@ -9,10 +9,10 @@
 #include <fstream>
 #include <random>
 
-#include "host/blowup_guard.hpp"
-#include "host/checkpoint.hpp"
-#include "scenario_builders.hpp"
-#include "test_backend.hpp"
+#include "host/io/checkpoint.hpp"
+#include "host/solver/blowup_guard.hpp"
+#include "tests/scenario_builders.hpp"
+#include "tests/test_backend.hpp"
 
 namespace cyto {
 namespace {

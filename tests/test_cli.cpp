@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "host/backend.hpp"
+#include "host/backends/backend.hpp"
 #include "tests/cli_runner.hpp"
 #include "tests/shared_data.hpp"
 

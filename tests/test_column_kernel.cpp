@@ -13,11 +13,11 @@
 #include <limits>
 #include <random>
 
-#include "host/backend.hpp"
-#include "host/decomposition.hpp"
-#include "host/simulation.hpp"
+#include "host/backends/backend.hpp"
+#include "host/parallel/decomposition.hpp"
+#include "host/solver/simulation.hpp"
 #include "kernels/column_march_k.hpp"
-#include "kernels/cpu_kernels.hpp"
+#include "kernels/cpu/cpu_kernels.hpp"
 #include "kernels/tile_sum_k.hpp"
 #include "tests/scenario_builders.hpp"
 

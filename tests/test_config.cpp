@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "host/config.hpp"
+#include "host/scenario/config.hpp"
 
 namespace cyto {
 namespace {

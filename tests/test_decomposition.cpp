@@ -8,9 +8,9 @@
 #include <numeric>
 #include <random>
 
-#include "decomposition.hpp"
-#include "error.hpp"
-#include "exact_sum.hpp"
+#include "host/core/error.hpp"
+#include "host/core/exact_sum.hpp"
+#include "host/parallel/decomposition.hpp"
 
 namespace cyto {
 namespace {

@@ -7,9 +7,11 @@
 #include <fstream>
 #include <limits>
 
-#include "host/discretisation.hpp"
-#include "host/shapes.hpp"
-#include "scenario_builders.hpp"
+#include "host/geometry/shapes.hpp"
+#include "host/io/output.hpp"
+#include "host/model/discretisation.hpp"
+#include "kernels/cpu/cpu_kernels.hpp"
+#include "tests/scenario_builders.hpp"
 
 namespace cyto {
 namespace {

@@ -12,8 +12,8 @@
 #include <limits>
 #include <vector>
 
-#include "host/backend.hpp"
-#include "host/discretisation.hpp"
+#include "host/backends/backend.hpp"
+#include "host/model/discretisation.hpp"
 #include "tests/scenario_builders.hpp"
 
 namespace cyto {

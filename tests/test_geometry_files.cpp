@@ -13,12 +13,12 @@
 
 #include <fmt/format.h>
 
-#include "host/config.hpp"
-#include "host/geometry.hpp"
-#include "host/label_volume.hpp"
-#include "host/mesh_io.hpp"
-#include "host/organ_mesh.hpp"
-#include "host/voxelise.hpp"
+#include "host/geometry/geometry.hpp"
+#include "host/geometry/label_volume.hpp"
+#include "host/geometry/mesh_io.hpp"
+#include "host/geometry/organ_mesh.hpp"
+#include "host/geometry/voxelise.hpp"
+#include "host/scenario/config.hpp"
 
 namespace cyto {
 namespace {

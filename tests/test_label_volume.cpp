@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "host/label_volume.hpp"
+#include "host/geometry/label_volume.hpp"
 
 #ifndef CYTOSTORM_SOURCE_DIR
 #define CYTOSTORM_SOURCE_DIR "."

@@ -18,7 +18,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "host/mesh_io.hpp"
+#include "host/geometry/mesh_io.hpp"
 
 namespace fs = std::filesystem;
 

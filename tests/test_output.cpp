@@ -20,7 +20,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "host/output.hpp"
+#include "host/io/output.hpp"
 
 namespace fs = std::filesystem;
 

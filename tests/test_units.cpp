@@ -4,7 +4,7 @@
 #include <cmath>
 #include <string>
 
-#include "host/units.hpp"
+#include "host/scenario/units.hpp"
 
 namespace cyto {
 namespace {

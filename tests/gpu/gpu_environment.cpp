@@ -4,7 +4,7 @@
 // the "GPU tests skipped:" line instead; see tests/CMakeLists.txt).
 #include <gtest/gtest.h>
 
-#include "host/backend.hpp"
+#include "host/backends/backend.hpp"
 
 namespace {
 

@@ -18,10 +18,10 @@
 #include <random>
 #include <string>
 
-#include "host/config.hpp"
-#include "host/decomposition.hpp"
-#include "host/simulation.hpp"
-#include "kernels/cuda_kernels.hpp"
+#include "host/parallel/decomposition.hpp"
+#include "host/scenario/config.hpp"
+#include "host/solver/simulation.hpp"
+#include "kernels/cuda/cuda_kernels.hpp"
 #include "kernels/device_error.hpp"
 #include "kernels/halo_k.hpp"
 #include "tests/scenario_builders.hpp"

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "config.hpp"
-#include "error.hpp"
-#include "parallel.hpp"
-#include "simulation.hpp"
+#include "host/core/error.hpp"
+#include "host/parallel/parallel.hpp"
+#include "host/scenario/config.hpp"
+#include "host/solver/simulation.hpp"
 #include "tests/shared_data.hpp"
 
 #ifndef CYTOSTORM_SOURCE_DIR

@@ -20,13 +20,13 @@
 
 #include <fmt/format.h>
 
-#include "checkpoint.hpp"
-#include "decomposition.hpp"
-#include "error.hpp"
-#include "geometry.hpp"
-#include "hdf5_io.hpp"
-#include "output.hpp"
-#include "parallel.hpp"
+#include "host/core/error.hpp"
+#include "host/geometry/geometry.hpp"
+#include "host/io/checkpoint.hpp"
+#include "host/io/hdf5_io.hpp"
+#include "host/io/output.hpp"
+#include "host/parallel/decomposition.hpp"
+#include "host/parallel/parallel.hpp"
 
 namespace cyto {
 namespace {

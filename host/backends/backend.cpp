@@ -1,0 +1,84 @@
+#include "host/backends/backend.hpp"
+
+#include <fmt/format.h>
+
+#include "kernels/cuda/cuda_kernels.hpp"
+
+namespace cyto {
+
+BackendKind parse_backend_kind(const std::string& text) {
+  if (text == "auto") return BackendKind::Auto;
+  if (text == "cpu") return BackendKind::Cpu;
+  if (text == "gpu") return BackendKind::Gpu;
+  throw InputError({"--backend", 0, 0, ""}, fmt::format("expected auto, cpu or gpu, found \"{}\"", text));
+}
+
+const char* backend_kind_name(BackendKind kind) {
+  switch (kind) {
+    case BackendKind::Auto:
+      return "auto";
+    case BackendKind::Cpu:
+      return "cpu";
+    case BackendKind::Gpu:
+      return "gpu";
+  }
+  return "?";
+}
+
+nlohmann::json device_info_json(const BackendDeviceInfo& d) {
+  return {{"backend", d.backend},
+          {"name", d.name},
+          {"compute_units", d.compute_units},
+          {"architecture", d.architecture},
+          {"memory_gib", d.memory_gib},
+          {"driver", d.driver},
+          {"runtime", d.runtime},
+          {"launch", d.launch}};
+}
+
+template <class Real>
+void Backend<Real>::compute(StepPart) {
+  throw RuntimeFailure(fmt::format("internal: the {} backend does not split steps", name()));
+}
+template <class Real>
+void Backend<Real>::complete_step() {
+  throw RuntimeFailure(fmt::format("internal: the {} backend does not split steps", name()));
+}
+template class Backend<float>;
+template class Backend<double>;
+
+std::string gpu_support_summary() {
+#ifdef CYTOSTORM_HAVE_CUDA
+  const CudaDeviceInfo info = cuda_probe_device();
+  if (!info.available) return fmt::format("CUDA compiled in; no usable GPU ({})", info.reason);
+  return fmt::format("CUDA compiled in; GPU 0: {} ({} SMs, sm_{}{}, {:.1f} GiB)", info.name, info.sm_count,
+                     info.compute_major, info.compute_minor, info.memory_gib);
+#else
+  return "no CUDA support in this build (nvcc was not found when it was configured)";
+#endif
+}
+
+#ifndef CYTOSTORM_HAVE_CUDA
+bool gpu_backend_available() { return false; }
+
+template <class Real>
+std::unique_ptr<Backend<Real>> make_gpu_backend() {
+  throw InputError(
+      {"--backend", 0, 0, ""},
+      fmt::format("the GPU backend is not available: {}; use --backend cpu or auto", gpu_support_summary()));
+}
+template std::unique_ptr<Backend<float>> make_gpu_backend<float>();
+template std::unique_ptr<Backend<double>> make_gpu_backend<double>();
+#endif
+
+template <class Real>
+std::unique_ptr<Backend<Real>> make_backend(BackendKind kind, int cpu_threads) {
+  if (kind == BackendKind::Gpu || (kind == BackendKind::Auto && gpu_backend_available()))
+    return make_gpu_backend<Real>();
+  return make_cpu_backend<Real>(cpu_threads);
+}
+
+template std::unique_ptr<Backend<float>> make_backend<float>(BackendKind, int);
+template std::unique_ptr<Backend<double>> make_backend<double>(BackendKind, int);
+
+}  // namespace cyto

@@ -1,0 +1,141 @@
+// The Backend interface: where fields live and how a step runs. Host code
+// reaches kernels only through this interface. Transfers use the full padded
+// layout (GridLayout, halo included), one species at a time.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "host/model/cell_model.hpp"
+#include "host/model/discretisation.hpp"
+#include "kernels/device_error.hpp"  // device faults arrive as DeviceError (exit 1)
+
+namespace cyto {
+
+enum class BackendKind { Auto, Cpu, Gpu };
+
+// What a backend runs on, for logs, run summaries and benchmark results.
+struct BackendDeviceInfo {
+  std::string backend;       // "cpu" or "gpu"
+  std::string name;          // CPU model or GPU name
+  int compute_units = 0;     // CPU threads or GPU multiprocessors
+  std::string architecture;  // e.g. "sm_90"; empty for the CPU
+  double memory_gib = 0;     // device memory (GPU) or physical memory (CPU)
+  std::string driver;        // GPU driver's CUDA version, e.g. "13.0"; empty for the CPU
+  std::string runtime;       // CUDA runtime version; empty for the CPU
+  std::string launch;        // how the step is launched (GPU: lanes, block, z-chunk)
+};
+
+// As recorded in summary.json and benchmark results.
+nlohmann::json device_info_json(const BackendDeviceInfo& device);
+
+// Range of a field over the tissue voxels (material != 0): minimum and maximum of the finite values,
+// and how many values are NaN or infinite. For the blow-up guard. Without a
+// finite tissue value, min is +inf and max is -inf. A zero counts as +0, so
+// the result does not depend on the order voxels are visited in.
+struct FieldScan {
+  double min = std::numeric_limits<double>::infinity();
+  double max = -std::numeric_limits<double>::infinity();
+  std::int64_t nonfinite = 0;
+};
+
+BackendKind parse_backend_kind(const std::string& text);  // "auto" | "cpu" | "gpu"; InputError otherwise
+const char* backend_kind_name(BackendKind kind);
+
+// Which voxels a step computes: all of them, or (MPI, halos in flight) the
+// inner voxels first and the shell next to exchanged faces once the halos
+// have arrived. Every voxel is computed the same way in either order.
+enum class StepPart { Whole, Inner, Shell };
+
+template <class Real>
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;         // "cpu", "gpu"
+  virtual std::string description() const = 0;  // device and threads, for logs and summaries
+
+  // Copies the material map and tissue runs; allocates n_species fields (two buffers each).
+  virtual void setup(const Discretisation& disc, int n_species) = 0;
+  virtual void upload_field(int species, const std::vector<Real>& values) = 0;    // layout.size
+  virtual void download_field(int species, std::vector<Real>& values) const = 0;  // layout.size
+  // Optional per-voxel source rate (pg/mL/s) added to the material's; empty clears it.
+  virtual void set_source_field(int species, const std::vector<Real>& values) = 0;
+  virtual void set_coefficients(const CoefficientTable<Real>& table) = 0;
+  // The cell model applied after transport in every step: its tables, and in
+  // `parameters` dt, the seed, the voxel volume, the grid size and the number
+  // of the next step (the backend counts on from there). Without a call, or
+  // with empty tables, steps are transport only.
+  virtual void set_cell_model(const CellModelTable<Real>& table, const CellModel<Real>& parameters) = 0;
+  virtual void step() = 0;  // one explicit step of length dt (as baked into the coefficients)
+  // A step in parts: compute() the parts into the next buffer (Inner, then
+  // Shell; or Whole), then complete_step() makes it current and counts the
+  // step. Backends that cannot split say so, and run step() after the halos.
+  virtual bool splits_steps() const { return false; }
+  virtual void compute(StepPart part);
+  virtual void complete_step();
+  // MPI halos. Face f = 2 axis + side (side 0: the low face). pack_face copies
+  // the layer of interior voxels next to face f of fields [0, fields) into
+  // `dst` (host memory; field, then the other two axes, slower one outer);
+  // unpack_face writes `src`, in the same order, into the halo layer beyond
+  // face f. face_voxels (kernels/halo_k.hpp) is the layer's size per field.
+  virtual void pack_face(int face, int fields, Real* dst) const = 0;
+  virtual void unpack_face(int face, int fields, const Real* src) = 0;
+  // CUDA-aware MPI: a backend whose fields live on a device may hand MPI its
+  // per-face device buffers instead. pack_face_on_device packs face f and
+  // returns its send buffer once packed (the steps issued before it done);
+  // receive_buffer_on_device is where face f's halo lands;
+  // unpack_face_on_device scatters it into the halo (queued before the next step).
+  virtual bool device_halos() const { return false; }
+  virtual Real* pack_face_on_device(int /*face*/, int /*fields*/) { return nullptr; }
+  virtual Real* receive_buffer_on_device(int /*face*/, int /*fields*/) { return nullptr; }
+  virtual void unpack_face_on_device(int /*face*/, int /*fields*/) {}
+  // Waits until every step issued so far is done (the GPU queues them);
+  // a device fault surfaces here at the latest.
+  virtual void synchronize() {}
+  // Per reduction tile and region, sums of a field added in a fixed order,
+  // and per region maxima: as cpu_region_tile_sums, tiles of kReductionTile.
+  virtual void region_tile_sums(int field, const std::vector<int>& region_of_material, int n_regions,
+                                std::vector<double>& tile_sums, std::vector<double>& maxima) const = 0;
+  // The range of field `field` (as for download_field) over the tissue, in one
+  // pass on the backend's side: only the three numbers cross to the host.
+  // Waits for the steps issued so far.
+  virtual FieldScan scan_field(int field) const = 0;
+
+  // For benchmarks. Runs `steps` steps, timing each on its own (device
+  // events on the GPU, a steady clock on the CPU); seconds per step.
+  virtual std::vector<double> timed_steps(int steps) = 0;
+  // A plain copy between two buffers of `bytes` each in this backend's
+  // memory (a copy kernel on the GPU, OpenMP on the CPU), timed `repetitions`
+  // times after a warm-up; seconds per copy. The bandwidth to compare a step
+  // with is 2 * bytes / seconds (read + written).
+  virtual std::vector<double> timed_copies(std::size_t bytes, int repetitions) = 0;
+  virtual BackendDeviceInfo device_info() const = 0;
+};
+
+// Chooses and builds a backend. Auto picks the GPU when one answers and the
+// GPU backend is built, else the CPU. Asking for gpu where none can run is an
+// InputError that says why.
+template <class Real>
+std::unique_ptr<Backend<Real>> make_backend(BackendKind kind, int cpu_threads = 0);
+
+// One line describing GPU support in this build and on this machine.
+std::string gpu_support_summary();
+
+// The CPU backend directly (benchmarks, tests); threads = 0: OpenMP's default.
+template <class Real>
+std::unique_ptr<Backend<Real>> make_cpu_backend(int threads);
+
+// The GPU backend directly: an InputError naming the reason where this build
+// or this machine cannot run it.
+template <class Real>
+std::unique_ptr<Backend<Real>> make_gpu_backend();
+
+// Whether make_gpu_backend can succeed here (CUDA built in and a device answers).
+bool gpu_backend_available();
+
+}  // namespace cyto

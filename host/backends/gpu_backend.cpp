@@ -1,0 +1,676 @@
+// The GPU backend: fields in device memory, owned by RAII buffers; the
+// fused column-marching step and CUB reductions from kernels/. Compiled only
+// when CUDA is built. Every CUDA call is checked (CYTO_CUDA_CHECK).
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "host/backends/backend.hpp"
+#include "host/core/trace.hpp"
+#include "host/parallel/decomposition.hpp"
+#include "kernels/cuda/cuda_check.hpp"
+#include "kernels/cuda/cuda_kernels.hpp"
+#include "kernels/halo_k.hpp"
+
+namespace cyto {
+namespace {
+
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+// Device memory for `count` elements of T; freed on destruction.
+template <class T>
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  explicit DeviceBuffer(std::size_t count) : count_(count) {
+    if (count > 0) CYTO_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&ptr_), count * sizeof(T)));
+  }
+  ~DeviceBuffer() {
+    if (ptr_) cudaFree(ptr_);  // never throws: a destructor may run during unwinding
+  }
+  DeviceBuffer(DeviceBuffer&& other) noexcept
+      : ptr_(std::exchange(other.ptr_, nullptr)), count_(std::exchange(other.count_, 0)) {}
+  DeviceBuffer& operator=(DeviceBuffer&& other) noexcept {
+    std::swap(ptr_, other.ptr_);
+    std::swap(count_, other.count_);
+    return *this;
+  }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+
+  T* get() const { return ptr_; }
+  std::size_t size() const { return count_; }
+  std::size_t bytes() const { return count_ * sizeof(T); }
+
+  void upload(const std::vector<T>& host, cudaStream_t stream) {
+    if (host.size() != count_)
+      throw RuntimeFailure(
+          fmt::format("internal: uploading {} values into a device buffer of {}", host.size(), count_));
+    if (count_ > 0)
+      CYTO_CUDA_CHECK(cudaMemcpyAsync(ptr_, host.data(), bytes(), cudaMemcpyHostToDevice, stream));
+  }
+
+ private:
+  T* ptr_ = nullptr;
+  std::size_t count_ = 0;
+};
+
+// Page-locked host memory for at least `count` elements of T, so that copies
+// to and from the device are DMA without the driver's own staging copy.
+// Grown on demand (the old contents are not kept), freed on destruction.
+template <class T>
+class PinnedBuffer {
+ public:
+  PinnedBuffer() = default;
+  ~PinnedBuffer() {
+    if (ptr_) cudaFreeHost(ptr_);  // never throws: a destructor may run during unwinding
+  }
+  PinnedBuffer(const PinnedBuffer&) = delete;
+  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
+
+  // The caller makes sure no copy still uses the memory when it grows.
+  T* reserve(std::size_t count) {
+    if (count > count_) {
+      if (ptr_) CYTO_CUDA_CHECK(cudaFreeHost(std::exchange(ptr_, nullptr)));
+      count_ = 0;
+      CYTO_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&ptr_), count * sizeof(T)));
+      count_ = count;
+    }
+    return ptr_;
+  }
+
+ private:
+  T* ptr_ = nullptr;
+  std::size_t count_ = 0;
+};
+
+class Stream {
+ public:
+  Stream() { CYTO_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }
+  ~Stream() {
+    if (stream_) cudaStreamDestroy(stream_);
+  }
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+  cudaStream_t get() const { return stream_; }
+  void synchronize() const { CYTO_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+
+ private:
+  cudaStream_t stream_ = nullptr;
+};
+
+class Event {
+ public:
+  Event() { CYTO_CUDA_CHECK(cudaEventCreate(&event_)); }
+  ~Event() {
+    if (event_) cudaEventDestroy(event_);
+  }
+  Event(Event&& other) noexcept : event_(std::exchange(other.event_, nullptr)) {}
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+  void record(cudaStream_t stream) { CYTO_CUDA_CHECK(cudaEventRecord(event_, stream)); }
+  // Until the work before the last record() is done (at once if never recorded).
+  void wait() const { CYTO_CUDA_CHECK(cudaEventSynchronize(event_)); }
+  // Seconds from `start` to this event (both recorded and complete).
+  double seconds_since(const Event& start) const {
+    float ms = 0;
+    CYTO_CUDA_CHECK(cudaEventElapsedTime(&ms, start.event_, event_));
+    return double(ms) * 1e-3;
+  }
+
+ private:
+  cudaEvent_t event_ = nullptr;
+};
+
+int env_int(const char* name) {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0') return 0;
+  char* end = nullptr;
+  const long value = std::strtol(text, &end, 10);
+  if (*end != '\0' || value < 0 || value > 1 << 20)
+    throw InputError({name, 0, 0, ""}, fmt::format("expected a non-negative integer, found \"{}\"", text));
+  return int(value);
+}
+
+std::string cuda_version_text(int version) {
+  return fmt::format("{}.{}", version / 1000, (version % 1000) / 10);
+}
+
+// This process's index among the ranks on its node, as the MPI launcher
+// announces it: Open MPI, then MPICH and Intel MPI (Hydra), then SLURM's
+// srun. None of them set: not launched by MPI (or by one we do not know).
+struct LocalRank {
+  int rank = 0;
+  const char* variable = "";
+};
+std::optional<LocalRank> local_rank_from_environment() {
+  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"}) {
+    const char* text = std::getenv(name);
+    if (text == nullptr || *text == '\0') continue;
+    char* end = nullptr;
+    const long value = std::strtol(text, &end, 10);
+    if (*end != '\0' || value < 0 || value > std::numeric_limits<int>::max())
+      throw InputError({name, 0, 0, ""},
+                       fmt::format("expected a local rank (a non-negative integer), found \"{}\"", text));
+    return LocalRank{int(value), name};
+  }
+  return std::nullopt;
+}
+
+template <class Real>
+class GpuBackend final : public Backend<Real> {
+ public:
+  // `device` is already the calling thread's current device (make_gpu_backend
+  // selects it); `placement` says which of the node's GPUs it is and why.
+  GpuBackend(CudaDeviceInfo device, std::string placement)
+      : device_(std::move(device)), placement_(std::move(placement)) {}
+  // Queued copies from the pinned halo buffers finish before they are freed.
+  ~GpuBackend() override { cudaStreamSynchronize(stream_.get()); }  // never throws
+  GpuBackend(const GpuBackend&) = delete;
+  GpuBackend& operator=(const GpuBackend&) = delete;
+
+  std::string name() const override { return "gpu"; }
+  std::string description() const override {
+    return fmt::format("gpu ({}, {} SMs, sm_{}{}, {:.1f} GiB)", device_.name, device_.sm_count,
+                       device_.compute_major, device_.compute_minor, device_.memory_gib);
+  }
+
+  void setup(const Discretisation& disc, int n_species) override {
+    TraceRange trace("gpu setup");
+    if (n_species < 1 || n_species > kMaxSpecies)
+      throw RuntimeFailure(
+          fmt::format("the GPU backend runs 1 to {} species, not {}", kMaxSpecies, n_species));
+    layout_ = disc.layout;
+    n_species_ = n_species;
+    exchanged_mask_ = 0;
+    for (int f = 0; f < 6; ++f)
+      if (disc.exchanged[std::size_t(f)]) exchanged_mask_ |= 1u << f;
+    for (int a = 0; a < 3; ++a) inv_h2_[a] = Real(1.0 / (disc.grid.spacing[a] * disc.grid.spacing[a]));
+
+    const std::size_t cells = std::size_t(layout_.size);
+    std::int64_t tissue_voxels = 0;
+    for (MaterialId m : disc.material) tissue_voxels += m != 0;
+    const double field_bytes = double(cells) * sizeof(Real);
+    const double needed = 2.0 * n_species * field_bytes + double(cells) * sizeof(MaterialId) +
+                          double(tissue_voxels) * sizeof(std::uint32_t) +
+                          64.0 * 1024 * 1024;  // + tables, scratch
+    require_device_memory(
+        needed, fmt::format("{} species x 2 buffers of {:.2f} GiB, a material map of {:.2f} GiB", n_species,
+                            field_bytes / kGiB, double(cells) * sizeof(MaterialId) / kGiB));
+    try {
+      current_.clear();
+      next_.clear();
+      source_.clear();
+      for (int s = 0; s < n_species; ++s) {
+        current_.emplace_back(cells);
+        next_.emplace_back(cells);
+        source_.emplace_back();
+      }
+      material_ = DeviceBuffer<MaterialId>(cells);
+      material_.upload(disc.material, stream_.get());
+      // An MPI block's halo holds its neighbours' material (the stencil needs
+      // it), and the column kernel also writes the x-halo columns of tissue
+      // there (values never read: halos are refilled before use). The guard's
+      // scan sees the block's own voxels only, through a map without the halo.
+      interior_material_ = DeviceBuffer<MaterialId>();
+      if (exchanged_mask_ != 0) {
+        interior_host_ = disc.material;
+        for (int k = -1; k <= layout_.nz; ++k)
+          for (int j = -1; j <= layout_.ny; ++j)
+            for (int i = -1; i <= layout_.nx; ++i)
+              if (i < 0 || j < 0 || k < 0 || i >= layout_.nx || j >= layout_.ny || k >= layout_.nz)
+                interior_host_[std::size_t(layout_.index(i, j, k))] = 0;
+        interior_material_ = DeviceBuffer<MaterialId>(cells);
+        interior_material_.upload(interior_host_, stream_.get());
+      }
+      scan_result_ = DeviceBuffer<MinMaxCount>(1);
+      scan_scratch_ = DeviceBuffer<unsigned char>(cuda_field_scan_scratch_bytes(layout_.size));
+      stream_.synchronize();
+    } catch (const DeviceError& e) {
+      if (!e.out_of_memory()) throw;
+      throw RuntimeFailure(
+          fmt::format("not enough GPU memory: the scenario needs about {:.2f} GiB and GPU {} ({}, "
+                      "{:.2f} GiB) could not provide it ({}); use a coarser grid, fewer species, "
+                      "float precision, or --backend cpu",
+                      needed / kGiB, device_.index, device_.name, device_.memory_gib, e.what()));
+    }
+    plan_ = cuda_plan_fused_step<Real>(layout_, n_species, env_int("CYTOSTORM_GPU_BLOCK"),
+                                       env_int("CYTOSTORM_GPU_ZCHUNK"));
+    // Halo staging is sized on first use, for this layout and field count.
+    halo_device_ = DeviceBuffer<Real>();
+    halo_capacity_ = 0;
+  }
+
+  void upload_field(int s, const std::vector<Real>& values) override {
+    // Both buffers: voxels that are never updated (outside, held) must hold
+    // their value in whichever buffer is current.
+    current_[s].upload(values, stream_.get());
+    next_[s].upload(values, stream_.get());
+    stream_.synchronize();
+  }
+
+  void download_field(int s, std::vector<Real>& values) const override {
+    TraceRange trace("gpu download");
+    values.resize(current_[s].size());
+    CYTO_CUDA_CHECK(cudaMemcpyAsync(values.data(), current_[s].get(), current_[s].bytes(),
+                                    cudaMemcpyDeviceToHost, stream_.get()));
+    stream_.synchronize();
+  }
+
+  void set_source_field(int s, const std::vector<Real>& values) override {
+    if (values.empty()) {
+      source_[s] = DeviceBuffer<Real>();
+      return;
+    }
+    if (values.size() != std::size_t(layout_.size))
+      throw RuntimeFailure(fmt::format("internal: a source field of {} values for a layout of {}",
+                                       values.size(), layout_.size));
+    if (source_[s].size() != values.size()) {
+      require_device_memory(double(values.size()) * sizeof(Real), "a per-voxel source field");
+      source_[s] = DeviceBuffer<Real>(values.size());
+    }
+    source_[s].upload(values, stream_.get());
+    stream_.synchronize();
+  }
+
+  void set_coefficients(const CoefficientTable<Real>& table) override {
+    upload_table(diffusion_dt_, table.diffusion_dt);
+    upload_table(decay_factor_, table.decay_factor);
+    upload_table(source_rate_, table.source_rate);
+    upload_table(source_gain_, table.source_gain);
+    upload_table(fixed_, table.fixed);
+    has_fixed_host_ = table.materials_with_fixed_species(n_species_);  // must outlive the asynchronous copy
+    upload_table(has_fixed_, has_fixed_host_);
+    stream_.synchronize();  // the host tables may change before the next step
+  }
+
+  void set_cell_model(const CellModelTable<Real>& table, const CellModel<Real>& parameters) override {
+    model_host_ = table;  // must outlive the asynchronous copies
+    upload_table(smooth_rules_, model_host_.smooth);
+    upload_table(death_rules_, model_host_.deaths);
+    upload_table(rule_active_, model_host_.active);
+    CellModel<Real> tables = model_host_.view();
+    tables.smooth = smooth_rules_.get();
+    tables.deaths = death_rules_.get();
+    tables.active = rule_active_.get();
+    model_ = with_tables(parameters, tables);
+    stream_.synchronize();
+  }
+
+  void step() override {
+    compute(StepPart::Whole);
+    complete_step();
+  }
+
+  // MPI overlap: Inner launches the column kernel over the whole block
+  // while the halos travel (the host waits on MPI meanwhile); Shell, queued
+  // after the halos are unpacked, recomputes the voxels next to exchanged
+  // faces from the same inputs on the column kernel's path
+  // (update_shell_voxel), so each voxel ends with the bits of a step taken
+  // with the halos in place. The shell is computed twice: a few percent of
+  // a block's voxels.
+  bool splits_steps() const override { return exchanged_mask_ != 0; }
+
+  void compute(StepPart part) override {
+    const ColumnStepArgs<Real> a = step_args();
+    if (part == StepPart::Shell)
+      cuda_shell_step(a, n_species_, exchanged_mask_, stream_.get());
+    else
+      cuda_fused_step(a, n_species_, plan_, stream_.get());
+  }
+
+  void complete_step() override {
+    std::swap(current_, next_);
+    ++model_.step;
+  }
+
+  void synchronize() override { stream_.synchronize(); }
+
+  // MPI halos. A face layer is gathered on the device into a contiguous
+  // staging buffer, copied to page-locked host memory and from there into
+  // `dst`: a pageable destination would make the driver stage the copy
+  // through pinned memory of its own anyway, and `dst` (the caller's
+  // vector, resized as it likes) cannot stay registered with CUDA. The host
+  // copy is of one face layer, small next to the step. pack_face waits for
+  // the steps issued before it, and returns once `dst` is filled.
+  // (With CUDA-aware MPI the staging buffer itself could be sent; the
+  // Backend interface speaks host memory for now.)
+  void pack_face(int face, int fields, Real* dst) const override {
+    TraceRange trace("gpu pack face");
+    const std::size_t count = halo_count(face, fields, "pack");
+    if (count == 0) return;
+    Real* staging = halo_staging();
+    std::array<const Real*, kMaxFields> pointers{};
+    for (int f = 0; f < fields; ++f) pointers[std::size_t(f)] = current_[std::size_t(f)].get();
+    cuda_pack_face<Real>(layout_, face, fields, pointers.data(), staging, stream_.get());
+    Real* bounce = pack_bounce_.reserve(halo_capacity_);  // nothing uses it between calls
+    CYTO_CUDA_CHECK(
+        cudaMemcpyAsync(bounce, staging, count * sizeof(Real), cudaMemcpyDeviceToHost, stream_.get()));
+    stream_.synchronize();
+    std::memcpy(dst, bounce, count * sizeof(Real));
+  }
+
+  // The reverse, without waiting: `src` is copied into this face's pinned
+  // buffer at once (the caller may reuse `src` on return), and the upload
+  // and the scatter into the halo are queued on the stream, ahead of the
+  // next step. Each face has its own pinned buffer, reused only once the
+  // previous upload from it is done (an event per face); the device staging
+  // buffer is shared, the stream orders its uses.
+  void unpack_face(int face, int fields, const Real* src) override {
+    TraceRange trace("gpu unpack face");
+    const std::size_t count = halo_count(face, fields, "unpack");
+    if (count == 0) return;
+    Real* staging = halo_staging();
+    const std::size_t f_index = std::size_t(face);
+    unpack_uploaded_[f_index].wait();
+    Real* bounce =
+        unpack_bounce_[f_index].reserve(std::size_t(face_voxels(layout_, face)) * std::size_t(n_species_));
+    std::memcpy(bounce, src, count * sizeof(Real));
+    CYTO_CUDA_CHECK(
+        cudaMemcpyAsync(staging, bounce, count * sizeof(Real), cudaMemcpyHostToDevice, stream_.get()));
+    unpack_uploaded_[f_index].record(stream_.get());
+    std::array<Real*, kMaxFields> pointers{};
+    for (int f = 0; f < fields; ++f) pointers[std::size_t(f)] = current_[std::size_t(f)].get();
+    cuda_unpack_face<Real>(layout_, face, fields, pointers.data(), staging, stream_.get());
+  }
+
+  // CUDA-aware MPI: one device buffer per face and direction, which MPI
+  // reads and writes itself (no host copy). Packing waits for the stream,
+  // so no unpack queued in the previous step still reads a receive buffer
+  // when MPI is handed it again.
+  bool device_halos() const override { return true; }
+  Real* pack_face_on_device(int face, int fields) override {
+    TraceRange trace("gpu pack face (device)");
+    halo_count(face, fields, "pack");
+    Real* buffer = direct_halo(face, false);
+    std::array<const Real*, kMaxFields> pointers{};
+    for (int f = 0; f < fields; ++f) pointers[std::size_t(f)] = current_[std::size_t(f)].get();
+    cuda_pack_face<Real>(layout_, face, fields, pointers.data(), buffer, stream_.get());
+    stream_.synchronize();
+    return buffer;
+  }
+  Real* receive_buffer_on_device(int face, int fields) override {
+    halo_count(face, fields, "receive");
+    return direct_halo(face, true);
+  }
+  void unpack_face_on_device(int face, int fields) override {
+    halo_count(face, fields, "unpack");
+    std::array<Real*, kMaxFields> pointers{};
+    for (int f = 0; f < fields; ++f) pointers[std::size_t(f)] = current_[std::size_t(f)].get();
+    cuda_unpack_face<Real>(layout_, face, fields, pointers.data(), direct_halo(face, true), stream_.get());
+  }
+
+  // Tile sums on the device (cuda_region_tile_sums adds each tile's voxels
+  // in cpu_region_tile_sums's order, so the bits are the CPU's), the tiles'
+  // sums and maxima copied back, and the maxima combined over tiles here,
+  // exactly as cpu_region_tile_sums combines them.
+  void region_tile_sums(int s, const std::vector<int>& region_of_material, int n_regions,
+                        std::vector<double>& tile_sums, std::vector<double>& maxima) const override {
+    TraceRange trace("gpu region tile sums");
+    if (n_regions < 0)
+      throw RuntimeFailure(fmt::format("internal: region tile sums of {} regions", n_regions));
+    const int tile = kReductionTile;
+    const int tx = (layout_.nx + tile - 1) / tile, ty = (layout_.ny + tile - 1) / tile,
+              tz = (layout_.nz + tile - 1) / tile;
+    const std::size_t tiles = std::size_t(tx) * std::size_t(ty) * std::size_t(tz);
+    const std::size_t count = tiles * std::size_t(n_regions);
+    const double lowest = -std::numeric_limits<double>::infinity();
+    tile_sums.assign(count, 0.0);
+    std::vector<double> tile_max(count, lowest);
+    if (count > 0) {
+      if (region_of_material != tile_region_host_) {  // the region map, cached on the device
+        tile_region_host_.clear();
+        tile_region_map_ = DeviceBuffer<int>(region_of_material.size());
+        tile_region_map_.upload(region_of_material, stream_.get());
+        stream_.synchronize();
+        tile_region_host_ = region_of_material;  // last: valid only once uploaded
+      }
+      if (tile_sums_device_.size() < count) {
+        tile_sums_device_ = DeviceBuffer<double>(count);
+        tile_max_device_ = DeviceBuffer<double>(count);
+      }
+      cuda_region_tile_sums<Real>(layout_, material_.get(), tile_region_map_.get(),
+                                  int(region_of_material.size()), n_regions, current_[std::size_t(s)].get(),
+                                  tile, tile_sums_device_.get(), tile_max_device_.get(), stream_.get());
+      CYTO_CUDA_CHECK(cudaMemcpyAsync(tile_sums.data(), tile_sums_device_.get(), count * sizeof(double),
+                                      cudaMemcpyDeviceToHost, stream_.get()));
+      CYTO_CUDA_CHECK(cudaMemcpyAsync(tile_max.data(), tile_max_device_.get(), count * sizeof(double),
+                                      cudaMemcpyDeviceToHost, stream_.get()));
+      stream_.synchronize();
+    }
+    maxima.assign(std::size_t(n_regions), lowest);
+    for (std::size_t t = 0; t < tiles; ++t)
+      for (std::size_t r = 0; r < std::size_t(n_regions); ++r) {
+        const double v = tile_max[t * std::size_t(n_regions) + r];
+        if (maxima[r] == maxima[r] && (v > maxima[r] || v != v)) maxima[r] = v;
+      }
+    for (double& m : maxima)
+      if (m == 0) m = 0.0;  // -0 as +0: which zero came first depends on the visiting order
+  }
+
+  FieldScan scan_field(int s) const override {
+    TraceRange trace("gpu field scan");
+    cuda_field_scan(current_[s].get(), exchanged_mask_ ? interior_material_.get() : material_.get(),
+                    layout_.size, scan_result_.get(), scan_scratch_.get(), scan_scratch_.size(),
+                    stream_.get());
+    MinMaxCount result{};
+    CYTO_CUDA_CHECK(
+        cudaMemcpyAsync(&result, scan_result_.get(), sizeof(result), cudaMemcpyDeviceToHost, stream_.get()));
+    stream_.synchronize();
+    FieldScan scan;
+    scan.min = result.min;
+    scan.max = result.max;
+    scan.nonfinite = result.nonfinite;
+    return scan;
+  }
+
+  std::vector<double> timed_steps(int steps) override {
+    TraceRange trace("gpu timed steps");
+    std::vector<Event> marks(std::size_t(std::max(steps, 0)) + 1);
+    marks[0].record(stream_.get());
+    for (int n = 0; n < steps; ++n) {
+      step();
+      marks[std::size_t(n) + 1].record(stream_.get());
+    }
+    stream_.synchronize();
+    std::vector<double> seconds;
+    for (int n = 0; n < steps; ++n)
+      seconds.push_back(marks[std::size_t(n) + 1].seconds_since(marks[std::size_t(n)]));
+    return seconds;
+  }
+
+  std::vector<double> timed_copies(std::size_t bytes, int repetitions) override {
+    TraceRange trace("gpu copy bandwidth");
+    bytes = bytes / 16 * 16;
+    require_device_memory(2.0 * double(bytes), "the benchmark's copy buffers");
+    DeviceBuffer<unsigned char> src(bytes), dst(bytes);
+    CYTO_CUDA_CHECK(cudaMemsetAsync(src.get(), 0x5a, bytes, stream_.get()));  // not zeros
+    std::vector<double> seconds;
+    Event start, stop;
+    for (int r = -2; r < repetitions; ++r) {  // two warm-ups
+      start.record(stream_.get());
+      cuda_copy(dst.get(), src.get(), bytes, stream_.get());
+      stop.record(stream_.get());
+      stream_.synchronize();
+      if (r >= 0) seconds.push_back(stop.seconds_since(start));
+    }
+    unsigned char last = 0;
+    if (bytes > 0) {
+      CYTO_CUDA_CHECK(cudaMemcpy(&last, dst.get() + bytes - 1, 1, cudaMemcpyDeviceToHost));
+      if (last != 0x5a) throw RuntimeFailure("the benchmark's copy kernel produced a wrong result");
+    }
+    return seconds;
+  }
+
+  BackendDeviceInfo device_info() const override {
+    BackendDeviceInfo info;
+    info.backend = "gpu";
+    info.name = device_.name;
+    info.compute_units = device_.sm_count;
+    info.architecture = fmt::format("sm_{}{}", device_.compute_major, device_.compute_minor);
+    info.memory_gib = device_.memory_gib;
+    info.driver = cuda_version_text(device_.driver_version);
+    info.runtime = cuda_version_text(device_.runtime_version);
+    info.launch = placement_;
+    if (plan_.lanes > 0)
+      info.launch += fmt::format(
+          "; {} voxels per thread along x, {} threads per block, z-chunks of {} planes, {} blocks "
+          "({} resident per SM)",
+          plan_.lanes, plan_.threads_per_block, plan_.z_chunk, plan_.blocks, plan_.resident_blocks_per_sm);
+    return info;
+  }
+
+ private:
+  // Refuses, before allocating, what the device cannot hold, saying how much
+  // was needed and how much the device has.
+  void require_device_memory(double bytes, const std::string& what) const {
+    std::size_t free_bytes = 0, total_bytes = 0;
+    CYTO_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
+    if (bytes <= double(free_bytes)) return;
+    throw RuntimeFailure(fmt::format(
+        "not enough GPU memory: the scenario needs {:.2f} GiB ({}), and GPU {} ({}) has {:.2f} GiB free of "
+        "{:.2f} GiB; use a coarser grid, fewer species, float precision, or --backend cpu",
+        bytes / kGiB, what, device_.index, device_.name, double(free_bytes) / kGiB,
+        double(total_bytes) / kGiB));
+  }
+
+  template <class T>
+  void upload_table(DeviceBuffer<T>& buffer, const std::vector<T>& values) {
+    if (buffer.size() != values.size()) buffer = DeviceBuffer<T>(values.size());
+    buffer.upload(values, stream_.get());
+  }
+
+  // Values of `fields` fields on face `face`; checks the call.
+  std::size_t halo_count(int face, int fields, const char* what) const {
+    if (face < 0 || face > 5 || fields < 0 || fields > n_species_)
+      throw RuntimeFailure(
+          fmt::format("internal: {} of face {} with {} fields (faces 0 to 5, 0 to {} fields)", what, face,
+                      fields, n_species_));
+    return std::size_t(face_voxels(layout_, face)) * std::size_t(fields);
+  }
+
+  // The device staging buffer, sized once for the largest face of all fields
+  // (halo_count never asks for more), so it is never reallocated under a
+  // queued copy.
+  Real* halo_staging() const {
+    if (halo_capacity_ == 0) {
+      std::int64_t largest = 0;
+      for (int f = 0; f < 6; ++f) largest = std::max(largest, face_voxels(layout_, f));
+      const std::size_t capacity = std::size_t(largest) * std::size_t(n_species_);
+      require_device_memory(double(capacity) * sizeof(Real), "MPI halo staging");
+      halo_device_ = DeviceBuffer<Real>(capacity);
+      halo_capacity_ = capacity;
+    }
+    return halo_device_.get();
+  }
+
+  // The column kernel's arguments for the step from current_ into next_.
+  ColumnStepArgs<Real> step_args() const {
+    ColumnStepArgs<Real> a;
+    a.model = model_;
+    a.layout = layout_;
+    for (int ax = 0; ax < 3; ++ax) a.inv_h2[ax] = inv_h2_[ax];
+    a.material = material_.get();
+    a.material_has_fixed = has_fixed_.get();
+    a.coeff = {diffusion_dt_.get(), decay_factor_.get(), source_rate_.get(), source_gain_.get(),
+               fixed_.get()};
+    for (int s = 0; s < n_species_; ++s) {
+      a.in[s] = current_[s].get();
+      a.out[s] = next_[s].get();
+      a.source_field[s] = source_[s].get();
+    }
+    return a;
+  }
+
+  // Face `face`'s device buffer for sending or receiving, sized on first use for all species.
+  Real* direct_halo(int face, bool receive) {
+    DeviceBuffer<Real>& buffer = direct_halo_[std::size_t(face) * 2 + (receive ? 1 : 0)];
+    if (buffer.size() == 0) {
+      const std::size_t capacity = std::size_t(face_voxels(layout_, face)) * std::size_t(n_species_);
+      require_device_memory(double(capacity) * sizeof(Real), "CUDA-aware MPI halo buffers");
+      buffer = DeviceBuffer<Real>(capacity);
+    }
+    return buffer.get();
+  }
+
+  CudaDeviceInfo device_;
+  Stream stream_;
+  GridLayout layout_;
+  int n_species_ = 0;
+  Real inv_h2_[3] = {0, 0, 0};
+  ColumnLaunchPlan plan_;
+  std::vector<DeviceBuffer<Real>> current_, next_, source_;
+  DeviceBuffer<MaterialId> material_;
+  // The field scan's result and CUB scratch, sized in setup().
+  DeviceBuffer<MinMaxCount> scan_result_;
+  DeviceBuffer<unsigned char> scan_scratch_;
+  std::string placement_;  // which GPU of the node, for device_info().launch
+  DeviceBuffer<Real> diffusion_dt_, decay_factor_, source_rate_, source_gain_;
+  DeviceBuffer<std::uint8_t> fixed_, has_fixed_;
+  CellModelTable<Real> model_host_;
+  CellModel<Real> model_;
+  DeviceBuffer<SmoothRuleK<Real>> smooth_rules_;
+  DeviceBuffer<DeathRuleK<Real>> death_rules_;
+  DeviceBuffer<std::uint8_t> rule_active_;
+  std::vector<std::uint8_t> has_fixed_host_;
+  // MPI halo staging: one device buffer for the largest face of all fields
+  // (allocated on first use), a pinned buffer for packing and one per face
+  // for unpacking, with the event after each face's last upload.
+  unsigned exchanged_mask_ = 0;                 // faces whose halo another rank fills (bit 2 axis + side)
+  DeviceBuffer<MaterialId> interior_material_;  // material without the halo, for the field scan (MPI blocks)
+  std::vector<MaterialId> interior_host_;       // its upload's source, kept until the copy is done
+  DeviceBuffer<Real> direct_halo_[12];          // CUDA-aware MPI: per face, send then receive
+  mutable DeviceBuffer<Real> halo_device_;
+  mutable std::size_t halo_capacity_ = 0;
+  mutable PinnedBuffer<Real> pack_bounce_;
+  std::array<PinnedBuffer<Real>, 6> unpack_bounce_;
+  std::array<Event, 6> unpack_uploaded_;
+  // The region map of region_tile_sums, and the tiles' results, on the device.
+  mutable std::vector<int> tile_region_host_;
+  mutable DeviceBuffer<int> tile_region_map_;
+  mutable DeviceBuffer<double> tile_sums_device_, tile_max_device_;
+};
+
+}  // namespace
+
+bool gpu_backend_available() { return cuda_probe_device(0).available; }
+
+// Ranks that share a node share its GPUs round robin: local rank r runs on
+// device r mod (devices this process sees). Where the launcher already gives
+// each rank its own GPU (CUDA_VISIBLE_DEVICES), that is device 0; several
+// ranks on one GPU all take device 0, each with its own context. The
+// selection holds for the calling thread, which drives the backend.
+template <class Real>
+std::unique_ptr<Backend<Real>> make_gpu_backend() {
+  auto unavailable = [](const CudaDeviceInfo& d) {
+    return InputError(
+        {"--backend", 0, 0, ""},
+        fmt::format("the GPU backend is not available: no usable GPU ({}); use --backend cpu or auto",
+                    d.reason));
+  };
+  const CudaDeviceInfo first = cuda_probe_device(0);
+  if (!first.available) throw unavailable(first);
+  const std::optional<LocalRank> local = local_rank_from_environment();
+  const int index = local ? local->rank % first.device_count : 0;
+  CudaDeviceInfo device = index == 0 ? first : cuda_probe_device(index);
+  if (!device.available) throw unavailable(device);
+  cuda_select_device(index);
+  std::string placement = local ? fmt::format("device {} of {} (local rank {} from {})", index,
+                                              first.device_count, local->rank, local->variable)
+                                : fmt::format("device {} of {}", index, first.device_count);
+  return std::make_unique<GpuBackend<Real>>(std::move(device), std::move(placement));
+}
+
+template std::unique_ptr<Backend<float>> make_gpu_backend<float>();
+template std::unique_ptr<Backend<double>> make_gpu_backend<double>();
+
+}  // namespace cyto

@@ -1,0 +1,290 @@
+// cytostorm command line: run, check, bench. Every error ends here as one line on
+// stderr and a documented exit code (README "Exit codes").
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include "benchmarks/bench_suite.hpp"
+#include "benchmarks/checkpoint_bench.hpp"
+#include "benchmarks/voxelise_bench.hpp"
+#include "host/app/run.hpp"
+#include "host/backends/backend.hpp"  // DeviceError: how device faults arrive
+#include "host/core/build_info.hpp"
+#include "host/core/error.hpp"
+#include "host/geometry/mesh_io.hpp"
+#include "host/geometry/organ_mesh.hpp"
+#include "host/parallel/parallel.hpp"
+#include "host/scenario/config.hpp"
+
+namespace {
+
+struct CommonOptions {
+  std::string scenario;
+  std::vector<std::string> overrides;
+};
+
+void add_common(CLI::App* cmd, CommonOptions& o) {
+  cmd->add_option("scenario", o.scenario, "Scenario YAML file")->required();
+  cmd->add_option("--set", o.overrides,
+                  "Override a scenario value: key.path=value (repeatable), e.g. time.end=4h, "
+                  "species.TNF.decay=0.05/min")
+      ->allow_extra_args(false);
+}
+
+int fail(int code, const std::string& message) {
+  fmt::print(stderr, "cytostorm: error: {}\n", message);
+  return code;
+}
+
+// Under MPI, bad input is found alike on every rank (same scenario, same
+// files): rank 0 reports it and every rank exits. A failure while running
+// may strike one rank alone, which reports it and ends the whole job rather
+// than leave the others waiting in a collective.
+int fail_parallel(int code, const std::string& message) {
+  const cyto::par::Comm world = cyto::par::Comm::world();
+  if (!world.parallel()) return fail(code, message);
+  if (code == cyto::kExitBadInput) return world.root() ? fail(code, message) : code;
+  fmt::print(stderr, "cytostorm: error: {}{}\n", world.root() ? "" : fmt::format("rank {}: ", world.rank()),
+             message);
+  std::fflush(stderr);
+  cyto::par::abort_job(world, code);
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const auto started = std::chrono::steady_clock::now();  // --walltime counts from here
+  std::optional<cyto::par::Session> mpi;
+  try {
+    mpi.emplace(argc, argv);
+  } catch (const cyto::InputError& e) {
+    return fail(cyto::kExitBadInput, e.what());
+  } catch (const cyto::RuntimeFailure& e) {
+    return fail(cyto::kExitRuntimeFailure, e.what());
+  }
+  CLI::App app{"cytostorm: reaction-diffusion solver for cytokine storms on 3D organ geometry"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", cyto::build_info().version + " (" + cyto::build_info().commit + ")");
+
+  CommonOptions run_opts, check_opts;
+  std::string backend = "auto", precision, output;
+  int threads = 0;
+  bool quiet = false;
+
+  CLI::App* run = app.add_subcommand("run", "Run a scenario to its end time, writing outputs");
+  add_common(run, run_opts);
+  run->add_option("--backend", backend, "auto (GPU if present, else CPU), cpu or gpu")
+      ->check(CLI::IsMember({"auto", "cpu", "gpu"}));
+  run->add_option("--threads", threads, "CPU threads (default: OMP_NUM_THREADS or all cores)")
+      ->check(CLI::Range(0, 4096));
+  run->add_option("--precision", precision, "float or double (overrides the scenario)")
+      ->check(CLI::IsMember({"float", "double"}));
+  run->add_option("--output", output, "Output directory (overrides output.directory)");
+  run->add_flag("--quiet", quiet, "No progress lines");
+  std::string restart, walltime;
+  std::vector<std::string> allow_changes;
+  std::int64_t stop_at_step = 0;
+  run->add_option("--restart", restart,
+                  "Continue from a checkpoint: a checkpoint file, latest (the newest valid one in the output "
+                  "directory) or auto (latest if there is one, else start at t = 0)");
+  run->add_option("--allow-changes", allow_changes,
+                  "Scenario keys that may differ from the checkpoint's, comma-separated (e.g. time.end)")
+      ->delimiter(',');
+  run->add_option("--walltime", walltime,
+                  "Wall-time limit (02:00:00, 1-00:00:00 or minutes): stop in time to write a checkpoint, "
+                  "exit 3");
+  run->add_option("--stop-at-step", stop_at_step, "Stop with a checkpoint (exit 3) after this step")
+      ->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 60));
+  std::string decomposition;
+  run->add_option("--decomposition", decomposition,
+                  "MPI blocks per axis, AxBxC (default: chosen from the rank count and the organ's shape)");
+
+  CLI::App* check = app.add_subcommand(
+      "check", "Validate a scenario and print it resolved, with grid, voxel counts, memory and dt");
+  add_common(check, check_opts);
+
+  cyto::bench::BenchArgs bench_args;
+  CLI::App* bench =
+      app.add_subcommand("bench",
+                         "Run the benchmark suite: dense boxes, an organ-shaped domain and a storm-model box "
+                         "(against the same box without rules), against a copy measured in the "
+                         "same run; prints a table and writes JSON");
+  bench
+      ->add_option("--backend", bench_args.backend,
+                   "all (the GPU where present, then the CPU), auto (the GPU, else the CPU), cpu or gpu")
+      ->check(CLI::IsMember({"auto", "cpu", "gpu", "all"}));
+  bench->add_option("--sizes", bench_args.sizes,
+                    "Voxels per axis, comma-separated (default: GPU 128,256,512; CPU 64,128)");
+  bench->add_option("--species", bench_args.species, "Species counts, comma-separated (default: 1,4,8)");
+  bench->add_option("--precision", bench_args.precision, "float, double or all (default: all)");
+  bench->add_option("--steps", bench_args.steps, "Timed steps per case (default: about 0.5 s worth)")
+      ->check(CLI::Range(1, 1000000));
+  bench->add_option("--threads", bench_args.threads, "CPU threads (default: OMP_NUM_THREADS or all cores)")
+      ->check(CLI::Range(0, 4096));
+  bench->add_option("--output", bench_args.output, "JSON results file (default: cytostorm-bench.json)");
+  bench->add_flag("--quick", bench_args.quick,
+                  "A seconds-long smoke run: CPU only unless --backend is given, sizes 32 and 48, few steps");
+
+  cyto::bench::VoxeliseBenchArgs voxelise_args;
+  CLI::App* bench_voxelise = app.add_subcommand(
+      "bench-voxelise",
+      "Time voxelising a surface mesh (default: the lobed organ, 327,680 triangles, onto a 256^3 grid); "
+      "prints the median and writes JSON");
+  bench_voxelise->add_option("--mesh", voxelise_args.mesh, "An STL or OBJ file instead of the lobed organ");
+  bench_voxelise->add_option("--subdivisions", voxelise_args.subdivisions, "Lobed organ: 20 * 4^s triangles")
+      ->check(CLI::Range(0, 9));
+  bench_voxelise
+      ->add_option("--size", voxelise_args.size, "Grid of size^3 voxels around the mesh (default 256)")
+      ->check(CLI::Range(8, 4096));
+  bench_voxelise->add_option("--repeats", voxelise_args.repeats, "Timed repetitions (default 3)")
+      ->check(CLI::Range(1, 100));
+  bench_voxelise->add_option("--threads", voxelise_args.threads, "CPU threads (default: all cores)")
+      ->check(CLI::Range(0, 4096));
+  bench_voxelise->add_option("--output", voxelise_args.output, "JSON results file");
+
+  cyto::bench::CheckpointBenchArgs checkpoint_args;
+  CLI::App* bench_checkpoint = app.add_subcommand(
+      "bench-checkpoint",
+      "Time writing and reading a checkpoint against the disk's bandwidth for the same bytes (in one run), "
+      "and the stall checkpoints impose on a run's time stepping; prints a table and writes JSON");
+  bench_checkpoint->add_option("--size", checkpoint_args.size, "Grid of size^3 voxels (default 128)")
+      ->check(CLI::Range(4, 4096));
+  bench_checkpoint->add_option("--fields", checkpoint_args.fields, "Fields in the checkpoint (default 8)")
+      ->check(CLI::Range(1, 256));
+  bench_checkpoint->add_option("--precision", checkpoint_args.precision, "float (default) or double")
+      ->check(CLI::IsMember({"float", "double"}));
+  bench_checkpoint->add_option("--repeats", checkpoint_args.repeats, "Timed repetitions (default 5)")
+      ->check(CLI::Range(1, 100));
+  bench_checkpoint->add_option(
+      "--directory", checkpoint_args.directory,
+      "Where to write (default: the current directory); a temporary subdirectory is made there and removed");
+  bench_checkpoint->add_option("--output", checkpoint_args.output,
+                               "JSON results file (default: cytostorm-bench-checkpoint.json)");
+  bench_checkpoint
+      ->add_option("--stall-steps", checkpoint_args.stall_steps,
+                   "Steps of each stall run, about 10 checkpoints over them (default 200; 0: no stall runs)")
+      ->check(CLI::Range(0, 1000000));
+  bench_checkpoint
+      ->add_option("--stall-size", checkpoint_args.stall_size, "Stall runs' box: size^3 voxels (default 64)")
+      ->check(CLI::Range(4, 1024));
+  bench_checkpoint
+      ->add_option("--stall-repeats", checkpoint_args.stall_repeats,
+                   "Pairs of stall runs, without and with checkpoints (default 3)")
+      ->check(CLI::Range(1, 100));
+  bench_checkpoint
+      ->add_option("--threads", checkpoint_args.threads,
+                   "Stall runs' CPU threads (default: OMP_NUM_THREADS or all cores)")
+      ->check(CLI::Range(0, 4096));
+
+  std::string organ_path;
+  int organ_subdivisions = 4;
+  bool organ_ascii = false;
+  CLI::App* make_organ = app.add_subcommand(
+      "make-organ",
+      "Write the procedural lobed organ (about 4 x 3 x 1.8 units, closed, outward-oriented) as "
+      "STL or OBJ: a surface to run scenarios on without external data");
+  make_organ->add_option("file", organ_path, "Output file: .stl (binary unless --ascii) or .obj")->required();
+  make_organ->add_option("--subdivisions", organ_subdivisions, "20 * 4^s triangles (default 4: 5,120)")
+      ->check(CLI::Range(0, 8));
+  make_organ->add_flag("--ascii", organ_ascii, "ASCII STL");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return fail(cyto::kExitBadInput, fmt::format("{} (see cytostorm --help)", e.what()));
+  }
+
+  try {
+    if (*bench || *bench_voxelise || *bench_checkpoint) {
+#ifdef CYTOSTORM_HAVE_BENCH_SUITE
+      if (*bench) {
+        bench_args.backend_given = bench->count("--backend") > 0;
+        cyto::bench::run_suite(cyto::bench::resolve_options(bench_args), stdout);
+      } else if (*bench_voxelise) {
+        cyto::bench::run_voxelise_bench(voxelise_args, stdout);
+      } else {
+        cyto::bench::run_checkpoint_bench(checkpoint_args, stdout);
+      }
+      fmt::print("Results written to {}\n", *bench            ? bench_args.output
+                                            : *bench_voxelise ? voxelise_args.output
+                                                              : checkpoint_args.output);
+      return cyto::kExitSuccess;
+#else
+      return fail(cyto::kExitBadInput,
+                  "the benchmark suite is not built in this build; configure with "
+                  "-DCYTOSTORM_BUILD_BENCHMARKS=ON");
+#endif
+    }
+    if (*make_organ) {
+      const cyto::TriangleMesh organ = cyto::make_lobed_organ(organ_subdivisions);
+      const std::string ext = std::filesystem::path(organ_path).extension().string();
+      if (ext == ".obj" || ext == ".OBJ") {
+        cyto::write_obj(organ_path, organ, 7);  // 7 digits: a small, diffable file
+      } else if (ext == ".stl" || ext == ".STL") {
+        organ_ascii ? cyto::write_stl_ascii(organ_path, organ) : cyto::write_stl_binary(organ_path, organ);
+      } else {
+        return fail(
+            cyto::kExitBadInput,
+            fmt::format("make-organ: expected a file name ending in .stl or .obj, found \"{}\"", organ_path));
+      }
+      fmt::print("Wrote {}: {} triangles, {} vertices, enclosed volume {:.6g} cubic units\n", organ_path,
+                 organ.triangles.size(), organ.vertices.size(), cyto::enclosed_volume(organ));
+      return cyto::kExitSuccess;
+    }
+    if (*check) {
+      const cyto::Scenario s = cyto::load_scenario(check_opts.scenario, check_opts.overrides);
+      fmt::print("{}", cyto::check_scenario(s));
+      fmt::print("OK: {} is valid\n", check_opts.scenario);
+      return cyto::kExitSuccess;
+    }
+    cyto::RunOptions options;
+    options.backend = cyto::parse_backend_kind(backend);
+    options.threads = threads;
+    if (!precision.empty())
+      options.precision = precision == "float" ? cyto::Precision::Float : cyto::Precision::Double;
+    if (run->count("--output")) {
+      if (output.empty()) return fail(cyto::kExitBadInput, "--output: expected a directory, found \"\"");
+      options.output_directory = output;
+    }
+    options.progress = !quiet;
+    options.started = started;
+    if (run->count("--restart")) {
+      if (restart.empty())
+        return fail(cyto::kExitBadInput, "--restart: expected a checkpoint file, latest or auto, found \"\"");
+      options.restart = restart;
+    }
+    if (!allow_changes.empty() && options.restart.empty())
+      return fail(cyto::kExitBadInput, "--allow-changes: only meaningful with --restart");
+    options.allow_changes = allow_changes;
+    if (run->count("--walltime")) options.walltime_s = cyto::parse_walltime(walltime);
+    if (run->count("--stop-at-step")) options.stop_at_step = stop_at_step;
+    if (run->count("--decomposition"))
+      options.decomposition = cyto::parse_decomposition(decomposition, "--decomposition");
+    const nlohmann::json summary =
+        cyto::run_scenario(cyto::load_scenario(run_opts.scenario, run_opts.overrides), options);
+    return summary.value("status", "") == "stopped" ? cyto::kExitStopped : cyto::kExitSuccess;
+  } catch (const cyto::InputError& e) {
+    return fail_parallel(cyto::kExitBadInput, e.what());
+  } catch (const cyto::RuntimeFailure& e) {
+    return fail_parallel(cyto::kExitRuntimeFailure, e.what());
+  } catch (const cyto::DeviceError& e) {
+    return fail_parallel(cyto::kExitRuntimeFailure,
+                         e.what());  // names the CUDA call, file:line and CUDA's error
+  } catch (const std::bad_alloc&) {
+    return fail_parallel(cyto::kExitRuntimeFailure,
+                         "out of memory: the scenario needs more memory than could be allocated (see the "
+                         "memory estimate of 'cytostorm check')");
+  } catch (const std::exception& e) {
+    return fail_parallel(cyto::kExitRuntimeFailure, fmt::format("internal error: {}", e.what()));
+  }
+}

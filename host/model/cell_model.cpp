@@ -1,0 +1,268 @@
+#include "host/model/cell_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <Random123/philox.h>
+
+namespace cyto {
+
+FieldLayout field_layout(const Scenario& s) {
+  return {int(s.species.size()), int(s.populations.size()), s.output.budget};
+}
+
+template <class Real>
+CellModel<Real> CellModelTable<Real>::view() const {
+  CellModel<Real> m;
+  m.n_species = fields.n_species;
+  m.n_populations = fields.n_populations;
+  m.n_smooth = int(smooth.size());
+  m.n_deaths = int(deaths.size());
+  m.smooth = smooth.data();
+  m.deaths = deaths.data();
+  m.active = active.data();
+  m.budget_first = fields.budget ? fields.secreted(0) : -1;
+  return m;
+}
+
+namespace {
+
+// 1 / (1 + A / IC50) over every blockade of `species` that covers rule `rule`.
+double blockade_factor(const Scenario& s, const ModelDrive& drive, int rule, int species) {
+  double factor = 1;
+  for (std::size_t d = 0; d < s.therapies.size(); ++d) {
+    const Therapy& t = s.therapies[d];
+    if (t.effect != DrugEffect::Blockade) continue;
+    if (std::find(t.species.begin(), t.species.end(), species) == t.species.end()) continue;
+    if (!t.rules.empty() && std::find(t.rules.begin(), t.rules.end(), rule) == t.rules.end()) continue;
+    factor /= 1 + drive.drug[d] / t.ic50;
+  }
+  return factor;
+}
+
+// Product of 1 - Emax A / (A + EC50) over every suppression that covers this secretion rule.
+double suppression_factor(const Scenario& s, const ModelDrive& drive, int rule) {
+  const Rule& r = s.rules[std::size_t(rule)];
+  double factor = 1;
+  for (std::size_t d = 0; d < s.therapies.size(); ++d) {
+    const Therapy& t = s.therapies[d];
+    if (t.effect != DrugEffect::Suppression) continue;
+    const bool by_rule = std::find(t.rules.begin(), t.rules.end(), rule) != t.rules.end();
+    const bool by_species = std::find(t.species.begin(), t.species.end(), r.species) != t.species.end();
+    if (by_rule || by_species) factor *= 1 - t.emax * drive.drug[d] / (drive.drug[d] + t.ec50);
+  }
+  return factor;
+}
+
+template <class Real>
+HillFactorK<Real> hill_factor(const HillTerm& term, bool inhibits, double scale) {
+  HillFactorK<Real> f;
+  f.field = std::int16_t(term.species);
+  f.inhibits = inhibits ? 1 : 0;
+  const double n = term.hill;
+  f.integer_power = (n == std::floor(n) && n >= 1 && n <= 4) ? std::uint8_t(n) : 0;
+  f.inv_half_max = Real(1 / term.half_max);
+  f.power = Real(n);
+  f.scale = Real(scale);
+  return f;
+}
+
+template <class Real>
+SmoothRuleK<Real> smooth_rule(const Scenario& s, const FieldLayout& fields, int index,
+                              const ModelDrive& drive) {
+  const Rule& r = s.rules[std::size_t(index)];
+  SmoothRuleK<Real> k;
+  k.population = std::int16_t(fields.population(r.population));
+  k.species = std::int16_t(std::max(r.species, 0));
+  switch (r.kind) {
+    case RuleKind::Secretion:
+      k.code = RuleCode::kSecretion;
+      k.a = Real(r.base);
+      k.b = Real(r.activators.empty() ? 0.0 : r.max - r.base);
+      k.scale = Real(suppression_factor(s, drive, index));
+      break;
+    case RuleKind::Uptake:
+      if (r.vmax > 0) {
+        k.code = RuleCode::kUptakeSaturable;
+        k.a = Real(r.vmax);
+        k.b = Real(r.km);
+      } else {
+        k.code = RuleCode::kUptakeLinear;
+        k.a = Real(r.clearance);
+      }
+      break;
+    case RuleKind::Decay:
+      k.code = RuleCode::kTurnover;
+      k.a = Real(r.rate);
+      break;
+    case RuleKind::Growth:
+      k.code = RuleCode::kGrowth;
+      k.a = Real(r.rate);
+      k.b = Real(1 / r.capacity);
+      break;
+    case RuleKind::Recruitment:
+      k.code = RuleCode::kRecruitment;
+      k.a = Real(r.rate * drive.blood[std::size_t(r.population)]);
+      k.b = Real(1 / r.capacity);
+      break;
+    case RuleKind::Death:
+      break;  // not a smooth rule
+  }
+  for (const HillTerm& a : r.activators)
+    k.factor[k.n_factors++] = hill_factor<Real>(a, false, blockade_factor(s, drive, index, a.species));
+  for (const HillTerm& i : r.inhibitors) k.factor[k.n_factors++] = hill_factor<Real>(i, true, 1.0);
+  return k;
+}
+
+template <class Real>
+DeathRuleK<Real> death_rule(const Scenario& s, const FieldLayout& fields, const Rule& r, double dt) {
+  DeathRuleK<Real> k;
+  k.population = std::int16_t(fields.population(r.population));
+  k.stochastic = r.mode == DeathMode::Stochastic ? 1 : 0;
+  k.primed = r.priming.empty() ? 0 : 1;
+  const double p = -std::expm1(-r.rate * dt);  // probability of death in one step
+  k.death_fraction = Real(p);
+  // A 32-bit draw u is below floor(p 2^32) with probability p (to 2^-32).
+  k.draw_below = std::uint32_t(std::min(std::floor(p * 4294967296.0), 4294967295.0));
+  k.threshold = Real(r.threshold);
+  k.priming_threshold = Real(r.priming_threshold);
+  for (std::size_t sp = 0; sp < s.species.size(); ++sp) {
+    k.signal[sp] = Real(r.signal.empty() ? 0.0 : r.signal[sp]);
+    k.priming[sp] = Real(r.priming.empty() ? 0.0 : r.priming[sp]);
+    k.burst[sp] = Real(r.burst.empty() ? 0.0 : r.burst[sp]);
+  }
+  return k;
+}
+
+bool acts_in(const Rule& r, int tissue) {
+  return r.tissues.empty() || std::find(r.tissues.begin(), r.tissues.end(), tissue) != r.tissues.end();
+}
+
+}  // namespace
+
+template <class Real>
+void compile_cell_model(const Scenario& s, const Discretisation& disc, double dt, const ModelDrive& drive,
+                        CellModelTable<Real>& table) {
+  table.fields = field_layout(s);
+  table.smooth.clear();
+  table.deaths.clear();
+  table.smooth_rule.clear();
+  table.death_rule.clear();
+  for (std::size_t r = 0; r < s.rules.size(); ++r) {
+    if (s.rules[r].kind == RuleKind::Death) {
+      table.deaths.push_back(death_rule<Real>(s, table.fields, s.rules[r], dt));
+      table.death_rule.push_back(int(r));
+    } else {
+      table.smooth.push_back(smooth_rule<Real>(s, table.fields, int(r), drive));
+      table.smooth_rule.push_back(int(r));
+    }
+  }
+  const std::size_t n_rules = table.smooth.size() + table.deaths.size();
+  table.active.assign(std::size_t(disc.n_materials()) * n_rules, 0);
+  for (int m = 1; m < disc.n_materials(); ++m) {
+    const int tissue = disc.material_tissue[std::size_t(m)];
+    std::uint8_t* row = table.active.data() + std::size_t(m) * n_rules;
+    for (std::size_t q = 0; q < table.smooth_rule.size(); ++q)
+      row[q] = acts_in(s.rules[std::size_t(table.smooth_rule[q])], tissue);
+    for (std::size_t q = 0; q < table.death_rule.size(); ++q)
+      row[table.smooth.size() + q] = acts_in(s.rules[std::size_t(table.death_rule[q])], tissue);
+  }
+}
+
+bool cell_model_is_time_dependent(const Scenario& s) {
+  for (const Therapy& t : s.therapies)
+    if (t.effect != DrugEffect::Neutralisation) return true;
+  return std::any_of(s.rules.begin(), s.rules.end(),
+                     [](const Rule& r) { return r.kind == RuleKind::Recruitment; });
+}
+
+double drug_level(const Therapy& therapy, double t) {
+  const double k = std::log(2.0) / therapy.half_life;
+  double level = 0;
+  for (const Dose& d : therapy.doses)
+    if (d.time <= t) level += d.amount / therapy.volume * std::exp(-k * (t - d.time));
+  return level;
+}
+
+double drug_exposure(const Therapy& therapy, double t0, double t1) {
+  const double k = std::log(2.0) / therapy.half_life;
+  double exposure = 0;
+  for (const Dose& d : therapy.doses) {
+    const double from = std::max(t0, d.time);
+    if (!(t1 > from)) continue;
+    // integral of C0 exp(-k (t - t_d)) over [from, t1]
+    const double c0 = d.amount / therapy.volume;
+    exposure += c0 * std::exp(-k * (from - d.time)) * (-std::expm1(-k * (t1 - from))) / k;
+  }
+  return exposure;
+}
+
+namespace {
+
+// A Poisson(mean) draw by inversion of one uniform in [0, 1).
+std::int64_t poisson_draw(double mean, double u) {
+  double p = std::exp(-mean), cumulative = p;
+  std::int64_t k = 0;
+  // Beyond 1e7 cells in a voxel the sum would be slow; so large a mean is
+  // never a seeding density per voxel, and the mean itself is returned.
+  if (mean > 1e4) return std::int64_t(std::floor(mean + 0.5));
+  while (u > cumulative && k < 10000000) {
+    ++k;
+    p *= mean / double(k);
+    cumulative += p;
+    if (p == 0) break;
+  }
+  return k;
+}
+
+double uniform_from_philox(std::uint64_t seed, std::uint64_t voxel, int population, int seeding) {
+  r123::Philox4x32 generator;
+  const r123::Philox4x32::key_type key = {{std::uint32_t(seed), std::uint32_t(seed >> 32)}};
+  // The top byte of the counter's last word marks seeding draws apart from
+  // the death draws (whose last word holds a step number).
+  const r123::Philox4x32::ctr_type counter = {{std::uint32_t(voxel), std::uint32_t(voxel >> 32),
+                                               std::uint32_t(population) | (std::uint32_t(seeding) << 16),
+                                               0xff000000u}};
+  const auto draw = generator(counter, key);
+  const std::uint64_t bits = (std::uint64_t(draw.v[0]) << 21) ^ std::uint64_t(draw.v[1] >> 11);
+  return double(bits & ((std::uint64_t(1) << 53) - 1)) * 0x1.0p-53;
+}
+
+}  // namespace
+
+std::vector<double> initial_population(const Scenario& s, const TissueMap& tissues, int population) {
+  std::vector<double> values(tissues.tissue.size(), 0.0);
+  for (const InitialValue& init : s.populations[std::size_t(population)].initial) {
+    const std::vector<std::uint8_t> mask = region_mask(tissues, init.region);
+    for (std::size_t idx = 0; idx < values.size(); ++idx)
+      if (mask[idx]) values[idx] = init.value;
+  }
+  const DenseGrid& g = tissues.grid;
+  const double voxel_ml = g.spacing[0] * g.spacing[1] * g.spacing[2] * 1e6;
+  for (std::size_t q = 0; q < s.seedings.size(); ++q) {
+    const Seeding& seeding = s.seedings[q];
+    if (seeding.population != population) continue;
+    const std::vector<std::uint8_t> mask = region_mask(tissues, seeding.region);
+    for (std::size_t idx = 0; idx < values.size(); ++idx)
+      if (mask[idx]) {
+        const double u = uniform_from_philox(s.seed, idx, population, int(q));
+        values[idx] += double(poisson_draw(seeding.density * voxel_ml, u)) / voxel_ml;
+      }
+  }
+  const bool whole_cells = std::any_of(s.rules.begin(), s.rules.end(), [&](const Rule& r) {
+    return r.kind == RuleKind::Death && r.mode == DeathMode::Stochastic && r.population == population;
+  });
+  if (whole_cells)
+    for (double& v : values) v = std::floor(v * voxel_ml + 0.5) / voxel_ml;
+  return values;
+}
+
+template struct CellModelTable<float>;
+template struct CellModelTable<double>;
+template void compile_cell_model<float>(const Scenario&, const Discretisation&, double, const ModelDrive&,
+                                        CellModelTable<float>&);
+template void compile_cell_model<double>(const Scenario&, const Discretisation&, double, const ModelDrive&,
+                                         CellModelTable<double>&);
+
+}  // namespace cyto

@@ -1,0 +1,105 @@
+// From labels to what the kernels read: a material per voxel (a distinct
+// combination of tissue and active sources), tissue runs per row, the
+// per-step coefficient table, and the time-step plan.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "host/geometry/geometry.hpp"
+#include "host/parallel/decomposition.hpp"
+#include "host/scenario/scenario.hpp"
+#include "kernels/step_params.hpp"
+#include "kernels/tissue_runs.hpp"
+
+namespace cyto {
+
+// The grid, or an MPI rank's block of it (layout, material and runs cover
+// the block; grid stays the whole grid).
+struct Discretisation {
+  DenseGrid grid;
+  GridLayout layout;
+  Box block;  // the interior covered, in global voxels: the whole grid for one rank
+  // Faces (2 axis + side) whose halo another rank fills; material there is the neighbour's.
+  std::array<bool, 6> exchanged{};
+  std::vector<MaterialId> material;                // layout.size entries, 0 outside the grid
+  std::vector<int> material_tissue;                // per material: tissue index, -1 for material 0
+  std::vector<std::vector<int>> material_sources;  // per material: indices into Scenario::sources
+  TissueRuns runs;
+  // With an exchanged face: the same voxels split into those away from
+  // exchanged faces (computed while halos travel) and the shell next to them.
+  TissueRuns inner, shell;
+  std::int64_t uniform_voxels = 0;  // voxels updated by the constant-coefficient fast path
+  std::int64_t walled_voxels = 0;   // same, with faces to the outside closed
+
+  int n_materials() const { return int(material_tissue.size()); }
+};
+
+// `block` (default: the whole grid) with `exchanged` faces. Materials are
+// numbered over the whole grid, so every rank has the same numbers.
+Discretisation discretise(const Scenario& scenario, const TissueMap& tissues, const Box* block = nullptr,
+                          const std::array<bool, 6>& exchanged = {});
+
+// Coefficients for one step, owned; view() gives the kernels' StepCoefficients.
+template <class Real>
+struct CoefficientTable {
+  std::vector<Real> diffusion_dt, decay_factor, source_rate, source_gain;
+  std::vector<std::uint8_t> fixed;
+  StepCoefficients<Real> view() const {
+    return {diffusion_dt.data(), decay_factor.data(), source_rate.data(), source_gain.data(), fixed.data()};
+  }
+  bool operator==(const CoefficientTable&) const = default;
+
+  // Per material: 1 where any species is held fixed (such voxels take the
+  // general path, exactly as build_runs classifies them).
+  std::vector<std::uint8_t> materials_with_fixed_species(int n_species) const {
+    std::vector<std::uint8_t> any(fixed.size() / std::size_t(n_species), 0);
+    for (std::size_t i = 0; i < fixed.size(); ++i) any[i / std::size_t(n_species)] |= fixed[i];
+    return any;
+  }
+};
+
+// First-order terms that change from step to step, per tissue and species
+// ([tissue * n_species + species]): vascular exchange gamma (P - c) adds
+// gamma to the decay rate and gamma P to the source; neutralisation adds
+// k_on x (mean drug level over the step) to the decay rate.
+struct TransportExtras {
+  std::vector<double> decay;   // 1/s
+  std::vector<double> source;  // pg/mL/s
+};
+
+// Fills the table for the step [t, t + dt], for every field: species, then
+// cell populations and budget amounts (which neither diffuse nor decay). A
+// source active for part of the step contributes rate * (overlap / dt), so
+// the injected amount is exact.
+template <class Real>
+void fill_coefficients(const Scenario& scenario, const Discretisation& disc, double t, double dt,
+                       CoefficientTable<Real>& table, const TransportExtras* extras = nullptr);
+
+// Fields the backend holds: species, populations and (output.budget) three
+// budget amounts per species.
+int field_count(const Scenario& scenario);
+
+// The explicit diffusion limit and the step actually used.
+struct TimePlan {
+  double stability_limit = 0;       // s: 1 / (2 Dmax (1/hx^2 + 1/hy^2 + 1/hz^2)); inf without diffusion
+  double max_dt = 0;                // s: the largest step taken
+  double max_diffusion = 0;         // m^2/s
+  std::string max_diffusion_where;  // "TNF in parenchyma"
+  bool substepped = false;          // the requested dt was split into stable sub-steps
+  double substeps_per_dt = 1;       // a count, kept in double: a huge requested dt must not overflow
+  double total_steps = 0;           // about time.end / max_dt
+};
+
+// More steps than this is refused as bad input (10^12 steps is weeks of GPU time).
+inline constexpr double kMaxSteps = 1e12;
+
+// Throws InputError at time.dt when dt exceeds the limit and sub-stepping is
+// off, and at time when the run would take more than kMaxSteps steps.
+TimePlan plan_time(const Scenario& scenario);
+
+// Equal steps of at most max_dt covering [t0, t1].
+std::int64_t steps_between(double t0, double t1, double max_dt);
+
+}  // namespace cyto

@@ -1,0 +1,171 @@
+// The solver driver: scenario -> tissue map -> discretisation -> fields on a
+// backend, and the time loop that steps them.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "host/backends/backend.hpp"
+#include "host/io/output.hpp"
+#include "host/model/cell_model.hpp"
+#include "host/parallel/decomposition.hpp"
+#include "host/parallel/parallel.hpp"
+
+namespace cyto {
+
+// How a run is spread over MPI ranks: the ranks, and the blocks per axis
+// (automatic when empty). Default: this process alone.
+struct ParallelOptions {
+  par::Comm comm = par::Comm::self();
+  std::optional<std::array<int, 3>> decomposition;
+};
+
+template <class Real>
+class Simulation {
+ public:
+  // Rasterises the geometry, plans the time step (InputError if dt is
+  // unstable and sub-stepping is off) and uploads the initial conditions.
+  // With several ranks each holds its block of the grid (parallel.decomposition);
+  // every rank must construct, step and query in the same order.
+  Simulation(const Scenario& scenario, std::unique_ptr<Backend<Real>> backend,
+             const ParallelOptions& parallel = {});
+
+  const Scenario& scenario() const { return scenario_; }
+  const TissueMap& tissues() const { return tissues_; }
+  const Discretisation& discretisation() const { return disc_; }
+  const TimePlan& time_plan() const { return plan_; }
+  const Backend<Real>& backend() const { return *backend_; }
+  const par::Comm& comm() const { return comm_; }
+  const Decomposition& decomposition() const { return decomposition_; }
+  const Box& block() const { return disc_.block; }
+  // Wall time spent waiting for halos (and unpacking them) and packing and
+  // posting them, over all steps so far; 0 with one rank.
+  double halo_wait_seconds() const { return halo_seconds_; }
+  double halo_pack_seconds() const { return pack_seconds_; }
+  // Whether halos go from device memory straight to MPI (CUDA-aware MPI and a GPU backend).
+  bool device_halos() const { return device_halos_; }
+
+  double time() const { return time_; }
+  std::int64_t steps() const { return steps_; }
+
+  // Everything that evolves: time, step count, every field (dense), plasma
+  // and blood. restore() continues a run from it exactly as if it had not
+  // stopped: the stochastic draws are keyed by the step number.
+  // With several ranks, state() gathers the whole grid on the root (the
+  // other ranks get no fields), and restore() takes on every rank either the
+  // whole grid (each keeps its block) or just its block (local_field's
+  // layout; the halos are then exchanged): a state saved by P ranks restores on Q.
+  struct State {
+    double time = 0;
+    std::int64_t steps = 0;
+    std::vector<std::vector<Real>> fields;  // FieldLayout order, dense, native precision
+    std::vector<double> plasma, blood;
+  };
+  State state() const;
+  void restore(const State& state);
+
+  // A stretch of equal steps from (t_start, step_start) to t_end: step i of
+  // it runs from t_start + i dt to t_start + (i + 1) dt, dt = (t_end -
+  // t_start) / steps, and the last one ends exactly at t_end. Resuming a
+  // segment after a restore repeats the arithmetic of an uninterrupted run.
+  struct Segment {
+    double t_start = 0;
+    std::int64_t step_start = 0;
+    double t_end = 0;
+    std::int64_t steps = 0;
+  };
+  // The segment from the current time and step to t_target in steps of at most time_plan().max_dt.
+  Segment segment_to(double t_target) const;
+  // Takes the remaining steps of `segment` (the current step must lie in it);
+  // after_step (if set) runs after every step and may stop the segment early
+  // by returning false. Returns whether the segment's end was reached.
+  bool advance(const Segment& segment, const std::function<bool()>& after_step = {});
+
+  // Steps in equal steps of at most time_plan().max_dt until time() == t_target
+  // exactly; after_step (if set) runs after every step.
+  void advance_to(double t_target, const std::function<void()>& after_step = {});
+
+  // Dense values of the whole grid (x fastest, no halo); with several ranks
+  // gathered on the root, empty on the others (collective).
+  std::vector<double> field(int species) const;
+  std::vector<Real> native_field(int species) const;
+  // This rank's block, dense (x fastest).
+  std::vector<Real> local_field(int field) const;
+  // Whole-grid values (the same on every rank).
+  void set_field(int species, const std::vector<double>& dense);
+  // Adds a per-voxel source rate (pg/mL/s, dense, whole grid) to a species.
+  void set_source_field(int species, const std::vector<double>& dense);
+
+  // Total, mean and max of every species and population over all tissue,
+  // per tissue and per organ; plasma, blood and drug levels; the budget.
+  // Sums are exact sums of per-tile sums: the same for any rank count.
+  TimeSeriesRow statistics() const;
+  // The blow-up guard's scan over every rank's tissue (collective).
+  FieldScan scan_field(int field) const;
+
+  double voxel_volume_ml() const;
+  const FieldLayout& fields() const { return fields_; }
+
+  // Plasma concentration per species (pg/mL) and blood density per
+  // population (cells/mL); empty without a plasma compartment.
+  const std::vector<double>& plasma() const { return plasma_; }
+  const std::vector<double>& blood() const { return blood_; }
+  // Drug level of every therapy at the current time (pg/mL).
+  std::vector<double> drug_levels() const;
+
+ private:
+  template <class Value>
+  std::vector<Real> to_layout(
+      const std::vector<Value>& dense) const;  // whole grid -> this block, halo included
+  // Sums over each tissue (exact, all ranks) and maxima of several fields.
+  void tissue_reductions(const std::vector<int>& fields, std::vector<std::vector<double>>& sums,
+                         std::vector<std::vector<double>>* maxima) const;
+  void step_once();
+  std::vector<Real> block_to_layout(const std::vector<Real>& block) const;
+  void start_halo_exchange(par::Messages& messages);
+  void finish_halo_exchange(par::Messages& messages);
+  void exchange_halos();  // collective: every rank's species halos from its neighbours  // one step: halos
+                          // exchanged (overlapping the inner update where the backend can)
+  void give_infusions(double t0, double t1);
+  void prepare_step(double t, double dt);
+  void update_plasma(double dt);
+  void check_stochastic_cell_counts(const std::vector<std::vector<double>>& populations) const;
+
+  Scenario scenario_;
+  TissueMap tissues_;
+  par::Comm comm_;
+  Decomposition decomposition_;
+  Discretisation disc_;
+  std::array<int, 6> neighbour_{-1, -1, -1, -1, -1, -1};  // rank across each face, -1: none
+  std::vector<Real> halo_send_[6], halo_receive_[6];
+  double halo_seconds_ = 0, pack_seconds_ = 0;
+  bool device_halos_ = false;  // halos in device memory, handed to a CUDA-aware MPI
+  TimePlan plan_;
+  std::unique_ptr<Backend<Real>> backend_;
+  FieldLayout fields_;
+  CoefficientTable<Real> table_, applied_;
+  CellModelTable<Real> model_;
+  bool model_time_dependent_ = false;
+  double model_dt_ = 0;  // the step the rule tables were compiled for
+  TransportExtras extras_;
+  std::vector<int> region_of_material_;
+  // Whole-body state: plasma (pg/mL per species), blood (cells/mL per population).
+  std::vector<double> plasma_, blood_;
+  std::vector<double> exchange_rate_;     // gamma [tissue * n_species + species], 1/s
+  std::vector<double> plasma_flow_;       // scale gamma / V_plasma [tissue * n_species + species], 1/(mL s)
+  std::vector<double> plasma_uptake_;     // per species: sum over tissues of plasma_flow x tissue volume, 1/s
+  std::vector<double> neutralisation_;    // per species: k_on x mean drug level over the current step, 1/s
+  std::vector<std::uint8_t> exchanging_;  // per species: exchanges with plasma somewhere
+  std::vector<std::vector<double>> step_tissue_amounts_;  // [species][tissue] at the step's start, pg
+  double time_ = 0;
+  std::int64_t steps_ = 0;
+};
+
+// Initial values of one species, dense: the scenario's initial list applied
+// in order, then Dirichlet values in their tissues.
+std::vector<double> initial_field(const Scenario& scenario, const TissueMap& tissues, int species);
+
+}  // namespace cyto
