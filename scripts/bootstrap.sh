@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 packages=(build-essential cmake pkg-config libyaml-cpp-dev libhdf5-dev libcli11-dev libfmt-dev
           libopenmpi-dev openmpi-bin libhdf5-openmpi-dev
           nlohmann-json3-dev zlib1g-dev googletest libgtest-dev librandom123-dev
-          python3 python3-numpy python3-matplotlib python3-h5py)
+          python3 python3-numpy python3-matplotlib python3-h5py mkdocs)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
