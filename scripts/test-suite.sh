@@ -4,7 +4,7 @@
 # a printed reason where no GPU answers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CYTOSTORM_CMAKE_ARGS="-DCYTOSTORM_WERROR=ON ${CYTOSTORM_CMAKE_ARGS:-}" scripts/bootstrap.sh
+CYTOSTORM_CMAKE_ARGS="-DCYTOSTORM_WERROR=ON ${CYTOSTORM_CMAKE_ARGS:-}" scripts/bootstrap.sh --tests
 # Say up front why GPU tests skip (no CUDA in the build, or no device answers).
 build/tests/cytostorm_gpu_tests --gtest_brief=1 2>&1 | grep -E "^GPU tests skipped:" | sort -u || true
 # Serial: each test already uses every core through OpenMP, and two spinning
