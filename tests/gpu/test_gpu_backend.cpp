@@ -241,7 +241,7 @@ TEST(GpuBackend, FailedLaunchNamesKernelFileAndReason) {
   } catch (const DeviceError& e) {
     const std::string message = e.what();
     EXPECT_NE(message.find("launch of fused_step_kernel"), std::string::npos) << message;
-    EXPECT_NE(message.find("kernels/cuda_step.cu:"), std::string::npos) << message;
+    EXPECT_NE(message.find("kernels/cuda/cuda_step.cu:"), std::string::npos) << message;
     EXPECT_NE(message.find("cudaError"), std::string::npos) << message;
   }
 }
