@@ -89,13 +89,19 @@ Message mentions(const Fragment&... fragments) {
 // One input the reader must refuse.
 struct BadInput {
   BadInput(std::string name_, std::string yaml_, SourceLocation at_, Message message_,
-           std::vector<std::string> overrides_ = {}, std::string printed_ = {})
+           std::vector<std::string> overrides_ = {})
       : name(std::move(name_)),
         yaml(std::move(yaml_)),
         at(std::move(at_)),
         message(std::move(message_)),
-        overrides(std::move(overrides_)),
-        printed(std::move(printed_)) {}
+        overrides(std::move(overrides_)) {}
+
+  // The row that also wants `fragment` in the whole line the user reads.
+  BadInput printed_as(std::string fragment) const {
+    BadInput row = *this;
+    row.printed = std::move(fragment);
+    return row;
+  }
 
   std::string name;                    // the row's test name
   std::string yaml;                    // the scenario text, read as kFile
@@ -111,6 +117,12 @@ inline BadInput unreadable_file(std::string name, const std::string& path, Messa
   BadInput row(std::move(name), "", SourceLocation{path, 0, 0, ""}, std::move(message));
   row.path = path;
   return row;
+}
+
+// A row whose input is `yaml` (the minimal scenario unless given) with one --set `argument`.
+inline BadInput with_set(std::string name, std::string argument, SourceLocation at, Message message,
+                         std::string yaml = scenario()) {
+  return {std::move(name), std::move(yaml), std::move(at), std::move(message), {std::move(argument)}};
 }
 
 // The InputError that reading the row's input throws, if any.
