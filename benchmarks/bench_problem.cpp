@@ -23,9 +23,10 @@ std::string read_text(const std::string& path) {
   return text.str();
 }
 
-// The cube's voxels per side; InputError at the grid where the problem is
-// not a cube of whole, cubic voxels (the suite could not resize it).
-int cube_voxels_per_side(const Scenario& s) {
+// The cube's voxels per side. InputError where the suite could not resize
+// the problem: at the grid where it is not a cube of whole, cubic voxels, and
+// at a geometry item that is not a shape.
+int resizable_voxels_per_side(const Scenario& s) {
   const GridSettings& g = s.grid;
   const bool cube = !g.from_geometry && g.extent[0] == g.extent[1] && g.extent[1] == g.extent[2] &&
                     g.spacing[0] == g.spacing[1] && g.spacing[1] == g.spacing[2];
@@ -34,6 +35,11 @@ int cube_voxels_per_side(const Scenario& s) {
     throw InputError(g.where,
                      "a benchmark problem needs a grid with an extent and a voxel that are the same on "
                      "every axis, and a whole number of voxels a side (the suite resizes the cube)");
+  for (const GeometryItem& item : s.geometry)
+    if (item.kind != GeometryKind::Shape)
+      throw InputError(item.where,
+                       "a benchmark problem's geometry is made of shapes (box, sphere, ellipsoid, cylinder, "
+                       "union), which the suite scales with the grid; a mesh or a label map cannot be");
   return make_dense_grid(g).nx;
 }
 
@@ -90,13 +96,7 @@ void resize(Scenario& s, int voxels_per_side, double min_sphere_radius_voxels) {
   const double voxel = s.grid.spacing[0];
   const Resize r{s.grid.origin, s.grid.extent[0], voxels_per_side * voxel, min_sphere_radius_voxels * voxel};
   for (double& e : s.grid.extent) e = r.to_side;
-  for (GeometryItem& item : s.geometry) {
-    if (item.kind != GeometryKind::Shape)
-      throw InputError(item.where,
-                       "a benchmark problem's geometry is made of shapes (box, sphere, ellipsoid, cylinder, "
-                       "union), which the suite scales with the grid; a mesh or a label map cannot be");
-    r.apply(item.shape);
-  }
+  for (GeometryItem& item : s.geometry) r.apply(item.shape);  // shapes only (resizable_voxels_per_side)
   for (Source& source : s.sources) r.apply(source.region);
   for (Species& species : s.species) r.apply(species.initial);
   for (Population& population : s.populations) r.apply(population.initial);
@@ -144,7 +144,7 @@ BenchProblem load_bench_problem(const std::string& name, const std::string& dire
     problem.scenario = load_scenario(problem.file);  // its errors, as for any scenario file
     problem.text = read_text(problem.file);
   }
-  problem.voxels_per_side = cube_voxels_per_side(problem.scenario);
+  problem.voxels_per_side = resizable_voxels_per_side(problem.scenario);
   return problem;
 }
 

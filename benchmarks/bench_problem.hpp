@@ -49,9 +49,10 @@ struct CaseParameters {
 
 // The problem `name` ("box") from `directory`, or from the built-in copies
 // of configs/bench/ when `directory` is empty. InputError at the file's
-// line and column when it is not a valid scenario, and at its grid when the
-// grid is not a cube of whole voxels; InputError naming the file when there
-// is no such file (or built-in problem).
+// line and column when it is not a valid scenario, at its grid when the grid
+// is not a cube of whole voxels, and at a geometry item that is not a shape
+// (a mesh or label map cannot be scaled); InputError naming the file when
+// there is no such file (or built-in problem).
 BenchProblem load_bench_problem(const std::string& name, const std::string& directory = "");
 
 // The scenario of one case: the parameters applied as overrides, validated,

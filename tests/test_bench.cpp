@@ -461,6 +461,21 @@ TEST(BenchProblems, BrokenFileIsRefusedAtItsLine) {
     EXPECT_EQ(e.where().line, line_of(box, "  extent:"));  // the grid map begins with its first key
     EXPECT_NE(std::string(e.what()).find("the same on every axis"), std::string::npos) << e.what();
   }
+  // A mesh cannot be scaled with the grid: refused at its geometry item.
+  const std::string mesh =
+      (fs::path(CYTOSTORM_SOURCE_DIR) / "configs" / "meshes" / "liver_lobe.obj").string();
+  const std::string meshed = replaced(
+      read_file(kProblemDirectory / "box.yaml"), "box: {min: [0 mm, 0 mm, 0 mm], max: [1 mm, 1 mm, 1 mm]}",
+      "mesh: {file: " + mesh + ", units: mm, scale: 0.2, translate: [0.5 mm, 0.5 mm, 0.5 mm]}");
+  std::ofstream(dir / "box.yaml", std::ios::binary | std::ios::trunc) << meshed;
+  try {
+    cyto::bench::load_bench_problem("box", dir.string());
+    ADD_FAILURE() << "a mesh geometry was accepted";
+  } catch (const cyto::InputError& e) {
+    EXPECT_EQ(e.where().file, (dir / "box.yaml").string());
+    EXPECT_EQ(e.where().line, line_of(meshed, "mesh: {file:") - 1);  // the item, which begins with its tissue
+    EXPECT_NE(std::string(e.what()).find("a mesh or a label map cannot be"), std::string::npos) << e.what();
+  }
   // A missing file names itself.
   try {
     cyto::bench::load_bench_problem("no_such_problem", dir.string());
