@@ -2,7 +2,9 @@
 // several sizes, species counts and precisions, plus one irregular organ and
 // the storm box: a representative cell model against the same box transport
 // only) runs on each backend next to a plain copy measured in the same run,
-// and is reported as a table and as JSON (schema: run_suite).
+// and is reported as a table and as JSON (schema: run_suite). The problems
+// are scenario files under configs/bench/ (bench_problem.hpp); the suite
+// decides which cases to make of them.
 #pragma once
 
 #include <cstddef>
@@ -26,7 +28,8 @@ struct BenchArgs {
   int steps = 0;                // timed steps per case; 0 = about target_seconds' worth
   int threads = 0;              // CPU threads; 0 = OpenMP's default
   std::string output = "cytostorm-bench.json";
-  bool quick = false;  // for tests and CI: CPU only (unless --backend is typed), sizes 32 and 48, few steps
+  bool quick = false;    // for tests and CI: CPU only (unless --backend is typed), sizes 32 and 48, few steps
+  std::string problems;  // directory of the problem files; empty = the copies of configs/bench built in
 };
 
 enum class BackendSelection {
@@ -47,6 +50,7 @@ struct SuiteOptions {
   int threads = 0;
   bool quick = false;
   std::string output;           // JSON path; empty = no file
+  std::string problems;         // directory of box.yaml, organ.yaml, storm_box.yaml; empty = built in
   double target_seconds = 0.5;  // timed seconds per case when steps = 0
   int cpu_min_steps = 10, cpu_max_steps = 1000;
   int gpu_min_steps = 50, gpu_max_steps = 2000;
@@ -68,21 +72,24 @@ SuiteOptions resolve_options(const BenchArgs& args);
 //   {tool, complete, build{...}, date, host, options{...}, skipped_backends[{backend, reason}],
 //    backends[{backend, device{...}, copy_bytes, copy_repetitions, copy_seconds_median,
 //              copy_bandwidth_bytes_per_s, skipped_cases[{case, reason}], cases[{case_keys()...}]}]}
-// Cases, per backend: for each size, a dense box ("domain": "box") per
-// precision and species count; at the largest size the organ ("organ", 4
-// float species where the lists allow) and, per precision, the storm box
-// ("storm-box"): a dense box with 5 species and 2 cell populations (7 fields)
-// timed twice in the same run, interleaved, as "model": "none" (transport
-// only) and "model": "storm" (6 rules: 4 secretions with Hill factors, a
-// Michaelis-Menten uptake, a deterministic death rule with a burst, active
-// where IL1b is high in part of the box). Its species count is fixed (the
-// --species list does not apply). In every case "fields" is the number of
+// Cases, per backend: for each size, a dense box ("domain": "box", from
+// configs/bench/box.yaml) per precision and species count; at the largest
+// size the organ ("organ", organ.yaml, 4 float species where the lists allow)
+// and, per precision, the storm box ("storm-box", storm_box.yaml): a dense
+// box with 5 species and 2 cell populations (7 fields) timed twice in the
+// same run, interleaved, as "model": "none" (transport only) and "model":
+// "storm" (6 rules: 4 secretions with Hill factors, a Michaelis-Menten
+// uptake, a deterministic death rule with a burst, active where IL1b is high
+// in part of the box). Its species count is fixed (the --species list does
+// not apply). Every case names its "problem" file. In every case "fields" is the number of
 // transported fields (= species, + populations in the storm box),
 // updates_per_s counts voxel-field updates and voxel_updates_per_s voxels.
-// InputError where BackendSelection::Gpu was asked for and no GPU can run.
+// InputError where BackendSelection::Gpu was asked for and no GPU can run,
+// and (before any measurement) where a problem file is not valid.
 nlohmann::json run_suite(const SuiteOptions& options, std::FILE* table);
 
-// Keys every case object has; the organ case has organ_case_keys() as well,
+// Keys every case object has ("problem": the problem file, as
+// configs/bench/box.yaml or DIR/box.yaml); the organ case has organ_case_keys() as well,
 // both storm-box cases storm_case_keys(), and the storm-box case with the
 // model ("model": "storm") storm_model_case_keys() too:
 //   model                              "none" (transport only) or "storm"

@@ -17,18 +17,19 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "benchmarks/bench_common.hpp"
+#include "benchmarks/bench_problem.hpp"
 #include "host/app/run.hpp"
 #include "host/core/build_info.hpp"
 #include "host/core/error.hpp"
 #include "host/io/checkpoint.hpp"
 #include "host/io/output.hpp"
-#include "host/scenario/config.hpp"
 
 namespace cyto::bench {
 namespace {
@@ -228,32 +229,21 @@ double summary_number(const nlohmann::json& summary, const char* pointer) {
   return summary.at(p).get<double>();
 }
 
-// The stall runs' scenario: a box of size^3 voxels of 10 um, all tissue,
-// `species` diffusing and decaying species with a source in the middle,
-// `steps` steps of 1 s, outputs at the start and the end only (no snapshots),
-// and with checkpoint_steps > 0 a checkpoint every checkpoint_steps steps.
-std::string stall_scenario(int size, int species, const std::string& precision, int steps,
-                           int checkpoint_steps) {
-  const double extent = 10.0 * size;  // um
-  std::string yaml = fmt::format(
-      "name: bench-checkpoint-stall\nprecision: {0}\n"
-      "grid: {{extent: [{1} um, {1} um, {1} um], voxel: 10 um}}\n"
-      "tissues: [{{name: tissue, label: 1}}]\n"
-      "geometry: [{{tissue: tissue, box: {{min: [0 um, 0 um, 0 um], max: [{1} um, {1} um, {1} um]}}}}]\n"
-      "species:\n",
-      precision, extent);
-  for (int s = 0; s < species; ++s)
-    yaml += fmt::format("  - {{name: S{}, diffusion: {} um^2/min, decay: 0.05 /min, initial: {} pg/mL}}\n", s,
-                        600.0 / (1 + s % 4), 1 + s);
-  yaml += fmt::format(
-      "sources:\n  - {{name: focus, species: S0, sphere: {{center: [{0} um, {0} um, {0} um], radius: {1} "
-      "um}}, "
-      "rate: 100 pg/mL/min}}\n",
-      0.5 * extent, 0.2 * extent);
-  yaml +=
-      fmt::format("time: {{end: {0} s, dt: 1 s}}\noutput: {{interval: {0} s, snapshots: false}}\n", steps);
-  if (checkpoint_steps > 0) yaml += fmt::format("checkpoint: {{steps: {}, keep: 2}}\n", checkpoint_steps);
-  return yaml;
+// The stall runs' scenario: configs/bench/checkpoint_stall.yaml (a box, all
+// tissue, species that diffuse and decay with a source in the middle, steps
+// of 1 s, no snapshots) at size^3 voxels with its first `species` species,
+// `steps` steps with outputs at the start and the end only, and with
+// checkpoint_steps > 0 a checkpoint every checkpoint_steps steps.
+Scenario stall_scenario(const BenchProblem& problem, int size, int species, const std::string& precision,
+                        int steps, int checkpoint_steps) {
+  CaseParameters c;
+  c.voxels_per_side = size;
+  c.species = species;
+  c.overrides = {fmt::format("precision={}", precision), fmt::format("time.end={} s", steps),
+                 fmt::format("output.interval={} s", steps)};
+  if (checkpoint_steps > 0)
+    c.overrides.push_back(fmt::format("checkpoint={{steps: {}, keep: 2}}", checkpoint_steps));
+  return case_scenario(problem, c);
 }
 
 // CPU time of this process, all threads (the writer thread's included).
@@ -269,28 +259,42 @@ struct StallRun {
   double cpu_s = 0;  // process CPU time of the whole run (set-up included)
 };
 
-StallRun run_stall_once(const std::string& yaml, const std::string& directory, int threads, std::FILE* log) {
+StallRun run_stall_once(const Scenario& scenario, const std::string& directory, int threads, std::FILE* log) {
   RunOptions options;
   options.backend = BackendKind::Auto;
   options.threads = threads;
   options.output_directory = directory;
   options.progress = false;
   options.log = log;
-  Scenario scenario = parse_scenario(yaml, "bench-checkpoint-stall.yaml");
   StallRun r;
   const double cpu_before = process_cpu_seconds();
-  r.summary = run_scenario(std::move(scenario), options);
+  r.summary = run_scenario(scenario, options);
   r.cpu_s = process_cpu_seconds() - cpu_before;
   r.loop_s = summary_number(r.summary, "/performance/loop_s");
   return r;
 }
 
-nlohmann::json run_stall(const CheckpointBenchArgs& args, const std::string& work, std::FILE* out) {
-  const int checkpoint_steps = std::max(1, args.stall_steps / 10);
-  const std::string with_yaml =
-      stall_scenario(args.stall_size, args.fields, args.precision, args.stall_steps, checkpoint_steps);
-  const std::string without_yaml =
-      stall_scenario(args.stall_size, args.fields, args.precision, args.stall_steps, 0);
+// The stall runs' scenarios, without and with checkpoints.
+struct StallScenarios {
+  std::string problem;  // the problem file
+  int checkpoint_steps = 0;
+  Scenario without, with;
+};
+
+StallScenarios stall_scenarios(const CheckpointBenchArgs& args) {
+  const BenchProblem problem = load_bench_problem("checkpoint_stall");
+  StallScenarios s;
+  s.problem = problem.file;
+  s.checkpoint_steps = std::max(1, args.stall_steps / 10);
+  s.without = stall_scenario(problem, args.stall_size, args.fields, args.precision, args.stall_steps, 0);
+  s.with = stall_scenario(problem, args.stall_size, args.fields, args.precision, args.stall_steps,
+                          s.checkpoint_steps);
+  return s;
+}
+
+nlohmann::json run_stall(const CheckpointBenchArgs& args, const StallScenarios& scenarios,
+                         const std::string& work, std::FILE* out) {
+  const int checkpoint_steps = scenarios.checkpoint_steps;
   std::FILE* log = std::fopen("/dev/null", "w");
   if (!log) log = std::tmpfile();
   if (!log)
@@ -304,9 +308,9 @@ nlohmann::json run_stall(const CheckpointBenchArgs& args, const std::string& wor
   try {
     for (int r = 0; r < args.stall_repeats; ++r) {
       const StallRun without =
-          run_stall_once(without_yaml, fmt::format("{}/stall_without_{}", work, r), args.threads, log);
+          run_stall_once(scenarios.without, fmt::format("{}/stall_without_{}", work, r), args.threads, log);
       const StallRun with =
-          run_stall_once(with_yaml, fmt::format("{}/stall_with_{}", work, r), args.threads, log);
+          run_stall_once(scenarios.with, fmt::format("{}/stall_with_{}", work, r), args.threads, log);
       const nlohmann::json& s = with.summary;
       without_loop.push_back(without.loop_s);
       with_loop.push_back(with.loop_s);
@@ -346,6 +350,7 @@ nlohmann::json run_stall(const CheckpointBenchArgs& args, const std::string& wor
   const double ratio = median(with_loop) / median(without_loop);
   nlohmann::json j = {
       {"scenario", "box of stall_size^3 voxels of 10 um, all tissue, `fields` species, dt 1 s, no snapshots"},
+      {"problem", scenarios.problem},
       {"size", args.stall_size},
       {"grid", grid},
       {"species", args.fields},
@@ -406,6 +411,9 @@ struct RemoveOnExit {
 
 template <class Real>
 void run_typed(const CheckpointBenchArgs& args, std::FILE* out) {
+  // Read (and validated) before anything is measured.
+  std::optional<StallScenarios> stall;
+  if (args.stall_steps > 0) stall = stall_scenarios(args);
   const std::string parent = args.directory.empty() ? "." : args.directory;
   ensure_directory(parent);
   const std::string work = fmt::format("{}/cytostorm-bench-checkpoint.{}", parent, ::getpid());
@@ -510,8 +518,8 @@ void run_typed(const CheckpointBenchArgs& args, std::FILE* out) {
       {"checkpoint_resident_fraction_after_drop", resident_after_drop},
       {"ratio_checkpoint_write_to_disk_write", ratio},
   };
-  if (args.stall_steps > 0)
-    j["stall"] = run_stall(args, work, out);
+  if (stall)
+    j["stall"] = run_stall(args, *stall, work, out);
   else
     j["stall"] = {{"skipped", "--stall-steps 0"}};
   machine["load_average_end"] = load_average();

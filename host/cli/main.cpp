@@ -132,6 +132,9 @@ int main(int argc, char** argv) {
   bench->add_option("--output", bench_args.output, "JSON results file (default: cytostorm-bench.json)");
   bench->add_flag("--quick", bench_args.quick,
                   "A seconds-long smoke run: CPU only unless --backend is given, sizes 32 and 48, few steps");
+  bench->add_option("--problems", bench_args.problems,
+                    "Directory of the problem files box.yaml, organ.yaml and storm_box.yaml (default: the "
+                    "copies of configs/bench built in)");
 
   cyto::bench::VoxeliseBenchArgs voxelise_args;
   CLI::App* bench_voxelise = app.add_subcommand(
