@@ -17,8 +17,9 @@
 //   stochastic death's cell count  here
 //   the MPI decomposition          decompose (host/parallel)
 //
-// Where a check lives in a lower layer, this pass calls that one function and
-// the run does not repeat it. Regions that miss every tissue voxel are
+// Where a check lives in the lower layer that computes what it checks, this
+// pass calls that function (the simulation calls it again for the value, and
+// can no longer fail there). Regions that miss every tissue voxel are
 // refused by discretise (host/model), which both the report of check and the
 // run's simulation go through. What only a run meets (a checkpoint to
 // restart from, an output directory holding an earlier run's checkpoints)
