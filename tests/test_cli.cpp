@@ -11,6 +11,7 @@
 #include <regex>
 #include <string>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "host/backends/backend.hpp"
@@ -384,6 +385,137 @@ TEST_F(Cli, RerunReplacesEarlierOutputsAndAKilledRunIsNotFinished) {
   EXPECT_TRUE(fs::exists(out / "notes.txt"));            // not ours: kept
   const auto summary = nlohmann::json::parse(std::ifstream(out / "summary.json"));
   EXPECT_EQ(summary["status"], "running");
+}
+
+// One validation pass for check and run: every bad input that `run` refuses
+// (exit 2), `check` refuses alike, with the same one-line message. The
+// options that change the verdict (--backend, --precision, --decomposition)
+// are given to both. What only a run meets (a checkpoint to restart from,
+// --walltime, --output, an output directory holding an earlier run's
+// checkpoints) is not check's, and is covered by the Batch tests.
+TEST_F(Cli, CheckRefusesEverythingRunRefuses) {
+  struct Case {
+    std::string file;  // the scenario file; empty: the small scenario with `extra` and `time_block`
+    std::string extra, time_block, options, pattern;
+  };
+  const std::string time = "time: {end: 10 min}\n";
+  const auto storm = [](const std::string& from, const std::string& to) {
+    std::string text = kModel;
+    const std::size_t at = text.find(from);
+    if (at != std::string::npos) text.replace(at, from.size(), to);
+    return text;
+  };
+  // A binary STL whose triangle count disagrees with its size, placed by a scenario.
+  std::string stl(80, ' ');
+  const unsigned char count[4] = {5, 0, 0, 0};
+  stl.append(reinterpret_cast<const char*>(count), 4);
+  stl.append(50 * 3, '\0');
+  write("bad.stl", stl);
+  const std::string mesh =
+      write("mesh.yaml",
+            "name: m\ngrid: {voxel: 50 um}\ntissues: [{name: tissue, label: 1}]\n"
+            "geometry: [{tissue: tissue, mesh: {file: bad.stl, units: mm}}]\n"
+            "species: [{name: TNF, diffusion: 100}]\ntime: {end: 1 min}\noutput: {interval: 1 min}\n");
+  const std::string empty = write("empty.yaml", R"(name: empty
+grid: {extent: [200 um, 160 um, 120 um], voxel: 20 um}
+tissues:
+  - {name: tissue, label: 1}
+  - {name: vessel, label: 2}
+geometry:
+  - tissue: tissue
+    sphere: {center: [100 um, 80 um, 60 um], radius: 55 um}
+  - tissue: vessel
+    sphere: {center: [101 um, 81 um, 61 um], radius: 5 um}
+species:
+  - {name: TNF, diffusion: 1200 um^2/min}
+time: {end: 10 min}
+output: {interval: 5 min}
+)");
+  const std::string malformed = write("bad.yaml", "name: x\ngrid: {extent: [1 mm, 1 mm\n");
+  // Stochastic death tracks at most 262144 cells a voxel: 1e14 cells/mL is 8e5 in a (20 um)^3 voxel.
+  std::string crowded = storm("rate: 0.1 /min,", "rate: 0.1 /min, mode: stochastic,");
+  crowded.replace(crowded.find("1e8 cells/mL"), 12, "1e14 cells/mL");
+  // Five species with their budget amounts: 20 fields.
+  std::string five_species = "species:\n";
+  for (const char* name : {"A", "B", "C", "D", "E"})
+    five_species += fmt::format("  - {{name: {}, diffusion: 1200 um^2/min, initial: 1 pg/mL}}\n", name);
+  const std::string budget =
+      write("budget.yaml",
+            "name: budget\ngrid: {extent: [200 um, 160 um, 120 um], voxel: 20 um}\n"
+            "tissues: [{name: tissue, label: 1}]\n"
+            "geometry: [{tissue: tissue, sphere: {center: [100 um, 80 um, 60 um], radius: 55 um}}]\n" +
+                five_species + "time: {end: 10 min}\noutput: {interval: 5 min, budget: true, directory: " +
+                (dir_ / "out").string() + "}\n");
+  std::vector<Case> cases = {
+      // Reading the scenario.
+      {(dir_ / "nope.yaml").string(), "", "", "", "nope\\.yaml: cannot open scenario file: No such file"},
+      {malformed, "", "", "", "bad\\.yaml:\\d+:\\d+: "},
+      {"", "outptu: {}\n", time, "", "s\\.yaml:\\d+:1: .*unknown key \"outptu\".*did you mean \"output\""},
+      {"", storm("signal: TNF,", "signal: TNG,"), time, "",
+       "s\\.yaml:\\d+:\\d+: rules\\[0\\]\\.signal.*unknown species \"TNG\".*did you mean \"TNF\""},
+      {"", storm("population: cells,", "population: cels,"), time, "",
+       "s\\.yaml:\\d+:\\d+: rules\\[0\\]\\.population.*\"cels\""},
+      {"", storm("threshold: 5 pg/mL", "threshold: 5 cells/mL"), time, "",
+       "s\\.yaml:\\d+:\\d+: rules\\[0\\]\\.threshold: expected a concentration"},
+      {"",
+       storm("type: death, population: cells, signal: TNF, threshold: 5 pg/mL, rate: 0.1 /min,",
+             "type: secretion, population: cells, species: TNF, rate: 1 pg/cell/min,"),
+       time, "", "s\\.yaml:\\d+:\\d+: .*\"burst\" belongs to a death rule"},
+      {"", storm("time: 2 min, amount", "time: 2 h, amount"), time, "",
+       "s\\.yaml:\\d+:\\d+: .*after the end of the run"},
+      {"", "", time, "--set time.end", "--set"},
+      {"", "", time, "--set time.end=-3min", "--set.*time\\.end"},
+      {"", "", time, "--set 'time.end=1e308 d'", "out of range once converted"},
+      {mesh, "", "", "",
+       R"(mesh\.yaml:4:\d+: geometry\[0\]\.mesh\.file: .*bad\.stl: binary STL declares 5 triangles)"},
+      // The grid, memory, precision and time plan.
+      {"", "", time, "--set 'grid.voxel=[0.1 nm, 20 um, 20 um]'",
+       "grid: expected at most 1048576 voxels along x"},
+      {"", "", time, "--set 'grid.extent=[200 um, 160 um, 10 m]' --set 'grid.voxel=[1 um, 1 um, 20 um]'",
+       "grid: a grid of 200 x 160 x 500000 voxels .* needs about .* more than the .* of memory"},
+      {"", "precision: double\n", time, "--precision float --set 'species.0.initial=1e31 pg/mL'",
+       "initial value 1e\\+31 is too large for float precision"},
+      {"", "", "time: {end: 10 min, dt: 1 min, substepping: false}\n", "",
+       "s\\.yaml:\\d+:\\d+: time\\.dt: dt = 1 min exceeds the explicit diffusion stability limit"},
+      {"", "", time, "--set 'species.0.diffusion=1e22 um^2/min'",
+       "time: the run would take .* steps .* more than the 1e\\+12 allowed"},
+      {"", "", time, "--set time.end=1000h --set 'output.interval=0.001 s'",
+       "output: the run would write .* outputs"},
+      // The tissues and the regions on them.
+      {empty, "", "", "", "empty\\.yaml:5:\\d+: .*tissue \"vessel\" has no voxels"},
+      {"",
+       "sources:\n  - species: TNF\n    rate: 1 pg/mL/min\n    sphere: {center: [101 um, 81 um, 61 um], "
+       "radius: 5 um}\n",
+       time, "", "s\\.yaml:\\d+:\\d+: sources\\[0\\]: this source covers no tissue voxel"},
+      {"", "", time,
+       "--set 'species.0.initial=[{value: 3 pg/mL, sphere: {center: [5 um, 5 um, 5 um], radius: 4 um}}]'",
+       "species\\[0\\]\\.initial\\[0\\]: this initial value covers no tissue voxel"},
+      {"", crowded, time, "",
+       "s\\.yaml:\\d+:\\d+: rules\\[0\\]: stochastic death of \"cells\" would track up to 8e\\+05 cells in a "
+       "voxel, more than the 262144 allowed"},
+      // The run's options: backend, decomposition.
+      {"", "", time, "--backend tpu", "--backend: tpu not in"},
+      {"", "", time, "--precision half", "--precision: half not in"},
+      {"", "", time, "--decomposition 2x2", "--decomposition: \"2x2\" is not a decomposition"},
+      {"", "", time, "--set 'geometry.1.box.max=[200 um, 100 um, 80 um]' --decomposition 2x1x1",
+       "--decomposition: decomposition 2x1x1 has 2 blocks holding tissue .* but 1 rank run"},
+      {"", "", time, "--decomposition 1x1x9",
+       "--decomposition: decomposition 1x1x9 does not divide the grid"},
+  };
+  if (!cyto::gpu_backend_available())
+    cases.push_back({"", "", time, "--backend gpu", "--backend: the GPU backend is not available"});
+  else  // more fields than the GPU's kernels are compiled for
+    cases.push_back({budget, "", "", "--backend gpu", "the GPU backend runs 1 to 16 fields, not 20"});
+  for (const Case& c : cases) {
+    const std::string file = c.file.empty() ? scenario(c.extra, c.time_block) : c.file;
+    const Result checked = run_cli("check " + file + " " + c.options);
+    const Result ran = run_cli("run " + file + " --quiet " + c.options);
+    SCOPED_TRACE(file + " " + c.options);
+    expect_one_line_error(checked, 2, c.pattern);
+    expect_one_line_error(ran, 2, c.pattern);
+    EXPECT_EQ(std::count(checked.output.begin(), checked.output.end(), '\n'), 1) << checked.output;
+    EXPECT_EQ(checked.output, ran.output);
+  }
 }
 
 TEST_F(Cli, EmptyOutputOptionIsBadInput) {

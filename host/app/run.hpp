@@ -43,15 +43,15 @@ struct RunOptions {
 // InputError (at --walltime) otherwise.
 double parse_walltime(const std::string& text);
 
+// The options that override the scenario: --precision and --output.
+void apply_run_options(Scenario& scenario, const RunOptions& options);
+
 // Runs the scenario to its end time (or until stopped; summary "status" is
 // then "stopped" and a checkpoint was written), writing snapshots, time
 // series, checkpoints and summary.json into the output directory; returns
-// the summary.
+// the summary. Bad input is refused by validate_run (host/app/validation.hpp)
+// before anything is allocated or written.
 nlohmann::json run_scenario(Scenario scenario, const RunOptions& options);
-
-// The report of `cytostorm check`: the resolved scenario, grid size, tissue
-// voxel counts, memory estimate and time step. Throws InputError like a run would.
-std::string check_scenario(const Scenario& scenario);
 
 // Stable 64-bit FNV-1a hash of the resolved scenario text, as 16 hex digits.
 std::string scenario_hash(const Scenario& scenario);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "kernels/cuda/cuda_kernels.hpp"
+#include "kernels/limits.hpp"
 
 namespace cyto {
 
@@ -58,18 +59,36 @@ std::string gpu_support_summary() {
 #endif
 }
 
+InputError gpu_backend_unavailable(const std::string& reason) {
+  return InputError({"--backend", 0, 0, ""},
+                    fmt::format("the GPU backend is not available: {}; use --backend cpu or auto", reason));
+}
+
 #ifndef CYTOSTORM_HAVE_CUDA
 bool gpu_backend_available() { return false; }
 
 template <class Real>
 std::unique_ptr<Backend<Real>> make_gpu_backend() {
-  throw InputError(
-      {"--backend", 0, 0, ""},
-      fmt::format("the GPU backend is not available: {}; use --backend cpu or auto", gpu_support_summary()));
+  throw gpu_backend_unavailable(gpu_support_summary());
 }
 template std::unique_ptr<Backend<float>> make_gpu_backend<float>();
 template std::unique_ptr<Backend<double>> make_gpu_backend<double>();
 #endif
+
+BackendKind resolve_backend_kind(BackendKind kind) {
+  if (kind == BackendKind::Auto) return gpu_backend_available() ? BackendKind::Gpu : BackendKind::Cpu;
+  if (kind == BackendKind::Gpu) {
+#ifdef CYTOSTORM_HAVE_CUDA
+    const CudaDeviceInfo first = cuda_probe_device(0);
+    if (!first.available) throw gpu_backend_unavailable(fmt::format("no usable GPU ({})", first.reason));
+#else
+    throw gpu_backend_unavailable(gpu_support_summary());
+#endif
+  }
+  return kind;
+}
+
+int max_fields(BackendKind kind) { return kind == BackendKind::Gpu ? kMaxSpecies : kMaxFields; }
 
 template <class Real>
 std::unique_ptr<Backend<Real>> make_backend(BackendKind kind, int cpu_threads) {

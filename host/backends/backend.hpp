@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "host/core/error.hpp"
 #include "host/model/cell_model.hpp"
 #include "host/model/discretisation.hpp"
 #include "kernels/device_error.hpp"  // device faults arrive as DeviceError (exit 1)
@@ -122,6 +123,19 @@ class Backend {
 // InputError that says why.
 template <class Real>
 std::unique_ptr<Backend<Real>> make_backend(BackendKind kind, int cpu_threads = 0);
+
+// The kind make_backend builds for `kind`: Cpu or Gpu. The InputError of
+// make_backend where the GPU is asked for and cannot run here.
+BackendKind resolve_backend_kind(BackendKind kind);
+
+// The most fields (species, populations and budget amounts) a backend of
+// this kind (Cpu or Gpu) steps: its kernels keep a voxel's fields in fixed
+// arrays, and the GPU's are compiled for each count.
+int max_fields(BackendKind kind);
+
+// The InputError (at --backend) for the GPU backend asked for where it
+// cannot run; `reason` says why.
+InputError gpu_backend_unavailable(const std::string& reason);
 
 // One line describing GPU support in this build and on this machine.
 std::string gpu_support_summary();

@@ -26,9 +26,6 @@ class CpuBackend final : public Backend<Real> {
   }
 
   void setup(const Discretisation& disc, int n_species) override {
-    if (n_species < 1 || n_species > kMaxFields)  // the step keeps a voxel's fields in a fixed array
-      throw InputError(SourceLocation{},
-                       fmt::format("the CPU backend runs 1 to {} fields, not {}", kMaxFields, n_species));
     layout_ = disc.layout;
     for (int a = 0; a < 3; ++a) inv_h2_[a] = Real(1.0 / (disc.grid.spacing[a] * disc.grid.spacing[a]));
     material_ = disc.material;

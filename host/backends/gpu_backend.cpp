@@ -186,9 +186,6 @@ class GpuBackend final : public Backend<Real> {
 
   void setup(const Discretisation& disc, int n_species) override {
     TraceRange trace("gpu setup");
-    if (n_species < 1 || n_species > kMaxSpecies)
-      throw RuntimeFailure(
-          fmt::format("the GPU backend runs 1 to {} species, not {}", kMaxSpecies, n_species));
     layout_ = disc.layout;
     n_species_ = n_species;
     exchanged_mask_ = 0;
@@ -652,10 +649,7 @@ bool gpu_backend_available() { return cuda_probe_device(0).available; }
 template <class Real>
 std::unique_ptr<Backend<Real>> make_gpu_backend() {
   auto unavailable = [](const CudaDeviceInfo& d) {
-    return InputError(
-        {"--backend", 0, 0, ""},
-        fmt::format("the GPU backend is not available: no usable GPU ({}); use --backend cpu or auto",
-                    d.reason));
+    return gpu_backend_unavailable(fmt::format("no usable GPU ({})", d.reason));
   };
   const CudaDeviceInfo first = cuda_probe_device(0);
   if (!first.available) throw unavailable(first);

@@ -14,12 +14,14 @@
 #include "benchmarks/bench_suite.hpp"
 #include "benchmarks/checkpoint_bench.hpp"
 #include "benchmarks/voxelise_bench.hpp"
+#include "host/app/check.hpp"
 #include "host/app/run.hpp"
 #include "host/backends/backend.hpp"  // DeviceError: how device faults arrive
 #include "host/core/build_info.hpp"
 #include "host/core/error.hpp"
 #include "host/geometry/mesh_io.hpp"
 #include "host/geometry/organ_mesh.hpp"
+#include "host/parallel/decomposition.hpp"
 #include "host/parallel/parallel.hpp"
 #include "host/scenario/config.hpp"
 
@@ -36,6 +38,34 @@ void add_common(CLI::App* cmd, CommonOptions& o) {
                   "Override a scenario value: key.path=value (repeatable), e.g. time.end=4h, "
                   "species.TNF.decay=0.05/min")
       ->allow_extra_args(false);
+}
+
+// The options of `run` that change whether a scenario is refused; `check`
+// takes them too, with the same defaults, so that it refuses what run would.
+struct VerdictOptions {
+  std::string backend = "auto", precision, decomposition;
+};
+
+void add_verdict_options(CLI::App* cmd, VerdictOptions& o) {
+  cmd->add_option("--backend", o.backend, "auto (GPU if present, else CPU), cpu or gpu")
+      ->check(CLI::IsMember({"auto", "cpu", "gpu"}));
+  cmd->add_option("--precision", o.precision, "float or double (overrides the scenario)")
+      ->check(CLI::IsMember({"float", "double"}));
+}
+
+void add_decomposition_option(CLI::App* cmd, VerdictOptions& o) {
+  cmd->add_option("--decomposition", o.decomposition,
+                  "MPI blocks per axis, AxBxC (default: chosen from the rank count and the organ's shape)");
+}
+
+cyto::RunOptions verdict_options(const CLI::App* cmd, const VerdictOptions& o) {
+  cyto::RunOptions options;
+  options.backend = cyto::parse_backend_kind(o.backend);
+  if (!o.precision.empty())
+    options.precision = o.precision == "float" ? cyto::Precision::Float : cyto::Precision::Double;
+  if (cmd->count("--decomposition"))
+    options.decomposition = cyto::parse_decomposition(o.decomposition, "--decomposition");
+  return options;
 }
 
 int fail(int code, const std::string& message) {
@@ -75,18 +105,16 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", cyto::build_info().version + " (" + cyto::build_info().commit + ")");
 
   CommonOptions run_opts, check_opts;
-  std::string backend = "auto", precision, output;
+  VerdictOptions run_verdict, check_verdict;
+  std::string output;
   int threads = 0;
   bool quiet = false;
 
   CLI::App* run = app.add_subcommand("run", "Run a scenario to its end time, writing outputs");
   add_common(run, run_opts);
-  run->add_option("--backend", backend, "auto (GPU if present, else CPU), cpu or gpu")
-      ->check(CLI::IsMember({"auto", "cpu", "gpu"}));
+  add_verdict_options(run, run_verdict);
   run->add_option("--threads", threads, "CPU threads (default: OMP_NUM_THREADS or all cores)")
       ->check(CLI::Range(0, 4096));
-  run->add_option("--precision", precision, "float or double (overrides the scenario)")
-      ->check(CLI::IsMember({"float", "double"}));
   run->add_option("--output", output, "Output directory (overrides output.directory)");
   run->add_flag("--quiet", quiet, "No progress lines");
   std::string restart, walltime;
@@ -103,13 +131,15 @@ int main(int argc, char** argv) {
                   "exit 3");
   run->add_option("--stop-at-step", stop_at_step, "Stop with a checkpoint (exit 3) after this step")
       ->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 60));
-  std::string decomposition;
-  run->add_option("--decomposition", decomposition,
-                  "MPI blocks per axis, AxBxC (default: chosen from the rank count and the organ's shape)");
+  add_decomposition_option(run, run_verdict);
 
   CLI::App* check = app.add_subcommand(
-      "check", "Validate a scenario and print it resolved, with grid, voxel counts, memory and dt");
+      "check",
+      "Validate a scenario as run would (with the same --backend, --precision and --decomposition) and print "
+      "it resolved, with grid, voxel counts, memory and dt");
   add_common(check, check_opts);
+  add_verdict_options(check, check_verdict);
+  add_decomposition_option(check, check_verdict);
 
   cyto::bench::BenchArgs bench_args;
   CLI::App* bench =
@@ -245,16 +275,14 @@ int main(int argc, char** argv) {
       return cyto::kExitSuccess;
     }
     if (*check) {
+      const cyto::RunOptions options = verdict_options(check, check_verdict);
       const cyto::Scenario s = cyto::load_scenario(check_opts.scenario, check_opts.overrides);
-      fmt::print("{}", cyto::check_scenario(s));
+      fmt::print("{}", cyto::check_scenario(s, options));
       fmt::print("OK: {} is valid\n", check_opts.scenario);
       return cyto::kExitSuccess;
     }
-    cyto::RunOptions options;
-    options.backend = cyto::parse_backend_kind(backend);
+    cyto::RunOptions options = verdict_options(run, run_verdict);
     options.threads = threads;
-    if (!precision.empty())
-      options.precision = precision == "float" ? cyto::Precision::Float : cyto::Precision::Double;
     if (run->count("--output")) {
       if (output.empty()) return fail(cyto::kExitBadInput, "--output: expected a directory, found \"\"");
       options.output_directory = output;
@@ -271,8 +299,6 @@ int main(int argc, char** argv) {
     options.allow_changes = allow_changes;
     if (run->count("--walltime")) options.walltime_s = cyto::parse_walltime(walltime);
     if (run->count("--stop-at-step")) options.stop_at_step = stop_at_step;
-    if (run->count("--decomposition"))
-      options.decomposition = cyto::parse_decomposition(decomposition, "--decomposition");
     const nlohmann::json summary =
         cyto::run_scenario(cyto::load_scenario(run_opts.scenario, run_opts.overrides), options);
     return summary.value("status", "") == "stopped" ? cyto::kExitStopped : cyto::kExitSuccess;

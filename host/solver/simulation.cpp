@@ -45,8 +45,13 @@ Discretisation discretise_block(const Scenario& s, const TissueMap& tissues, con
 template <class Real>
 Simulation<Real>::Simulation(const Scenario& scenario, std::unique_ptr<Backend<Real>> backend,
                              const ParallelOptions& parallel)
+    : Simulation(scenario, rasterise_tissues(scenario), std::move(backend), parallel) {}
+
+template <class Real>
+Simulation<Real>::Simulation(const Scenario& scenario, TissueMap tissues,
+                             std::unique_ptr<Backend<Real>> backend, const ParallelOptions& parallel)
     : scenario_(scenario),
-      tissues_(rasterise_tissues(scenario_)),
+      tissues_(std::move(tissues)),
       comm_(parallel.comm),
       decomposition_(decompose(tissues_, comm_.size(), parallel.decomposition)),
       disc_(discretise_block(scenario_, tissues_, decomposition_, comm_.rank())),
@@ -61,7 +66,6 @@ Simulation<Real>::Simulation(const Scenario& scenario, std::unique_ptr<Backend<R
   const int ns = fields_.n_species;
   std::vector<std::vector<double>> populations;
   for (int p = 0; p < fields_.n_populations; ++p) populations.push_back(initial_population(s, tissues_, p));
-  check_stochastic_cell_counts(populations);
   backend_->setup(disc_, fields_.count());
   for (int sp = 0; sp < ns; ++sp) backend_->upload_field(sp, to_layout(initial_field(s, tissues_, sp)));
   for (int p = 0; p < fields_.n_populations; ++p)
@@ -104,30 +108,6 @@ Simulation<Real>::Simulation(const Scenario& scenario, std::unique_ptr<Backend<R
   }
   model_time_dependent_ = cell_model_is_time_dependent(s);
   neutralisation_.assign(std::size_t(ns), 0.0);
-}
-
-// Stochastic death draws one 32-bit number per cell, with a 16-bit batch
-// index of four cells in the Philox counter: refused before anything is
-// allocated where a voxel could hold more cells than that.
-template <class Real>
-void Simulation<Real>::check_stochastic_cell_counts(
-    const std::vector<std::vector<double>>& populations) const {
-  constexpr double kMaxStochasticCells = 4.0 * 65536;
-  const Scenario& s = scenario_;
-  for (const Rule& r : s.rules) {
-    if (r.kind != RuleKind::Death || r.mode != DeathMode::Stochastic) continue;
-    const std::vector<double>& initial = populations[std::size_t(r.population)];
-    double most = *std::max_element(initial.begin(), initial.end());
-    for (const Rule& g : s.rules)
-      if ((g.kind == RuleKind::Growth || g.kind == RuleKind::Recruitment) && g.population == r.population)
-        most = std::max(most, g.capacity);
-    if (most * voxel_volume_ml() > kMaxStochasticCells)
-      throw InputError(r.where,
-                       fmt::format("stochastic death of \"{}\" would track up to {:.3g} cells in a voxel, "
-                                   "more than the {:.0f} allowed; use smaller voxels or mode: deterministic",
-                                   s.populations[std::size_t(r.population)].name, most * voxel_volume_ml(),
-                                   kMaxStochasticCells));
-  }
 }
 
 template <class Real>

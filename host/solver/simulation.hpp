@@ -32,6 +32,10 @@ class Simulation {
   // every rank must construct, step and query in the same order.
   Simulation(const Scenario& scenario, std::unique_ptr<Backend<Real>> backend,
              const ParallelOptions& parallel = {});
+  // With the scenario's tissues already rasterised (rasterise_tissues): the
+  // run has them from its validation.
+  Simulation(const Scenario& scenario, TissueMap tissues, std::unique_ptr<Backend<Real>> backend,
+             const ParallelOptions& parallel = {});
 
   const Scenario& scenario() const { return scenario_; }
   const TissueMap& tissues() const { return tissues_; }
@@ -132,7 +136,6 @@ class Simulation {
   void give_infusions(double t0, double t1);
   void prepare_step(double t, double dt);
   void update_plasma(double dt);
-  void check_stochastic_cell_counts(const std::vector<std::vector<double>>& populations) const;
 
   Scenario scenario_;
   TissueMap tissues_;

@@ -1,0 +1,194 @@
+#include "host/app/run_summary.hpp"
+
+#include <fmt/format.h>
+
+#include "host/app/validation.hpp"
+#include "host/core/atomic_file.hpp"
+#include "host/core/build_info.hpp"
+#include "host/core/progress.hpp"
+
+namespace cyto {
+namespace {
+
+template <class Real>
+nlohmann::json backend_summary(const Backend<Real>& backend) {
+  return {{"name", backend.name()},
+          {"description", backend.description()},
+          {"device", device_info_json(backend.device_info())}};
+}
+
+void write_summary(const RunContext& run, const nlohmann::json& summary) {
+  write_file_atomically(run.directory + "/summary.json", summary.dump(2) + "\n");
+}
+
+}  // namespace
+
+template <class Real>
+void log_run_start(const RunContext& run, const Simulation<Real>& sim, std::int64_t total_steps) {
+  const Scenario& s = run.scenario;
+  const DenseGrid& g = sim.discretisation().grid;
+  const TimePlan& plan = sim.time_plan();
+  std::FILE* log = run.log;
+  fmt::print(log, "cytostorm {} | scenario {} ({})\n", build_info().version, s.name, s.source_file);
+  fmt::print(log, "backend {} | precision {} | grid {} x {} x {} ({} tissue voxels) | {} species{}\n",
+             sim.backend().description(), precision_name(s.precision), g.nx, g.ny, g.nz,
+             sim.tissues().tissue_voxels, s.species.size(),
+             s.populations.empty()
+                 ? std::string()
+                 : fmt::format(", {} populations, {} rules", s.populations.size(), s.rules.size()));
+  fmt::print(log, "dt {:.6g} s (stability limit {:.6g} s) | {} steps to t = {} | output every {} -> {}\n",
+             plan.max_dt, plan.stability_limit, total_steps, format_sim_time(s.time.end),
+             format_sim_time(s.output.interval), s.output.directory);
+  if (run.comm.parallel())
+    fmt::print(log, "MPI: {} ranks, blocks {} ({}), largest block {:.2f}x the mean tissue | {}\n",
+               run.comm.size(), sim.decomposition().text(),
+               sim.decomposition().automatic ? "automatic" : "requested", sim.decomposition().imbalance(),
+               par::mpi_summary());
+  std::fflush(log);
+}
+
+void write_running_summary(const RunContext& run) {
+  const Scenario& s = run.scenario;
+  write_summary(
+      run, nlohmann::json{{"scenario", {{"name", s.name}, {"file", s.source_file}}}, {"status", "running"}});
+}
+
+void write_failed_summary(const RunContext& run, const std::string& error, std::int64_t step, double time_s,
+                          const std::string& last_checkpoint) {
+  const Scenario& s = run.scenario;
+  write_summary(run, nlohmann::json{{"scenario", {{"name", s.name}, {"file", s.source_file}}},
+                                    {"status", "failed"},
+                                    {"error", error},
+                                    {"step", step},
+                                    {"time_s", time_s},
+                                    {"last_checkpoint", last_checkpoint}});
+}
+
+template <class Real>
+nlohmann::json summarise_run(const RunContext& run, const Simulation<Real>& sim, const RunEnd& end,
+                             const std::vector<double>& times, const RunTimings& timings,
+                             const OutputRecorder<Real>& outputs, const CheckpointRecorder<Real>& checkpoints,
+                             const Restart<Real>* restart) {
+  const Scenario& s = run.scenario;
+  const DenseGrid& g = sim.discretisation().grid;
+  const TimePlan& plan = sim.time_plan();
+  const std::int64_t voxels = sim.tissues().tissue_voxels;
+  const double ns = double(s.species.size());
+  std::vector<std::string> species, populations;
+  for (const Species& sp : s.species) species.push_back(sp.name);
+  for (const Population& p : s.populations) populations.push_back(p.name);
+  const std::string& directory = run.directory;
+  nlohmann::json summary = {
+      {"scenario", {{"name", s.name}, {"file", s.source_file}, {"hash", run.hash}}},
+      {"build", build_info_json()},
+      {"backend", backend_summary(sim.backend())},
+      {"precision", precision_name(s.precision)},
+      {"grid",
+       {{"nx", g.nx}, {"ny", g.ny}, {"nz", g.nz}, {"spacing_m", g.spacing}, {"tissue_voxels", voxels}}},
+      {"species", species},
+      {"populations", populations},
+      {"rules", s.rules.size()},
+      {"time",
+       {{"end_s", s.time.end},
+        {"reached_s", sim.time()},
+        {"dt_s", plan.max_dt},
+        {"stability_limit_s", plan.stability_limit},
+        {"steps", sim.steps()},
+        {"outputs", times.size()}}},
+      {"performance",
+       {{"wall_s", end.wall_seconds},
+        {"wall_all_runs_s", timings.wall_before + end.wall_seconds},
+        {"loop_s", end.loop_seconds},
+        {"stepping_s", timings.stepping_seconds},
+        {"steps_per_s", end.steps_per_second},
+        {"voxel_updates_per_s", end.steps_per_second * double(voxels)},
+        {"voxel_species_updates_per_s", end.steps_per_second * double(voxels) * ns},
+        {"io_stall_s", end.stall_seconds},
+        {"io_stall_fraction", end.loop_seconds > 0 ? end.stall_seconds / end.loop_seconds : 0.0},
+        {"io_background_s", end.background_seconds}}},
+      {"checkpoints",
+       {{"written", checkpoints.written()},
+        {"last", checkpoints.last_path()},
+        {"keep", s.checkpoint.keep},
+        {"bytes_of_fields", checkpoints.state_bytes()},
+        {"write_s", checkpoints.write_seconds()}}},
+      {"outputs",
+       {{"directory", directory},
+        {"xdmf", outputs.xdmf_path()},
+        {"timeseries_csv", directory + "/timeseries.csv"},
+        {"timeseries_json", directory + "/timeseries.json"}}},
+      {"status", end.stop_reason.empty() ? "finished" : "stopped"}};
+  if (restart)
+    summary["restart"] = {
+        {"from", restart->path}, {"step", restart->step()}, {"changed_keys", restart->changed_keys}};
+  if (!end.stop_reason.empty()) summary["stop_reason"] = end.stop_reason;
+  if (run.comm.parallel()) {
+    double halo[2] = {sim.halo_wait_seconds(), sim.halo_pack_seconds()};
+    run.comm.max_keep_nan(halo, 2);
+    summary["mpi"] = {{"ranks", run.comm.size()},
+                      {"decomposition", sim.decomposition().text()},
+                      {"automatic", sim.decomposition().automatic},
+                      {"imbalance", sim.decomposition().imbalance()},
+                      {"halo_wait_s_max", halo[0]},
+                      {"halo_pack_s_max", halo[1]},
+                      {"library", par::mpi_summary()},
+                      {"halos", sim.device_halos()             ? "device memory (CUDA-aware MPI)"
+                                : sim.backend().device_halos() ? "staged through pinned host memory"
+                                                               : "host memory"}};
+  }
+  if (run.root) write_summary(run, summary);
+  return summary;
+}
+
+template <class Real>
+void log_run_end(const RunContext& run, const Simulation<Real>& sim, const RunEnd& end,
+                 const OutputRecorder<Real>& outputs, const CheckpointRecorder<Real>& checkpoints) {
+  const Scenario& s = run.scenario;
+  std::FILE* log = run.log;
+  if (!end.stop_reason.empty()) {
+    fmt::print(log, "stopped at step {}, t = {} ({}); checkpoint {}\n", sim.steps(),
+               format_sim_time(sim.time()), end.stop_reason, checkpoints.last_path());
+    fmt::print(
+        log,
+        "continue with: cytostorm run {} --restart latest{} (and the same --set and --precision options)\n",
+        s.source_file, run.options.output_directory ? fmt::format(" --output {}", run.directory) : "");
+    return;
+  }
+  const std::int64_t voxels = sim.tissues().tissue_voxels;
+  const TimeSeriesRow final_stats = sim.statistics();
+  fmt::print(log, "finished: {} steps in {} ({:.3g} voxel-species updates/s stepping)\n", sim.steps(),
+             format_duration(end.wall_seconds),
+             end.steps_per_second * double(voxels) * double(s.species.size()));
+  for (std::size_t sp = 0; sp < s.species.size(); ++sp)
+    fmt::print(log, "  {:<12} total {:.6g} pg   mean {:.6g} pg/mL   max {:.6g} pg/mL\n", s.species[sp].name,
+               final_stats.stats[sp][0].total_pg, final_stats.stats[sp][0].mean,
+               final_stats.stats[sp][0].max);
+  const TimeSeriesRow& initial_totals = outputs.rows().front();
+  for (std::size_t p = 0; p < s.populations.size(); ++p) {
+    const double initial = initial_totals.populations[p][0].total_pg;
+    fmt::print(log, "  {:<12} {:.6g} cells ({:.1f}% of the initial {:.6g})\n", s.populations[p].name,
+               final_stats.populations[p][0].total_pg,
+               initial > 0 ? 100.0 * final_stats.populations[p][0].total_pg / initial : 0.0, initial);
+  }
+  for (std::size_t sp = 0; sp < final_stats.plasma.size(); ++sp)
+    fmt::print(log, "  plasma {:<12} {:.6g} pg/mL\n", s.species[sp].name, final_stats.plasma[sp]);
+  fmt::print(log, "outputs in {}/ (summary.json, timeseries.csv/.json{})\n", run.directory,
+             outputs.snapshots() ? ", fields.xmf + HDF5 snapshots" : "");
+}
+
+template void log_run_start<float>(const RunContext&, const Simulation<float>&, std::int64_t);
+template void log_run_start<double>(const RunContext&, const Simulation<double>&, std::int64_t);
+template nlohmann::json summarise_run<float>(const RunContext&, const Simulation<float>&, const RunEnd&,
+                                             const std::vector<double>&, const RunTimings&,
+                                             const OutputRecorder<float>&, const CheckpointRecorder<float>&,
+                                             const Restart<float>*);
+template nlohmann::json summarise_run<double>(const RunContext&, const Simulation<double>&, const RunEnd&,
+                                              const std::vector<double>&, const RunTimings&,
+                                              const OutputRecorder<double>&,
+                                              const CheckpointRecorder<double>&, const Restart<double>*);
+template void log_run_end<float>(const RunContext&, const Simulation<float>&, const RunEnd&,
+                                 const OutputRecorder<float>&, const CheckpointRecorder<float>&);
+template void log_run_end<double>(const RunContext&, const Simulation<double>&, const RunEnd&,
+                                  const OutputRecorder<double>&, const CheckpointRecorder<double>&);
+
+}  // namespace cyto
