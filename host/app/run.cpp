@@ -19,6 +19,7 @@
 #include "host/core/build_info.hpp"
 #include "host/core/progress.hpp"
 #include "host/core/trace.hpp"
+#include "host/geometry/geometry_description.hpp"
 #include "host/io/background_writer.hpp"
 #include "host/io/checkpoint.hpp"
 #include "host/scenario/config.hpp"
@@ -368,7 +369,8 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& options) {
   if (!root) opt.log = quiet.get();
   std::FILE* log = opt.log;
   const auto wall_start = Clock::now();
-  check_memory(s, make_dense_grid(s.grid));
+  const PlacedGeometry geometry = load_geometry(s);
+  check_memory(s, make_dense_grid(geometry.grid));
   check_precision_range(s);
   const std::vector<double> times = output_times(s);
   if (root) ensure_directory(s.output.directory);
@@ -377,7 +379,7 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& options) {
   // One process reads the whole checkpoint before setting up; several ranks
   // read their blocks, which are known once the grid is decomposed.
   if (!opt.restart.empty() && !comm.parallel()) restart = load_restart<Real>(s, opt, comm, nullptr);
-  Simulation<Real> sim(s, make_backend<Real>(opt.backend, opt.threads),
+  Simulation<Real> sim(s, geometry, make_backend<Real>(opt.backend, opt.threads),
                        ParallelOptions{comm, opt.decomposition});
   if (!opt.restart.empty() && comm.parallel()) restart = load_restart<Real>(s, opt, comm, &sim.block());
   const Discretisation& disc = sim.discretisation();
@@ -926,13 +928,14 @@ nlohmann::json run_scenario(Scenario scenario, const RunOptions& options) {
 std::string check_scenario(const Scenario& s) {
   // Everything that can be refused from the numbers alone comes before the
   // grid is allocated, so a check on a login node cannot exhaust its memory.
-  check_memory(s, make_dense_grid(s.grid));
+  const PlacedGeometry geometry = load_geometry(s);
+  check_memory(s, make_dense_grid(geometry.grid));
   check_precision_range(s);
   const TimePlan plan = plan_time(s);
   const std::vector<double> times = output_times(s);
-  const TissueMap tissues = rasterise_tissues(s);
+  const TissueMap tissues = rasterise_tissues(s, geometry);
   const Discretisation disc = discretise(s, tissues);
-  std::string out = describe_scenario(s);
+  std::string out = describe_scenario(s, geometry);
   const DenseGrid& g = disc.grid;
   out += fmt::format("\nGrid: {} x {} x {} = {} voxels (voxel {:.6g} x {:.6g} x {:.6g} um)\n", g.nx, g.ny,
                      g.nz, g.voxels(), g.spacing[0] * 1e6, g.spacing[1] * 1e6, g.spacing[2] * 1e6);
@@ -951,26 +954,29 @@ std::string check_scenario(const Scenario& s) {
   // volume (divergence theorem), a label's volume in the source image.
   for (std::size_t i = 0; i < s.geometry.size(); ++i) {
     const GeometryItem& item = s.geometry[i];
+    const PlacedItem& placed = geometry.items[i];
     if (item.kind == GeometryKind::Surface) {
       const double voxelised = double(tissues.item_voxels[i]) * voxel_ml;
-      const double enclosed = std::abs(item.surface->enclosed_volume) * 1e6;
+      const double enclosed = std::abs(placed.mesh->enclosed_volume) * 1e6;
       out += fmt::format(
           "  geometry {} mesh {} ({}): {} voxels {:.6g} mL inside; mesh encloses {:.6g} mL ({:+.2f}%){}\n",
-          i + 1, std::filesystem::path(item.surface->file).filename().string(), s.tissues[item.tissue].name,
+          i + 1, std::filesystem::path(item.mesh.file).filename().string(), s.tissues[item.tissue].name,
           tissues.item_voxels[i], voxelised, enclosed, enclosed > 0 ? 100 * (voxelised / enclosed - 1) : 0.0,
-          item.surface->enclosed_volume < 0 ? " (inward-oriented)" : "");
+          placed.mesh->enclosed_volume < 0 ? " (inward-oriented)" : "");
     } else if (item.kind == GeometryKind::Volume) {
-      const LabelVolume& v = item.volume->volume;
+      const LabelVolume& v = placed.volume->volume;
       const auto h = v.spacing();
       const double source_voxel_ml = h[0] * h[1] * h[2] * 1e6;
-      for (const auto& lt : item.volume->labels) {
-        const double in_file = double(lt.source_voxels) * source_voxel_ml;
+      for (std::size_t j = 0; j < item.volume.labels.size(); ++j) {
+        const auto& lt = item.volume.labels[j];
+        const std::int64_t source_voxels = placed.volume->source_voxels[j];
+        const double in_file = double(source_voxels) * source_voxel_ml;
         const double on_grid = double(tissues.voxel_count[std::size_t(lt.tissue)]) * voxel_ml;
         out += fmt::format(
             "  geometry {} label {} ({}): {} voxels {:.6g} mL in {}; the tissue has {:.6g} mL on the "
             "grid ({:+.2f}%)\n",
-            i + 1, lt.label, s.tissues[lt.tissue].name, lt.source_voxels, in_file,
-            std::filesystem::path(item.volume->file).filename().string(), on_grid,
+            i + 1, lt.label, s.tissues[lt.tissue].name, source_voxels, in_file,
+            std::filesystem::path(item.volume.file).filename().string(), on_grid,
             100 * (on_grid / in_file - 1));
       }
     }

@@ -1,31 +1,41 @@
 // Scenario files: YAML -> validated Scenario (units converted, names resolved
 // to indices). The schema is documented for users in configs/SCHEMA.md.
+//
+// The reader validates everything the YAML says. The mesh and label-map
+// files it names are read afterwards by the geometry layer (load_geometry,
+// host/geometry/placed_geometry.hpp), which also sizes a grid given as
+// {voxel, padding}; their errors point at the same YAML items.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "host/scenario/scenario.hpp"
+#include "host/scenario/scenario_description.hpp"  // describe_scenario
 
 namespace cyto {
+
+// The schema limits (host/scenario/limits.hpp) by their short names, for
+// code that includes only this header (tests: kMaxSpecies, kMaxRules). A
+// using-directive, not declarations: where kernels/limits.hpp is included
+// too, its names of the same spelling still compile, and only an
+// unqualified use of a name that both define is ambiguous (write
+// scenario_limits::kMaxSpecies there).
+using namespace scenario_limits;
 
 // Loads a scenario file, applies overrides ("key.path=value", from --set),
 // validates it and converts units. Every problem throws InputError with the
 // file, line, column and key path of the offending value and a message saying
 // what was expected and what was found. A value that came from an override is
 // reported at "--set key.path=value" instead of a file position.
+// A file path the scenario names (a mesh, a label map) must exist; its
+// contents are not read here.
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides = {});
 
 // The same from text; display_name stands in for the file name in errors and
 // in Scenario::source_file.
 Scenario parse_scenario(const std::string& yaml_text, const std::string& display_name,
                         const std::vector<std::string>& overrides = {});
-
-// A multi-line human description of the resolved scenario in user units
-// (shown by `cytostorm check`): grid, tissues, geometry, species, sources,
-// boundaries, seed, populations, rules, organs, plasma, infusions, therapies,
-// time, output and checkpoints.
-std::string describe_scenario(const Scenario& s);
 
 // One difference between two resolved scenarios. `key` is a key path in the
 // --set syntax ("time.end", "species.TNF.decay", "geometry[2].box.min[0]");

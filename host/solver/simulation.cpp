@@ -45,8 +45,13 @@ Discretisation discretise_block(const Scenario& s, const TissueMap& tissues, con
 template <class Real>
 Simulation<Real>::Simulation(const Scenario& scenario, std::unique_ptr<Backend<Real>> backend,
                              const ParallelOptions& parallel)
+    : Simulation(scenario, load_geometry(scenario), std::move(backend), parallel) {}
+
+template <class Real>
+Simulation<Real>::Simulation(const Scenario& scenario, const PlacedGeometry& geometry,
+                             std::unique_ptr<Backend<Real>> backend, const ParallelOptions& parallel)
     : scenario_(scenario),
-      tissues_(rasterise_tissues(scenario_)),
+      tissues_(rasterise_tissues(scenario_, geometry)),
       comm_(parallel.comm),
       decomposition_(decompose(tissues_, comm_.size(), parallel.decomposition)),
       disc_(discretise_block(scenario_, tissues_, decomposition_, comm_.rank())),

@@ -32,6 +32,10 @@ class Simulation {
   // every rank must construct, step and query in the same order.
   Simulation(const Scenario& scenario, std::unique_ptr<Backend<Real>> backend,
              const ParallelOptions& parallel = {});
+  // The same on geometry already loaded (load_geometry), so that a caller
+  // that needed it first (the grid's size) does not read the files twice.
+  Simulation(const Scenario& scenario, const PlacedGeometry& geometry, std::unique_ptr<Backend<Real>> backend,
+             const ParallelOptions& parallel = {});
 
   const Scenario& scenario() const { return scenario_; }
   const TissueMap& tissues() const { return tissues_; }
