@@ -228,22 +228,20 @@ std::vector<unsigned char> inflate_meta(MetaData& data, std::uint64_t expected, 
   return out;
 }
 
-}  // namespace
+// ---- reader steps, in the order the header is checked ----
 
-LabelVolume read_metaimage(const std::string& path, double unit_if_unspecified_m) {
-  const MetaHeader header = parse_meta_header(path);
-  const MetaReader r(path, header);
-  LabelVolume volume;
-
+// Objects other than one 3-D image are refused.
+void check_meta_object(const MetaHeader& header, const MetaReader& r) {
   if (const MetaField* f = header.find({"objecttype"}); f != nullptr && lower(f->value) != "image") {
     r.bad_field(*f, "only ObjectType = Image is supported");
   }
   const MetaField& ndims = r.require("ndims", "NDims");
   if (r.integer(ndims) != 3) r.bad_field(ndims, "a label volume needs NDims = 3");
-  const MetaField& dim_size = r.require("dimsize", "DimSize");
-  const MetaField& element_type = r.require("elementtype", "ElementType");
-  const MetaField& data_file = r.require("elementdatafile", "ElementDataFile");
+}
 
+// DimSize: sets volume.dims; returns the voxel count.
+std::uint64_t read_meta_dims(const MetaReader& r, const MetaField& dim_size, const std::string& path,
+                             LabelVolume& volume) {
   const std::vector<double> dims = r.numbers(dim_size, 3);
   for (double d : dims) {
     if (std::floor(d) != d) r.bad_field(dim_size, "expected whole numbers");
@@ -252,7 +250,20 @@ LabelVolume read_metaimage(const std::string& path, double unit_if_unspecified_m
       {static_cast<long long>(dims[0]), static_cast<long long>(dims[1]), static_cast<long long>(dims[2])},
       path, dim_size.line);
   volume.dims = {static_cast<int>(dims[0]), static_cast<int>(dims[1]), static_cast<int>(dims[2])};
+  return voxels;
+}
 
+// How the voxels are stored: type, byte order, compression, where the data starts.
+struct MetaStorage {
+  const MetaType* type = nullptr;
+  bool big_endian = false;
+  bool compressed = false;
+  long long size_hint = -1;   // CompressedDataSize, -1 where not given
+  long long header_size = 0;  // HeaderSize: bytes to skip, -1 for data at the end of the file
+};
+
+const MetaType& read_meta_element_type(const MetaHeader& header, const MetaReader& r,
+                                       const MetaField& element_type) {
   if (const MetaField* f = header.find({"elementnumberofchannels"}); f != nullptr && r.integer(*f) != 1) {
     r.bad_field(*f, "a label map needs ElementNumberOfChannels = 1");
   }
@@ -266,26 +277,35 @@ LabelVolume read_metaimage(const std::string& path, double unit_if_unspecified_m
         "unsupported ElementType; label maps need MET_UCHAR, MET_CHAR, MET_SHORT, MET_USHORT, MET_INT, "
         "MET_UINT, or MET_FLOAT/MET_DOUBLE holding whole numbers");
   }
+  return *type;
+}
+
+MetaStorage read_meta_storage(const MetaHeader& header, const MetaReader& r, const MetaField& element_type) {
+  MetaStorage storage;
+  storage.type = &read_meta_element_type(header, r, element_type);
   if (const MetaField* f = header.find({"binarydata"}); f != nullptr && !r.boolean(*f)) {
     r.bad_field(*f, "ASCII voxel data is not supported");
   }
-  bool big_endian = false;
   if (const MetaField* f = header.find({"elementbyteordermsb", "binarydatabyteordermsb"}))
-    big_endian = r.boolean(*f);
-  bool compressed = false;
-  if (const MetaField* f = header.find({"compresseddata"})) compressed = r.boolean(*f);
-  long long size_hint = -1;
-  if (const MetaField* f = header.find({"compresseddatasize"}); f != nullptr && compressed) {
-    size_hint = r.integer(*f);
-    if (size_hint < 0) r.bad_field(*f, "expected a size in bytes");
+    storage.big_endian = r.boolean(*f);
+  if (const MetaField* f = header.find({"compresseddata"})) storage.compressed = r.boolean(*f);
+  if (const MetaField* f = header.find({"compresseddatasize"}); f != nullptr && storage.compressed) {
+    storage.size_hint = r.integer(*f);
+    if (storage.size_hint < 0) r.bad_field(*f, "expected a size in bytes");
   }
-  long long header_size = 0;
   if (const MetaField* f = header.find({"headersize"})) {
-    header_size = r.integer(*f);
-    if (header_size < -1) r.bad_field(*f, "expected a byte count, or -1 for data at the end of the file");
-    if (header_size == -1 && compressed) r.bad_field(*f, "HeaderSize = -1 cannot locate compressed data");
+    storage.header_size = r.integer(*f);
+    if (storage.header_size < -1)
+      r.bad_field(*f, "expected a byte count, or -1 for data at the end of the file");
+    if (storage.header_size == -1 && storage.compressed)
+      r.bad_field(*f, "HeaderSize = -1 cannot locate compressed data");
   }
+  return storage;
+}
 
+// index -> world in file units, from ElementSpacing, Offset and TransformMatrix.
+std::array<double, 12> read_meta_orientation(const MetaHeader& header, const MetaReader& r,
+                                             const std::string& path) {
   std::vector<double> spacing = {1, 1, 1};
   if (const MetaField* f = header.find({"elementspacing", "elementsize"})) {
     spacing = r.numbers(*f, 3);
@@ -310,11 +330,12 @@ LabelVolume read_metaimage(const std::string& path, double unit_if_unspecified_m
   if (transform != nullptr) {
     check_affine(affine, path, "TransformMatrix with ElementSpacing", transform->line);
   }
-  for (int n = 0; n < 12; ++n) volume.index_to_world[n] = affine[n] * unit_if_unspecified_m;
-  volume.notes.push_back(fmt::format("MetaImage headers carry no length unit; assumed 1 unit = {}",
-                                     describe_unit(unit_if_unspecified_m)));
+  return affine;
+}
 
-  // The data file.
+// The data file (the header itself for LOCAL), opened; offset is where the header ends for LOCAL.
+MetaData open_meta_data(const std::string& path, const MetaHeader& header, const MetaReader& r,
+                        const MetaField& data_file) {
   MetaData data;
   const std::string data_name = data_file.value;
   const std::string data_kind = lower(data_name);
@@ -342,46 +363,74 @@ LabelVolume read_metaimage(const std::string& path, double unit_if_unspecified_m
   std::error_code error;
   data.size = std::filesystem::file_size(data.path, error);
   if (error) bad(data.path, fmt::format("cannot read: {}", error.message()));
+  return data;
+}
 
-  const std::uint64_t expected = voxels * static_cast<std::uint64_t>(scalar_bytes(type->scalar));
-  const std::string what =
-      fmt::format("{} x {} x {} {} voxels", volume.dims[0], volume.dims[1], volume.dims[2], type->name);
-  if (header_size == -1) {
+// Exactly `expected` bytes of voxels from the data file; `what` names them in messages. Bytes
+// after them are a note.
+std::vector<unsigned char> read_meta_voxels(MetaData& data, const MetaStorage& storage,
+                                            std::uint64_t expected, const std::string& what,
+                                            std::vector<std::string>& notes) {
+  if (storage.header_size == -1) {
     data.offset = data.size >= expected ? data.size - expected : 0;
   } else {
-    data.offset += static_cast<std::uint64_t>(header_size);
+    data.offset += static_cast<std::uint64_t>(storage.header_size);
   }
   const std::uint64_t available = data.size > data.offset ? data.size - data.offset : 0;
   if (std::fseek(data.file.get(), static_cast<long>(std::min(data.offset, data.size)), SEEK_SET) != 0) {
     bad(data.path, fmt::format("cannot read: {}", std::strerror(errno)));
   }
-  std::vector<unsigned char> raw;
-  if (compressed) {
+  if (storage.compressed) {
     if (available == 0) {
       bad(data.path,
           fmt::format("truncated: no compressed voxel data after offset {} ({})", data.offset, what));
     }
-    raw = inflate_meta(data, expected, what, size_hint, volume.notes);
-  } else {
-    if (available < expected) {
-      bad(data.path, fmt::format("truncated: expected {} bytes of voxel data after offset {}, found {} ({})",
-                                 expected, data.offset, available, what));
-    }
-    raw.resize(static_cast<std::size_t>(expected));
-    if (std::fread(raw.data(), 1, raw.size(), data.file.get()) != raw.size()) {
-      bad(data.path, fmt::format("cannot read: {}", std::strerror(errno)));
-    }
-    if (available > expected) {
-      volume.notes.push_back(
-          fmt::format("{} holds {} bytes after the voxel data; ignored", data.path, available - expected));
-    }
+    return inflate_meta(data, expected, what, storage.size_hint, notes);
   }
+  if (available < expected) {
+    bad(data.path, fmt::format("truncated: expected {} bytes of voxel data after offset {}, found {} ({})",
+                               expected, data.offset, available, what));
+  }
+  std::vector<unsigned char> raw(static_cast<std::size_t>(expected));
+  if (std::fread(raw.data(), 1, raw.size(), data.file.get()) != raw.size()) {
+    bad(data.path, fmt::format("cannot read: {}", std::strerror(errno)));
+  }
+  if (available > expected) {
+    notes.push_back(
+        fmt::format("{} holds {} bytes after the voxel data; ignored", data.path, available - expected));
+  }
+  return raw;
+}
+
+}  // namespace
+
+LabelVolume read_metaimage(const std::string& path, double unit_if_unspecified_m) {
+  const MetaHeader header = parse_meta_header(path);
+  const MetaReader r(path, header);
+  LabelVolume volume;
+  check_meta_object(header, r);
+  const MetaField& dim_size = r.require("dimsize", "DimSize");
+  const MetaField& element_type = r.require("elementtype", "ElementType");
+  const MetaField& data_file = r.require("elementdatafile", "ElementDataFile");
+  const std::uint64_t voxels = read_meta_dims(r, dim_size, path, volume);
+  const MetaStorage storage = read_meta_storage(header, r, element_type);
+  const std::array<double, 12> affine = read_meta_orientation(header, r, path);
+  for (int n = 0; n < 12; ++n) volume.index_to_world[n] = affine[n] * unit_if_unspecified_m;
+  volume.notes.push_back(fmt::format("MetaImage headers carry no length unit; assumed 1 unit = {}",
+                                     describe_unit(unit_if_unspecified_m)));
+
+  MetaData data = open_meta_data(path, header, r, data_file);
+  const MetaType& type = *storage.type;
+  const std::uint64_t expected = voxels * static_cast<std::uint64_t>(scalar_bytes(type.scalar));
+  const std::string what =
+      fmt::format("{} x {} x {} {} voxels", volume.dims[0], volume.dims[1], volume.dims[2], type.name);
+  const std::vector<unsigned char> raw = read_meta_voxels(data, storage, expected, what, volume.notes);
   Decoding how;
-  how.type = type->scalar;
-  how.swap = big_endian;
+  how.type = type.scalar;
+  how.swap = storage.big_endian;
   volume.labels = decode(raw, how, volume.dims, data.path);
-  volume.format = fmt::format("MetaImage ({}{}{})", type->name, compressed ? ", zlib" : "",
-                              big_endian ? ", big-endian" : "");
+  volume.format = fmt::format("MetaImage ({}{}{})", type.name, storage.compressed ? ", zlib" : "",
+                              storage.big_endian ? ", big-endian" : "");
   return volume;
 }
 
