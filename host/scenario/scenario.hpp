@@ -67,7 +67,7 @@ struct Tissue {
 
 // Where a file's coordinates go: world = rotation * (scale * unit * x) + translation.
 // The rotation is about x, then y, then z (fixed axes). The geometry layer
-// turns it into an affine map (placement_affine, host/geometry/placement.hpp).
+// turns it into an affine map (placement_affine, host/geometry/placed_geometry.hpp).
 struct Placement {
   double unit = 1;  // metres per file unit
   Vec3 scale{1, 1, 1};
@@ -88,9 +88,9 @@ struct MeshFile {
 // labels become which tissue. Read and placed by host/geometry.
 struct VolumeFile {
   std::string file;  // as resolved (relative to the scenario file)
-  // unit: metres per file unit where the scenario names one ("units"), which
-  // then wins over the file's own; otherwise the file's unit, or mm where it
-  // has none (MetaImage never has).
+  // The unit (metres per file unit) counts only where the scenario names
+  // one ("units": unit_given), and then wins over the file's own; otherwise
+  // the file's own unit applies (NIfTI), or mm where it has none (MetaImage).
   Placement placement;
   bool unit_given = false;
   struct LabelTissue {
