@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "host/geometry/geometry.hpp"
+#include "host/geometry/geometry_description.hpp"
 #include "host/geometry/label_volume.hpp"
 #include "host/geometry/mesh_io.hpp"
 #include "host/geometry/organ_mesh.hpp"
@@ -439,6 +440,31 @@ TEST(GeometryFiles, TheScenarioNamesFilesAndLoadGeometryReadsThem) {
   } catch (const InputError& e) {
     EXPECT_EQ(e.where().file, "--set geometry[0].mesh.file=empty.obj");
   }
+}
+
+// The scenario's own description names the files; with the placed
+// geometry it gives the resolved grid and what each file holds.
+TEST(GeometryFiles, DescriptionWithAndWithoutTheFiles) {
+  TempDir dir;
+  write_obj(dir.file("ball.obj"), make_icosphere(1, 1.0, {0, 0, 0}));  // 80 triangles, 42 vertices
+  const Scenario s =
+      load_scenario(dir.write("s.yaml",
+                              "name: t\n"
+                              "grid: {voxel: 0.25 mm, padding: 2}\n"
+                              "tissues: [{name: liver, label: 1}]\n"
+                              "geometry: [{tissue: liver, mesh: {file: ball.obj, units: mm}}]\n" +
+                                  species_time_output()));
+  const std::string named = describe_scenario(s);
+  EXPECT_NE(named.find("1. liver: mesh " + dir.file("ball.obj") + "\n"), std::string::npos) << named;
+  EXPECT_EQ(named.find("origin"), std::string::npos) << named;
+  EXPECT_NE(named.find("sized from the geometry's bounding box, padded by 2 voxels"), std::string::npos);
+  const std::string placed = describe_scenario(s, load_geometry(s));
+  EXPECT_NE(placed.find("1. liver: mesh " + dir.file("ball.obj") + " (80 triangles, 42 vertices)\n"),
+            std::string::npos)
+      << placed;
+  EXPECT_NE(placed.find("  origin ("), std::string::npos) << placed;
+  EXPECT_NE(placed.find("sized from the geometry's bounding box, padded by 2 voxels"), std::string::npos);
+  EXPECT_NE(placed.find("Species (1)"), std::string::npos);
 }
 
 // On a grid sized from the geometry, the shapes of sources and initial
