@@ -6,6 +6,7 @@
 
 #include "benchmarks/bench_suite.hpp"
 #include "host/core/error.hpp"
+#include "host/scenario/limits.hpp"
 
 namespace cyto::bench {
 namespace {
@@ -95,7 +96,7 @@ SuiteOptions resolve_options(const BenchArgs& a) {
   // 8 voxels is the least on which the organ keeps a source and an inside;
   // 2048^3 is far past any device's memory (the memory check says so).
   if (!a.sizes.empty()) o.gpu_sizes = o.cpu_sizes = parse_int_list("--sizes", a.sizes, 8, 2048);
-  if (!a.species.empty()) o.species = parse_int_list("--species", a.species, 1, kMaxSpecies);
+  if (!a.species.empty()) o.species = parse_int_list("--species", a.species, 1, scenario_limits::kMaxSpecies);
   if (!a.precision.empty()) o.precisions = parse_precisions(a.precision);
   if (a.steps < 0) throw InputError(option("--steps"), fmt::format("expected at least 1, found {}", a.steps));
   if (a.threads < 0)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes the mesh readers (host/geometry/mesh_io.cpp) with libFuzzer, AddressSanitizer and UBSan.
+# Fuzzes the mesh readers (host/geometry/stl.cpp, obj.cpp) with libFuzzer, AddressSanitizer and UBSan.
 #   scripts/fuzz-mesh.sh [seconds per format, default 60]
 # Builds build-fuzz/fuzz_mesh_stl and build-fuzz/fuzz_mesh_obj (tests/fuzz_mesh_readers.cpp), seeds
 # each corpus with small valid files made here, then runs STL and OBJ one after the other (one
@@ -18,7 +18,8 @@ out=build-fuzz  # git-ignored (/build*/)
 mkdir -p "$out"
 CXX=${CXX:-clang++}
 flags=(-std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I. -Ihost)
-sources=(tests/fuzz_mesh_readers.cpp host/geometry/mesh_io.cpp host/core/error.cpp)
+sources=(tests/fuzz_mesh_readers.cpp host/geometry/mesh_io.cpp host/geometry/mesh_io_common.cpp host/geometry/stl.cpp
+         host/geometry/obj.cpp host/core/atomic_file.cpp host/core/error.cpp)
 
 build() {  # build <format> <MACRO>
   local binary="$out/fuzz_mesh_$1"

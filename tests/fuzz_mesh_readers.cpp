@@ -1,4 +1,5 @@
-// libFuzzer target for the mesh readers (host/mesh_io.cpp); scripts/fuzz-mesh.sh builds and runs it.
+// libFuzzer target for the mesh readers (host/geometry/stl.cpp, obj.cpp); scripts/fuzz-mesh.sh builds and
+// runs it.
 //
 // Which reader gets the input:
 //   -DCYTO_FUZZ_STL  every input goes to parse_stl  (the script builds build-fuzz/fuzz_mesh_stl)

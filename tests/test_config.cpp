@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "host/scenario/config.hpp"
+#include "host/scenario/limits.hpp"
 #include "tests/config_cases.hpp"
 
 namespace cyto {
@@ -1104,7 +1105,7 @@ INSTANTIATE_TEST_SUITE_P(ConfigShapes, BadScenario, ::testing::ValuesIn(kShapeRo
 // One more species than the limit, on line 5.
 std::string too_many_species() {
   std::string list = "species: [";
-  for (int k = 0; k <= kMaxSpecies; ++k)
+  for (int k = 0; k <= scenario_limits::kMaxSpecies; ++k)
     list += (k ? ", " : "") + std::string("{name: S") + std::to_string(k) + ", diffusion: 1}";
   return scenario_with(list + "]");
 }
@@ -1221,7 +1222,7 @@ INSTANTIATE_TEST_SUITE_P(ConfigOutput, BadScenario, ::testing::ValuesIn(kOutputR
 // One more species and population than the limit: 2 species and 15 populations (line 8).
 std::string too_many_populations() {
   std::string populations = "populations: [";
-  for (int p = 0; p < kMaxSpecies - 1; ++p)
+  for (int p = 0; p < scenario_limits::kMaxSpeciesAndPopulations - 1; ++p)
     populations += (p ? ", " : "") + std::string("{name: P") + std::to_string(p) + "}";
   return scenario_plus(populations + "]\n");
 }
@@ -1250,7 +1251,8 @@ INSTANTIATE_TEST_SUITE_P(ConfigPopulations, BadScenario, ::testing::ValuesIn(kPo
 // One more rule than the limit, from line 10.
 std::string too_many_rules() {
   std::string rules = "rules:\n";
-  for (int i = 0; i <= kMaxRules; ++i) rules += "  - {type: decay, population: macrophage, rate: 1}\n";
+  for (int i = 0; i <= scenario_limits::kMaxRules; ++i)
+    rules += "  - {type: decay, population: macrophage, rate: 1}\n";
   return with_rules(rules);
 }
 

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "host/geometry/geometry.hpp"
+#include "host/geometry/geometry_description.hpp"
 #include "host/geometry/label_volume.hpp"
 #include "host/geometry/mesh_io.hpp"
 #include "host/geometry/organ_mesh.hpp"
@@ -238,18 +239,28 @@ TEST(GeometryFiles, GridFromGeometryPadsTheBoundingBoxAndPlacementMovesTheMesh) 
       "rotate: [0, 0, 90 deg], translate: [1 mm, 0, 0]}}]\n" +
       species_time_output();
   const Scenario s = load_scenario(dir.write("s.yaml", yaml));
+  // The scenario names the file; its grid is sized once the file is read.
+  EXPECT_TRUE(s.grid.from_geometry);
+  EXPECT_EQ(s.geometry[0].mesh.file, dir.file("ball.stl"));
+  EXPECT_EQ(s.grid.extent, (Vec3{0, 0, 0}));
+  const PlacedGeometry g = load_geometry(s);
   // Scaled by 0.5 about the file origin, rotated about z (x -> y, y -> -x),
   // translated by 1 mm in x: centre (1 - 10, 5, 15) mm, radius 1 mm.
   const double mm = 1e-3;
-  EXPECT_NEAR(s.grid.origin[0], (-9 - 1 - 0.375) * mm, 1e-9);
-  EXPECT_NEAR(s.grid.origin[1], (5 - 1 - 0.375) * mm, 1e-9);
-  EXPECT_NEAR(s.grid.origin[2], (15 - 1 - 0.375) * mm, 1e-9);
-  EXPECT_NEAR(s.grid.extent[0], (2 + 0.75) * mm, 1e-6 * mm);
-  const TissueMap map = rasterise_tissues(s);
+  EXPECT_NEAR(g.grid.origin[0], (-9 - 1 - 0.375) * mm, 1e-9);
+  EXPECT_NEAR(g.grid.origin[1], (5 - 1 - 0.375) * mm, 1e-9);
+  EXPECT_NEAR(g.grid.origin[2], (15 - 1 - 0.375) * mm, 1e-9);
+  EXPECT_NEAR(g.grid.extent[0], (2 + 0.75) * mm, 1e-6 * mm);
+  const TissueMap map = rasterise_tissues(s, g);
   EXPECT_EQ(map.grid.nx, 22);
   const double volume = double(map.tissue_voxels) * std::pow(0.125 * mm, 3);
   EXPECT_NEAR(volume / (4.0 / 3.0 * M_PI * mm * mm * mm), 1.0, 0.03);
-  EXPECT_NEAR(s.geometry[0].surface->enclosed_volume / (4.0 / 3.0 * M_PI * mm * mm * mm), 1.0, 0.01);
+  EXPECT_NEAR(g.items[0].mesh->enclosed_volume / (4.0 / 3.0 * M_PI * mm * mm * mm), 1.0, 0.01);
+  // The item's box is the placed mesh's.
+  EXPECT_NEAR(g.items[0].bounds.lo[0], -10 * mm, 1e-9);
+  EXPECT_NEAR(g.items[0].bounds.hi[2], 16 * mm, 1e-9);
+  // The convenience overload loads the same geometry.
+  EXPECT_EQ(rasterise_tissues(s).tissue, map.tissue);
 }
 
 TEST(GeometryFiles, PriorityDecidesWhereMeshesOverlap) {
@@ -301,20 +312,21 @@ TEST(GeometryFiles, NiftiLabelMapIsPlacedByItsAffineAndResampledByNearestLabel) 
       "geometry: [{volume: {file: labels.nii.gz, labels: {7: tumour}}}]\n" +
       species_time_output();
   const Scenario s = load_scenario(dir.write("s.yaml", yaml));
-  const TissueMap map = rasterise_tissues(s);
+  const PlacedGeometry g = load_geometry(s);
+  const TissueMap map = rasterise_tissues(s, g);
   // World box of the block: x = 30 - j from 30 - 5.5 to 30 - 1.5 mm, y = 2 + 0.5 i
   // from 3.75 to 7.75 mm, z = -4 + 2 k from -3 to 5 mm.
   const double mm = 1e-3;
-  EXPECT_NEAR(s.grid.origin[0], 24.5 * mm, 1e-9);
-  EXPECT_NEAR(s.grid.origin[1], 3.75 * mm, 1e-9);
-  EXPECT_NEAR(s.grid.origin[2], -3.0 * mm, 1e-9);
+  EXPECT_NEAR(g.grid.origin[0], 24.5 * mm, 1e-9);
+  EXPECT_NEAR(g.grid.origin[1], 3.75 * mm, 1e-9);
+  EXPECT_NEAR(g.grid.origin[2], -3.0 * mm, 1e-9);
   EXPECT_EQ(map.grid.nx, 16);
   EXPECT_EQ(map.grid.ny, 16);
   EXPECT_EQ(map.grid.nz, 32);
   // Every voxel of the grid lies in the block: the box is the block.
   EXPECT_EQ(map.tissue_voxels, map.grid.voxels());
   // The block's volume in the file and on the grid agree exactly here.
-  EXPECT_EQ(s.geometry[0].volume->labels[0].source_voxels, 8 * 4 * 4);
+  EXPECT_EQ(g.items[0].volume->source_voxels[0], 8 * 4 * 4);
   EXPECT_NEAR(double(map.tissue_voxels) * std::pow(0.25 * mm, 3), 8 * 4 * 4 * 0.5 * 1 * 2 * std::pow(mm, 3),
               1e-15);
 }
@@ -390,6 +402,103 @@ TEST(GeometryFiles, BadMeshesAndVolumesAreOneClearErrorAtTheirYamlKey) {
   EXPECT_NE(e.find("lung"), std::string::npos) << e;
 }
 
+// The scenario is data: loading it checks the YAML and that the named files
+// exist, not what they hold. load_geometry reads them and reports their
+// defects at the YAML key that names them, as one error.
+TEST(GeometryFiles, TheScenarioNamesFilesAndLoadGeometryReadsThem) {
+  TempDir dir;
+  dir.write("empty.obj", "# nothing\n");
+  const std::string path =
+      dir.write("s.yaml",
+                "name: t\n"
+                "grid: {extent: [5 mm, 5 mm, 5 mm], voxel: 0.5 mm}\n"
+                "tissues: [{name: liver, label: 1}]\n"
+                "geometry: [{tissue: liver, mesh: {file: empty.obj, units: mm, translate: [1 mm, 0, 0]}}]\n" +
+                    species_time_output());
+  const Scenario s = load_scenario(path);
+  ASSERT_EQ(s.geometry[0].kind, GeometryKind::Surface);
+  EXPECT_EQ(s.geometry[0].mesh.file, dir.file("empty.obj"));
+  EXPECT_DOUBLE_EQ(s.geometry[0].mesh.placement.unit, 1e-3);
+  EXPECT_DOUBLE_EQ(s.geometry[0].mesh.placement.translation[0], 1e-3);
+  EXPECT_EQ(s.geometry[0].mesh.where.file, path);
+  EXPECT_EQ(s.geometry[0].mesh.where.line, 4);
+  EXPECT_EQ(s.geometry[0].mesh.where.key_path, "geometry[0].mesh.file");
+  try {
+    load_geometry(s);
+    ADD_FAILURE() << "an empty mesh was accepted";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where().file, path);
+    EXPECT_EQ(e.where().line, 4);
+    EXPECT_EQ(e.where().key_path, "geometry[0].mesh.file");
+    EXPECT_NE(e.detail().find("no triangles"), std::string::npos) << e.detail();
+  }
+  // A --set file is reported at the override.
+  const Scenario changed = load_scenario(path, {"geometry[0].mesh.file=empty.obj"});
+  try {
+    load_geometry(changed);
+    ADD_FAILURE() << "an empty mesh was accepted";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where().file, "--set geometry[0].mesh.file=empty.obj");
+  }
+}
+
+// The scenario's own description names the files; with the placed
+// geometry it gives the resolved grid and what each file holds.
+TEST(GeometryFiles, DescriptionWithAndWithoutTheFiles) {
+  TempDir dir;
+  write_obj(dir.file("ball.obj"), make_icosphere(1, 1.0, {0, 0, 0}));  // 80 triangles, 42 vertices
+  const Scenario s =
+      load_scenario(dir.write("s.yaml",
+                              "name: t\n"
+                              "grid: {voxel: 0.25 mm, padding: 2}\n"
+                              "tissues: [{name: liver, label: 1}]\n"
+                              "geometry: [{tissue: liver, mesh: {file: ball.obj, units: mm}}]\n" +
+                                  species_time_output()));
+  const std::string named = describe_scenario(s);
+  EXPECT_NE(named.find("1. liver: mesh " + dir.file("ball.obj") + "\n"), std::string::npos) << named;
+  EXPECT_EQ(named.find("origin"), std::string::npos) << named;
+  EXPECT_NE(named.find("sized from the geometry's bounding box, padded by 2 voxels"), std::string::npos);
+  const std::string placed = describe_scenario(s, load_geometry(s));
+  EXPECT_NE(placed.find("1. liver: mesh " + dir.file("ball.obj") + " (80 triangles, 42 vertices)\n"),
+            std::string::npos)
+      << placed;
+  EXPECT_NE(placed.find("  origin ("), std::string::npos) << placed;
+  EXPECT_NE(placed.find("sized from the geometry's bounding box, padded by 2 voxels"), std::string::npos);
+  EXPECT_NE(placed.find("Species (1)"), std::string::npos);
+}
+
+// On a grid sized from the geometry, the shapes of sources and initial
+// values are checked once the files give the grid, with the reader's message.
+TEST(GeometryFiles, ShapesMustLieInsideAGridSizedFromTheFiles) {
+  TempDir dir;
+  write_obj(dir.file("ball.obj"), make_icosphere(2, 1.0, {0, 0, 0}));
+  const auto scenario_with = [&](const std::string& source_centre) {
+    return load_scenario(dir.write("s.yaml",
+                                   "name: t\n"
+                                   "grid: {voxel: 0.25 mm, padding: 2}\n"
+                                   "tissues: [{name: liver, label: 1}]\n"
+                                   "geometry: [{tissue: liver, mesh: {file: ball.obj, units: mm}}]\n"
+                                   "species: [{name: TNF, diffusion: 100 um^2/min}]\n"
+                                   "sources: [{species: TNF, rate: 1, sphere: {center: " +
+                                       source_centre +
+                                       ", radius: 0.5 mm}}]\n"
+                                       "time: {end: 1 min}\n"
+                                       "output: {interval: 1 min}\n"));
+  };
+  const Scenario inside = scenario_with("[0, 0, 0]");
+  EXPECT_NO_THROW(load_geometry(inside));
+  const Scenario outside = scenario_with("[3 mm, 0, 0]");  // the grid ends at x = 1.5 mm
+  try {
+    load_geometry(outside);
+    ADD_FAILURE() << "a source outside the grid was accepted";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where().line, 6);
+    EXPECT_EQ(e.where().key_path, "sources[0].sphere");
+    EXPECT_EQ(e.detail(),
+              "shape extends outside the grid: x from 2.5 mm to 3.5 mm, grid x from -1.5 mm to 1.5 mm");
+  }
+}
+
 // ---- the real organs (../shared/data) ----
 
 double voxelised_volume_ml(const std::string& stl) {
@@ -451,16 +560,18 @@ TEST(RealOrgans, FrogVolumeLoadsItsFifteenLabelsWithTheListedCounts) {
       "geometry: [{volume: {file: " +
       shared_data() + "/volumes/frog/frogtissue.mhd, labels: {" + labels + "}}}]\n" + species_time_output();
   const Scenario s = load_scenario(dir.write("s.yaml", yaml));
-  const VolumeGeometry& v = *s.geometry[0].volume;
+  const PlacedGeometry g = load_geometry(s);
+  const PlacedVolume& v = *g.items[0].volume;
   EXPECT_EQ(v.volume.dims, (std::array<int, 3>{500, 470, 136}));
-  ASSERT_EQ(v.labels.size(), 15u);
-  for (std::size_t i = 0; i < 15; ++i) EXPECT_EQ(v.labels[i].source_voxels, counts[i]) << organs[i].second;
+  ASSERT_EQ(s.geometry[0].volume.labels.size(), 15u);
+  ASSERT_EQ(v.source_voxels.size(), 15u);
+  for (std::size_t i = 0; i < 15; ++i) EXPECT_EQ(v.source_voxels[i], counts[i]) << organs[i].second;
   bool noted = false;
   for (const std::string& note : v.volume.notes)
     noted |= note.find("CompressedDataSize") != std::string::npos;
   EXPECT_TRUE(noted) << "the header defect is reported";
   // Same spacing, aligned voxel centres: resampling is the identity on every label.
-  const TissueMap map = rasterise_tissues(s);
+  const TissueMap map = rasterise_tissues(s, g);
   for (std::size_t i = 0; i < 15; ++i) EXPECT_EQ(map.voxel_count[i], counts[i]) << organs[i].second;
 }
 

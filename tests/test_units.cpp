@@ -309,6 +309,19 @@ TEST(Units, CellModelFormatsAndDefaults) {
   }
 }
 
+// Lengths in size messages share one unit: mm from 1 mm up, um below; -0 prints as 0.
+TEST(Units, LengthsInMessages) {
+  const LengthUnit mm = length_unit_for(4e-3);
+  EXPECT_EQ(mm.name, "mm");
+  EXPECT_EQ(length_in(5.2e-3, mm), "5.2 mm");
+  EXPECT_EQ(length_in(-1.5e-3, mm), "-1.5 mm");
+  EXPECT_EQ(length_in(-0.0, mm), "0 mm");
+  EXPECT_EQ(length_unit_for(1e-3).name, "mm");
+  const LengthUnit um = length_unit_for(0.9e-3);
+  EXPECT_EQ(um.name, "um");
+  EXPECT_EQ(length_in(250e-6, um), "250 um");
+}
+
 TEST(Units, ClosestMatch) {
   const std::vector<std::string> keys{"diffusion", "decay", "half_life", "initial", "name"};
   EXPECT_EQ(closest_match("difusion", keys), "diffusion");

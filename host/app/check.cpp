@@ -7,6 +7,7 @@
 
 #include "host/app/validation.hpp"
 #include "host/core/progress.hpp"
+#include "host/geometry/geometry_description.hpp"
 #include "host/parallel/decomposition.hpp"
 #include "host/parallel/parallel.hpp"
 #include "host/scenario/config.hpp"
@@ -16,7 +17,8 @@ namespace {
 
 // Voxels per tissue, and geometry from files next to what the files say: a
 // mesh's enclosed volume (divergence theorem), a label's volume in the source image.
-std::string describe_tissues(const Scenario& s, const TissueMap& tissues, const Discretisation& disc) {
+std::string describe_tissues(const Scenario& s, const PlacedGeometry& geometry, const TissueMap& tissues,
+                             const Discretisation& disc) {
   const DenseGrid& g = disc.grid;
   std::string out;
   const double per_tissue_voxel = 100.0 / double(tissues.tissue_voxels);
@@ -32,26 +34,29 @@ std::string describe_tissues(const Scenario& s, const TissueMap& tissues, const 
                        s.tissues[t].label, tissues.voxel_count[t], double(tissues.voxel_count[t]) * voxel_ml);
   for (std::size_t i = 0; i < s.geometry.size(); ++i) {
     const GeometryItem& item = s.geometry[i];
+    const PlacedItem& placed = geometry.items[i];
     if (item.kind == GeometryKind::Surface) {
       const double voxelised = double(tissues.item_voxels[i]) * voxel_ml;
-      const double enclosed = std::abs(item.surface->enclosed_volume) * 1e6;
+      const double enclosed = std::abs(placed.mesh->enclosed_volume) * 1e6;
       out += fmt::format(
           "  geometry {} mesh {} ({}): {} voxels {:.6g} mL inside; mesh encloses {:.6g} mL ({:+.2f}%){}\n",
-          i + 1, std::filesystem::path(item.surface->file).filename().string(), s.tissues[item.tissue].name,
+          i + 1, std::filesystem::path(item.mesh.file).filename().string(), s.tissues[item.tissue].name,
           tissues.item_voxels[i], voxelised, enclosed, enclosed > 0 ? 100 * (voxelised / enclosed - 1) : 0.0,
-          item.surface->enclosed_volume < 0 ? " (inward-oriented)" : "");
+          placed.mesh->enclosed_volume < 0 ? " (inward-oriented)" : "");
     } else if (item.kind == GeometryKind::Volume) {
-      const LabelVolume& v = item.volume->volume;
+      const LabelVolume& v = placed.volume->volume;
       const auto h = v.spacing();
       const double source_voxel_ml = h[0] * h[1] * h[2] * 1e6;
-      for (const auto& lt : item.volume->labels) {
-        const double in_file = double(lt.source_voxels) * source_voxel_ml;
+      for (std::size_t j = 0; j < item.volume.labels.size(); ++j) {
+        const auto& lt = item.volume.labels[j];
+        const std::int64_t source_voxels = placed.volume->source_voxels[j];
+        const double in_file = double(source_voxels) * source_voxel_ml;
         const double on_grid = double(tissues.voxel_count[std::size_t(lt.tissue)]) * voxel_ml;
         out += fmt::format(
             "  geometry {} label {} ({}): {} voxels {:.6g} mL in {}; the tissue has {:.6g} mL on the "
             "grid ({:+.2f}%)\n",
-            i + 1, lt.label, s.tissues[lt.tissue].name, lt.source_voxels, in_file,
-            std::filesystem::path(item.volume->file).filename().string(), on_grid,
+            i + 1, lt.label, s.tissues[lt.tissue].name, source_voxels, in_file,
+            std::filesystem::path(item.volume.file).filename().string(), on_grid,
             100 * (on_grid / in_file - 1));
       }
     }
@@ -97,14 +102,16 @@ std::string describe_decompositions(const TissueMap& tissues) {
 
 std::string check_scenario(Scenario s, const RunOptions& options) {
   apply_run_options(s, options);
-  const ValidatedRun v = validate_run(s, {options.backend, par::Comm::world().size(), options.decomposition});
+  const PlacedGeometry geometry = load_geometry(s);
+  const ValidatedRun v =
+      validate_run(s, geometry, {options.backend, par::Comm::world().size(), options.decomposition});
   const TissueMap& tissues = v.tissues;
   const Discretisation disc = discretise(s, tissues);
-  std::string out = describe_scenario(s);
+  std::string out = describe_scenario(s, geometry);
   const DenseGrid& g = disc.grid;
   out += fmt::format("\nGrid: {} x {} x {} = {} voxels (voxel {:.6g} x {:.6g} x {:.6g} um)\n", g.nx, g.ny,
                      g.nz, g.voxels(), g.spacing[0] * 1e6, g.spacing[1] * 1e6, g.spacing[2] * 1e6);
-  out += describe_tissues(s, tissues, disc);
+  out += describe_tissues(s, geometry, tissues, disc);
   out += fmt::format("Materials (tissue x source combinations): {}\n", disc.n_materials() - 1);
   out += fmt::format("Memory estimate: {} at peak ({} species, {}, two buffers, halo and set-up included)\n",
                      format_bytes(memory_estimate_bytes(s, disc.grid)), s.species.size(),

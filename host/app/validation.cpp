@@ -107,17 +107,21 @@ void check_stochastic_cell_counts(const Scenario& s, const TissueMap& tissues) {
 }  // namespace
 
 ValidatedRun validate_run(const Scenario& s, const RunTarget& target) {
+  return validate_run(s, load_geometry(s), target);
+}
+
+ValidatedRun validate_run(const Scenario& s, const PlacedGeometry& geometry, const RunTarget& target) {
   ValidatedRun v;
   // Everything that can be refused from the numbers alone comes before the
   // grid is allocated, so a check on a login node cannot exhaust its memory.
-  check_memory(s, make_dense_grid(s.grid));
+  check_memory(s, make_dense_grid(geometry.grid));
   check_precision_range(s);
   v.plan = plan_time(s);
   v.output_times = output_times(s);
   v.total_steps = planned_steps(v.output_times, v.plan.max_dt);
   v.backend = resolve_backend_kind(target.backend);
   check_field_capacity(s, v.backend);
-  v.tissues = rasterise_tissues(s);
+  v.tissues = rasterise_tissues(s, geometry);
   check_stochastic_cell_counts(s, v.tissues);
   decompose(v.tissues, target.ranks, target.decomposition);
   return v;

@@ -6,6 +6,7 @@
 // decomposition). Every check throws InputError (exit 2) with the scenario
 // position it concerns; the list, in the order they are made:
 //
+//   the geometry files             load_geometry (host/geometry)
 //   the grid's voxels per axis     make_dense_grid (host/geometry)
 //   the memory on this machine     here
 //   float precision's range        here (after --precision)
@@ -33,6 +34,7 @@
 
 #include "host/backends/backend.hpp"
 #include "host/geometry/geometry.hpp"
+#include "host/geometry/placed_geometry.hpp"
 #include "host/model/discretisation.hpp"
 #include "host/scenario/scenario.hpp"
 
@@ -55,8 +57,11 @@ struct ValidatedRun {
   TissueMap tissues;
 };
 
-// The pass: InputError at the first check that fails.
+// The pass: InputError at the first check that fails. The first form loads
+// the geometry files itself; the second takes them loaded (load_geometry),
+// for a caller that describes them too.
 ValidatedRun validate_run(const Scenario& scenario, const RunTarget& target);
+ValidatedRun validate_run(const Scenario& scenario, const PlacedGeometry& geometry, const RunTarget& target);
 
 // Equal steps of at most max_dt from each output time to the next, added up.
 std::int64_t planned_steps(const std::vector<double>& times, double max_dt);

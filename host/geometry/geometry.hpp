@@ -1,5 +1,6 @@
 // Geometry: tissue labels on the voxel grid (the organ, painted from the
-// scenario's shapes), and regions of it for sources and initial values.
+// scenario's shapes and its placed mesh and label-map files), and regions
+// of it for sources and initial values.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "host/geometry/dense_grid.hpp"
+#include "host/geometry/placed_geometry.hpp"
 #include "host/geometry/shapes.hpp"
 #include "host/scenario/scenario.hpp"
 
@@ -18,20 +20,15 @@ inline constexpr int kMaxVoxelsPerAxis = 1 << 20;
 
 // The grid's voxel counts: whole voxels covering the extent (the spacing is
 // kept exactly, so the grid may reach up to one voxel past the extent).
-// InputError at grid for more than kMaxVoxelsPerAxis along an axis.
+// InputError at grid for more than kMaxVoxelsPerAxis along an axis. Give it
+// the resolved grid (PlacedGeometry::grid): a Scenario::grid sized from the
+// geometry has no extent yet.
 DenseGrid make_dense_grid(const GridSettings& grid);
 
 inline Vec3 voxel_centre(const DenseGrid& g, int i, int j, int k) {
   return {g.origin[0] + (i + 0.5) * g.spacing[0], g.origin[1] + (j + 0.5) * g.spacing[1],
           g.origin[2] + (k + 0.5) * g.spacing[2]};
 }
-
-// Bounding box of a geometry item in the world (metres): a shape's, a
-// mesh's vertices', a volume's voxels that carry a mapped label.
-Bounds geometry_item_bounds(const GeometryItem& item);
-// The world box of a volume's mapped-label voxels, from a scan of the whole
-// volume: computed once, when the scenario is read (VolumeGeometry::lo, hi).
-Bounds volume_bounds(const VolumeGeometry& volume);
 
 // Voxels per label value.
 std::map<std::int32_t, std::int64_t> label_histogram(const std::vector<std::int32_t>& labels);
@@ -49,9 +46,13 @@ struct TissueMap {
 };
 
 // Paints the geometry items in order of priority, then of appearance (later
-// wins) at voxel centres: shapes by their inside test, meshes by the
-// generalised winding number (voxelise.hpp), volumes by nearest label. A tissue
-// left with no voxel is an InputError at its declaration.
+// wins) at voxel centres of geometry.grid: shapes by their inside test,
+// meshes by the generalised winding number (voxelise.hpp), volumes by
+// nearest label. A tissue left with no voxel is an InputError at its
+// declaration.
+TissueMap rasterise_tissues(const Scenario& scenario, const PlacedGeometry& geometry);
+// The same after load_geometry(scenario): for callers that need nothing
+// else from the files.
 TissueMap rasterise_tissues(const Scenario& scenario);
 
 // 1 for tissue voxels inside `region` (its tissue and/or shape), else 0.

@@ -1,16 +1,11 @@
-// Analytic shapes: inside tests and bounding boxes (metres).
+// Analytic shapes: inside tests (metres).
 #pragma once
 
-#include "host/scenario/scenario.hpp"
+#include "host/scenario/shape_bounds.hpp"
 
 namespace cyto {
 
-struct Bounds {
-  Vec3 lo{0, 0, 0};
-  Vec3 hi{0, 0, 0};
-};
-
-Bounds shape_bounds(const Shape& shape);
+// Bounds and shape_bounds: host/scenario/shape_bounds.hpp.
 bool shape_contains(const Shape& shape, const Vec3& point);
 
 }  // namespace cyto

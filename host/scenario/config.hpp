@@ -1,11 +1,17 @@
 // Scenario files: YAML -> validated Scenario (units converted, names resolved
 // to indices). The schema is documented for users in configs/SCHEMA.md.
+//
+// The reader validates everything the YAML says. The mesh and label-map
+// files it names are read afterwards by the geometry layer (load_geometry,
+// host/geometry/placed_geometry.hpp), which also sizes a grid given as
+// {voxel, padding}; their errors point at the same YAML items.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "host/scenario/scenario.hpp"
+#include "host/scenario/scenario_description.hpp"  // describe_scenario
 
 namespace cyto {
 
@@ -14,18 +20,14 @@ namespace cyto {
 // file, line, column and key path of the offending value and a message saying
 // what was expected and what was found. A value that came from an override is
 // reported at "--set key.path=value" instead of a file position.
+// A file path the scenario names (a mesh, a label map) must exist; its
+// contents are not read here.
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides = {});
 
 // The same from text; display_name stands in for the file name in errors and
 // in Scenario::source_file.
 Scenario parse_scenario(const std::string& yaml_text, const std::string& display_name,
                         const std::vector<std::string>& overrides = {});
-
-// A multi-line human description of the resolved scenario in user units
-// (shown by `cytostorm check`): grid, tissues, geometry, species, sources,
-// boundaries, seed, populations, rules, organs, plasma, infusions, therapies,
-// time, output and checkpoints.
-std::string describe_scenario(const Scenario& s);
 
 // One difference between two resolved scenarios. `key` is a key path in the
 // --set syntax ("time.end", "species.TNF.decay", "geometry[2].box.min[0]");

@@ -1,6 +1,8 @@
 // The validated scenario: plain structs, every dimensional value already
 // converted to the internal units below. Produced by load_scenario()
-// (config.hpp); consumed by geometry, discretisation and the solver.
+// (config.hpp); consumed by geometry, discretisation and the solver. It is
+// data: it names the mesh and label-map files it uses, and host/geometry
+// reads them (load_geometry).
 //
 // Internal units (SI for space and time; the clinical unit for concentration):
 //   length          m
@@ -14,23 +16,14 @@
 #include <array>
 #include <cstdint>
 #include <limits>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "host/core/error.hpp"
-#include "host/geometry/label_volume.hpp"
-#include "host/geometry/mesh_io.hpp"
-#include "kernels/limits.hpp"
-#include "kernels/step_params.hpp"
+#include "host/scenario/limits.hpp"
 
 namespace cyto {
-
-// Documented maxima (README "Limits"): run-time counts, bounded so that the
-// per-material coefficient table stays small enough for on-chip memory.
-// kMaxSpecies (species + populations) comes from kernels/limits.hpp.
-inline constexpr int kMaxTissues = 255;  // label 0 is "outside"
 
 using Vec3 = std::array<double, 3>;
 
@@ -58,7 +51,9 @@ struct GridSettings {
   Vec3 extent{0, 0, 0};   // physical size along x, y, z
   Vec3 spacing{0, 0, 0};  // voxel size along x, y, z
   // Sized from the geometry's bounding box plus `padding` voxels on every
-  // side (no extent given); origin and extent are then set by the reader.
+  // side (no extent given). Origin and extent then stay 0 here: the geometry
+  // layer sets them once it has read the files (load_geometry ->
+  // PlacedGeometry::grid, host/geometry/placed_geometry.hpp).
   bool from_geometry = false;
   int padding = 0;
   SourceLocation where;
@@ -66,43 +61,46 @@ struct GridSettings {
 
 struct Tissue {
   std::string name;
-  int label = 0;  // 1..kMaxTissues, unique
+  int label = 0;  // 1..scenario_limits::kMaxTissues, unique
   SourceLocation where;
 };
 
 // Where a file's coordinates go: world = rotation * (scale * unit * x) + translation.
-// The rotation is about x, then y, then z (fixed axes).
+// The rotation is about x, then y, then z (fixed axes). The geometry layer
+// turns it into an affine map (placement_affine, host/geometry/placed_geometry.hpp).
 struct Placement {
   double unit = 1;  // metres per file unit
   Vec3 scale{1, 1, 1};
   Vec3 rotation{0, 0, 0};  // radians about x, y, z
   Vec3 translation{0, 0, 0};
-  // The 3x4 affine (row-major) that maps file coordinates to metres.
-  std::array<double, 12> affine() const;
 };
 
-// A surface mesh (STL or OBJ) in world coordinates (metres), with its
-// enclosed volume from the file's triangles (divergence theorem).
-struct SurfaceGeometry {
+// A surface mesh file (STL or OBJ) and where its coordinates go. The
+// scenario names the file; host/geometry reads and places it
+// (load_geometry), reporting a defect in the file at `where`.
+struct MeshFile {
   std::string file;  // as resolved (relative to the scenario file)
-  TriangleMesh mesh;
-  double enclosed_volume = 0;  // m^3, signed (negative: inward-oriented)
+  Placement placement;
+  SourceLocation where;  // of the item's "mesh.file"
 };
 
-// A label map (NIfTI or MetaImage) placed in the world, and which of its
-// labels become which tissue.
-struct VolumeGeometry {
-  std::string file;
-  LabelVolume volume;  // index_to_world already placed (metres)
+// A label map file (NIfTI or MetaImage), where it goes, and which of its
+// labels become which tissue. Read and placed by host/geometry.
+struct VolumeFile {
+  std::string file;  // as resolved (relative to the scenario file)
+  // The unit (metres per file unit) counts only where the scenario names
+  // one ("units": unit_given), and then wins over the file's own; otherwise
+  // the file's own unit applies (NIfTI), or mm where it has none (MetaImage).
+  Placement placement;
+  bool unit_given = false;
   struct LabelTissue {
     std::int32_t label = 0;
-    int tissue = 0;                  // index into Scenario::tissues
-    std::int64_t source_voxels = 0;  // voxels of this label in the file
+    int tissue = 0;  // index into Scenario::tissues
     SourceLocation where;
   };
   std::vector<LabelTissue> labels;
-  // World box (metres) of the voxels that carry a mapped label.
-  Vec3 lo{0, 0, 0}, hi{0, 0, 0};
+  SourceLocation where;         // of the item's "volume.file"
+  SourceLocation labels_where;  // of "volume.labels": a label the file lacks is reported here
 };
 
 enum class GeometryKind { Shape, Surface, Volume };
@@ -114,8 +112,8 @@ struct GeometryItem {
   Shape shape;
   SourceLocation where;
   GeometryKind kind = GeometryKind::Shape;
-  std::shared_ptr<const SurfaceGeometry> surface = nullptr;
-  std::shared_ptr<const VolumeGeometry> volume = nullptr;
+  MeshFile mesh{};      // Surface
+  VolumeFile volume{};  // Volume
   int priority = 0;
   // Paint only over voxels already of this tissue (a lesion or vessel kept
   // inside its organ), if set.
@@ -205,8 +203,6 @@ struct CheckpointSettings {
 //   mass              pg
 //   drug level        pg/mL
 //   binding rate      mL/pg/s     (neutralisation k_on)
-
-// kMaxRules and kMaxHillTerms come from kernels/limits.hpp.
 
 // A cell population: a density field that does not diffuse.
 struct Population {

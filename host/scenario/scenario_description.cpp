@@ -1,4 +1,4 @@
-// The resolved scenario in words, with units converted (cytostorm check).
+// The scenario in words, with units converted (cytostorm check).
 #include <fmt/format.h>
 
 #include <fmt/ranges.h>
@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "host/core/progress.hpp"
-#include "host/scenario/config.hpp"
+#include "host/scenario/scenario_description.hpp"
 #include "host/scenario/units.hpp"
 
 namespace cyto {
@@ -18,26 +18,6 @@ namespace {
 std::string point(const Vec3& p) {
   return fmt::format("({}, {}, {})", format_quantity(p[0], Quantity::Length),
                      format_quantity(p[1], Quantity::Length), format_quantity(p[2], Quantity::Length));
-}
-
-std::string describe_shape(const Shape& s) {
-  switch (s.kind) {
-    case ShapeKind::Box:
-      return fmt::format("box from {} to {}", point(s.a), point(s.b));
-    case ShapeKind::Sphere:
-      return fmt::format("sphere at {}, radius {}", point(s.a), format_quantity(s.radius, Quantity::Length));
-    case ShapeKind::Ellipsoid:
-      return fmt::format("ellipsoid at {}, radii {}", point(s.a), point(s.b));
-    case ShapeKind::Cylinder:
-      return fmt::format("cylinder from {} to {}, radius {}", point(s.a), point(s.b),
-                         format_quantity(s.radius, Quantity::Length));
-    case ShapeKind::Union: {
-      std::vector<std::string> parts;
-      for (const Shape& p : s.parts) parts.push_back(describe_shape(p));
-      return fmt::format("union of [{}]", fmt::join(parts, "; "));
-    }
-  }
-  return {};
 }
 
 std::string describe_region(const Region& r, const Scenario& s) {
@@ -149,49 +129,11 @@ std::string describe_therapy(const Therapy& t, const Scenario& s) {
   return {};
 }
 
-}  // namespace
-
-std::string describe_scenario(const Scenario& s) {
+// Species: diffusion per tissue, decay, initial values.
+std::string describe_species(const Scenario& s) {
   std::string out;
   const auto line = [&out](const std::string& text) { out += text + '\n'; };
   const auto time = [](double seconds) { return format_quantity(seconds, Quantity::Time); };
-
-  line(fmt::format("Scenario {} ({})", s.name, s.source_file));
-  if (!s.description.empty()) line(fmt::format("  {}", s.description));
-  line(fmt::format("  precision {}", s.precision == Precision::Float ? "float" : "double"));
-
-  line("Grid");
-  line(fmt::format("  origin {}", point(s.grid.origin)));
-  line(fmt::format("  extent {}", point(s.grid.extent)));
-  line(fmt::format("  voxel  {}", point(s.grid.spacing)));
-  if (s.grid.from_geometry)
-    line(fmt::format("  sized from the geometry's bounding box, padded by {} voxels", s.grid.padding));
-
-  line(fmt::format("Tissues ({})", s.tissues.size()));
-  for (const Tissue& t : s.tissues) line(fmt::format("  {} (label {})", t.name, t.label));
-
-  line("Geometry (painted by priority, then in order; later items win)");
-  for (std::size_t i = 0; i < s.geometry.size(); ++i) {
-    const GeometryItem& g = s.geometry[i];
-    std::string priority = g.priority ? fmt::format(" (priority {})", g.priority) : std::string();
-    if (g.within) priority += fmt::format(" within {}", s.tissues[*g.within].name);
-    if (g.kind == GeometryKind::Shape) {
-      line(fmt::format("  {}. {}: {}{}", i + 1, s.tissues[g.tissue].name, describe_shape(g.shape), priority));
-    } else if (g.kind == GeometryKind::Surface) {
-      line(fmt::format("  {}. {}: mesh {} ({} triangles, {} vertices){}", i + 1, s.tissues[g.tissue].name,
-                       g.surface->file, g.surface->mesh.triangles.size(), g.surface->mesh.vertices.size(),
-                       priority));
-    } else {
-      const LabelVolume& v = g.volume->volume;
-      const auto h = v.spacing();
-      line(fmt::format("  {}. volume {}: {}, {} x {} x {} voxels of {:.6g} x {:.6g} x {:.6g} mm{}", i + 1,
-                       g.volume->file, v.format, v.dims[0], v.dims[1], v.dims[2], h[0] * 1e3, h[1] * 1e3,
-                       h[2] * 1e3, priority));
-      for (const std::string& note : v.notes) line(fmt::format("     note: {}", note));
-      for (const auto& lt : g.volume->labels)
-        line(fmt::format("     label {} -> {}", lt.label, s.tissues[lt.tissue].name));
-    }
-  }
 
   line(fmt::format("Species ({})", s.species.size()));
   for (const Species& sp : s.species) {
@@ -212,6 +154,14 @@ std::string describe_scenario(const Scenario& s) {
       line(fmt::format("    initial   {} {}", format_quantity(v.value, Quantity::Concentration),
                        describe_region(v.region, s)));
   }
+  return out;
+}
+
+// Sources and Dirichlet boundaries.
+std::string describe_sources(const Scenario& s) {
+  std::string out;
+  const auto line = [&out](const std::string& text) { out += text + '\n'; };
+  const auto time = [](double seconds) { return format_quantity(seconds, Quantity::Time); };
 
   line(fmt::format("Sources ({})", s.sources.size()));
   for (std::size_t i = 0; i < s.sources.size(); ++i) {
@@ -227,6 +177,13 @@ std::string describe_scenario(const Scenario& s) {
   for (const DirichletBoundary& b : s.boundaries)
     line(fmt::format("  {}: {} held at {}", s.tissues[b.tissue].name, s.species[b.species].name,
                      format_quantity(b.value, Quantity::Concentration)));
+  return out;
+}
+
+// The seed, populations (initial values, seeding) and rules.
+std::string describe_cell_model(const Scenario& s) {
+  std::string out;
+  const auto line = [&out](const std::string& text) { out += text + '\n'; };
 
   if (!s.populations.empty()) line(fmt::format("Seed {} (random seeding and stochastic death)", s.seed));
 
@@ -248,6 +205,14 @@ std::string describe_scenario(const Scenario& s) {
   for (std::size_t i = 0; i < s.rules.size(); ++i)
     line(fmt::format("  {}: {}", s.rules[i].name.empty() ? fmt::format("rules[{}]", i) : s.rules[i].name,
                      describe_rule(s.rules[i], s)));
+  return out;
+}
+
+// Organs and the plasma compartment.
+std::string describe_plasma(const Scenario& s) {
+  std::string out;
+  const auto line = [&out](const std::string& text) { out += text + '\n'; };
+  const auto time = [](double seconds) { return format_quantity(seconds, Quantity::Time); };
 
   if (!s.organs.empty()) {
     line(fmt::format("Organs ({})", s.organs.size()));
@@ -285,6 +250,14 @@ std::string describe_scenario(const Scenario& s) {
   } else {
     line("Plasma: none");
   }
+  return out;
+}
+
+// Infusions and therapies.
+std::string describe_doses(const Scenario& s) {
+  std::string out;
+  const auto line = [&out](const std::string& text) { out += text + '\n'; };
+  const auto time = [](double seconds) { return format_quantity(seconds, Quantity::Time); };
 
   if (!s.infusions.empty()) {
     line(fmt::format("Infusions ({})", s.infusions.size()));
@@ -310,6 +283,14 @@ std::string describe_scenario(const Scenario& s) {
                        format_quantity(t.volume, Quantity::Volume)));
     }
   }
+  return out;
+}
+
+// Time, output and checkpoints.
+std::string describe_run_settings(const Scenario& s) {
+  std::string out;
+  const auto line = [&out](const std::string& text) { out += text + '\n'; };
+  const auto time = [](double seconds) { return format_quantity(seconds, Quantity::Time); };
 
   line("Time");
   line(fmt::format("  end {}, dt {}, substepping {}", time(s.time.end), s.time.dt ? time(*s.time.dt) : "auto",
@@ -336,6 +317,97 @@ std::string describe_scenario(const Scenario& s) {
                                     : fmt::format("{}", fmt::join(triggers, ", ")),
                    c.keep));
   return out;
+}
+
+}  // namespace
+
+std::string describe_shape(const Shape& s) {
+  switch (s.kind) {
+    case ShapeKind::Box:
+      return fmt::format("box from {} to {}", point(s.a), point(s.b));
+    case ShapeKind::Sphere:
+      return fmt::format("sphere at {}, radius {}", point(s.a), format_quantity(s.radius, Quantity::Length));
+    case ShapeKind::Ellipsoid:
+      return fmt::format("ellipsoid at {}, radii {}", point(s.a), point(s.b));
+    case ShapeKind::Cylinder:
+      return fmt::format("cylinder from {} to {}, radius {}", point(s.a), point(s.b),
+                         format_quantity(s.radius, Quantity::Length));
+    case ShapeKind::Union: {
+      std::vector<std::string> parts;
+      for (const Shape& p : s.parts) parts.push_back(describe_shape(p));
+      return fmt::format("union of [{}]", fmt::join(parts, "; "));
+    }
+  }
+  return {};
+}
+
+std::string describe_geometry_item(const Scenario& s, std::size_t i, const std::string& file_facts,
+                                   const std::vector<std::string>& notes) {
+  const GeometryItem& g = s.geometry[i];
+  std::string priority = g.priority ? fmt::format(" (priority {})", g.priority) : std::string();
+  if (g.within) priority += fmt::format(" within {}", s.tissues[*g.within].name);
+  switch (g.kind) {
+    case GeometryKind::Shape:
+      return fmt::format("  {}. {}: {}{}\n", i + 1, s.tissues[g.tissue].name, describe_shape(g.shape),
+                         priority);
+    case GeometryKind::Surface:
+      return fmt::format("  {}. {}: mesh {}{}{}\n", i + 1, s.tissues[g.tissue].name, g.mesh.file, file_facts,
+                         priority);
+    case GeometryKind::Volume: {
+      std::string out = fmt::format("  {}. volume {}{}{}\n", i + 1, g.volume.file, file_facts, priority);
+      for (const std::string& note : notes) out += fmt::format("     note: {}\n", note);
+      for (const auto& lt : g.volume.labels)
+        out += fmt::format("     label {} -> {}\n", lt.label, s.tissues[lt.tissue].name);
+      return out;
+    }
+  }
+  return {};
+}
+
+std::string describe_heading(const Scenario& s) {
+  std::string out;
+  const auto line = [&out](const std::string& text) { out += text + '\n'; };
+  line(fmt::format("Scenario {} ({})", s.name, s.source_file));
+  if (!s.description.empty()) line(fmt::format("  {}", s.description));
+  line(fmt::format("  precision {}", s.precision == Precision::Float ? "float" : "double"));
+  return out;
+}
+
+std::string describe_grid(const GridSettings& grid) {
+  std::string out;
+  const auto line = [&out](const std::string& text) { out += text + '\n'; };
+  line("Grid");
+  line(fmt::format("  origin {}", point(grid.origin)));
+  line(fmt::format("  extent {}", point(grid.extent)));
+  line(fmt::format("  voxel  {}", point(grid.spacing)));
+  if (grid.from_geometry)
+    line(fmt::format("  sized from the geometry's bounding box, padded by {} voxels", grid.padding));
+  return out;
+}
+
+std::string describe_tissues(const Scenario& s) {
+  std::string out = fmt::format("Tissues ({})\n", s.tissues.size());
+  for (const Tissue& t : s.tissues) out += fmt::format("  {} (label {})\n", t.name, t.label);
+  return out;
+}
+
+std::string describe_scenario(const Scenario& s) {
+  std::string out = describe_heading(s);
+  if (s.grid.from_geometry) {
+    out += fmt::format("Grid\n  voxel  {}\n  sized from the geometry's bounding box, padded by {} voxels\n",
+                       point(s.grid.spacing), s.grid.padding);
+  } else {
+    out += describe_grid(s.grid);
+  }
+  out += describe_tissues(s);
+  out += "Geometry (painted by priority, then in order; later items win)\n";
+  for (std::size_t i = 0; i < s.geometry.size(); ++i) out += describe_geometry_item(s, i);
+  return out + describe_model(s);
+}
+
+std::string describe_model(const Scenario& s) {
+  return describe_species(s) + describe_sources(s) + describe_cell_model(s) + describe_plasma(s) +
+         describe_doses(s) + describe_run_settings(s);
 }
 
 }  // namespace cyto

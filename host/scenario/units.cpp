@@ -344,4 +344,13 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
   return {};
 }
 
+LengthUnit length_unit_for(double magnitude) {
+  return magnitude >= 1e-3 ? LengthUnit{"mm", 1e-3} : LengthUnit{"um", 1e-6};
+}
+
+std::string length_in(double metres, const LengthUnit& unit) {
+  const double value = metres / unit.metres;
+  return fmt::format("{:g} {}", value == 0 ? 0.0 : value, unit.name);
+}
+
 }  // namespace cyto

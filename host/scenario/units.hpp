@@ -57,6 +57,17 @@ std::string default_unit(Quantity q);
 // An internal value written in the default unit, e.g. "1200 um^2/min", "120 min".
 std::string format_quantity(double internal_value, Quantity q);
 
+// Lengths in messages that compare sizes ("x from 1 mm to 5.2 mm, grid x
+// from 0 mm to 4 mm"): one unit for all the numbers of a message, mm for
+// organ-sized values and um below that.
+struct LengthUnit {
+  std::string_view name;
+  double metres;
+};
+LengthUnit length_unit_for(double magnitude);
+// "5.2 mm"; -0 is written as 0.
+std::string length_in(double metres, const LengthUnit& unit);
+
 // The candidate closest to `word` (case-insensitive edit distance of at most 2,
 // scaled down for short words, or a prefix of at least 3 characters), for
 // "did you mean" hints; empty when nothing is close.

@@ -1,0 +1,178 @@
+#include "host/scenario/yaml_document.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "host/scenario/units.hpp"
+
+namespace cyto::reader {
+
+std::string child_path(const std::string& parent, std::string_view key) {
+  return parent.empty() ? std::string(key) : fmt::format("{}.{}", parent, key);
+}
+
+std::string index_path(const std::string& parent, std::size_t index) {
+  return fmt::format("{}[{}]", parent, index);
+}
+
+bool is_within(const std::string& path, const std::string& ancestor) {
+  if (ancestor.empty()) return true;
+  if (!path.starts_with(ancestor)) return false;
+  return path.size() == ancestor.size() || path[ancestor.size()] == '.' || path[ancestor.size()] == '[';
+}
+
+std::string describe_found(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Scalar:
+      return fmt::format("\"{}\"", node.Scalar());
+    case YAML::NodeType::Sequence:
+      return fmt::format("a list of {} item{}", node.size(), node.size() == 1 ? "" : "s");
+    case YAML::NodeType::Map:
+      return "a map";
+    default:
+      return "nothing (an empty value)";
+  }
+}
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return std::string(s);
+}
+
+bool is_index(std::string_view s) {
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+}
+
+std::string join_or(const std::vector<std::string>& words) {
+  if (words.empty()) return {};
+  if (words.size() == 1) return words[0];
+  return fmt::format("{} or {}", fmt::join(words.begin(), words.end() - 1, ", "), words.back());
+}
+
+std::string with_article(std::string_view word) {
+  const bool vowel = !word.empty() && std::string_view("aeiou").find(word[0]) != std::string_view::npos;
+  return fmt::format("{} {}", vowel ? "an" : "a", word);
+}
+
+// ---- positions ----
+
+SourceLocation Document::locate(const YAML::Mark& mark, const std::string& path) const {
+  for (const Override& o : overrides_)
+    if (is_within(path, o.path)) return {o.origin, 0, 0, path};
+  if (mark.is_null()) {
+    // a map created to hold an override
+    for (const Override& o : overrides_)
+      if (is_within(o.path, path)) return {o.origin, 0, 0, path};
+    return {file_, 0, 0, path};
+  }
+  return {file_, mark.line + 1, mark.column + 1, path};
+}
+
+Field element(const Field& list, std::size_t index) {
+  const YAML::Node node = list.node[index];
+  return {node, index_path(list.path, index), node.IsNull() ? list.mark : node.Mark()};
+}
+
+std::vector<Field> read_list(const Document& doc, const Field& f, std::string_view expected, bool non_empty) {
+  if (!non_empty && f.node.IsNull()) return {};
+  if (!f.node.IsSequence() || (non_empty && f.node.size() == 0))
+    doc.fail(f, fmt::format("expected {}, found {}", expected, describe_found(f.node)));
+  std::vector<Field> items;
+  for (std::size_t i = 0; i < f.node.size(); ++i) items.push_back(element(f, i));
+  return items;
+}
+
+std::optional<Field> peek(const Field& map, std::string_view key) {
+  for (const auto& pair : map.node) {
+    if (!pair.first.IsScalar() || pair.first.Scalar() != key) continue;
+    const YAML::Node& value = pair.second;
+    return Field{value, child_path(map.path, key), value.IsNull() ? pair.first.Mark() : value.Mark()};
+  }
+  return std::nullopt;
+}
+
+// ---- maps and their keys ----
+
+MapReader::MapReader(const Document& doc, const Field& field, const std::vector<std::string>& allowed,
+                     std::string_view expected, std::string_view key_kind,
+                     const std::vector<MisplacedKey>& misplaced)
+    : doc_(doc), field_(field) {
+  if (!field.node.IsMap())
+    doc.fail(field, fmt::format("expected {}, found {}", expected, describe_found(field.node)));
+  for (const auto& pair : field.node) {
+    const YAML::Node& key = pair.first;
+    check_key(key, allowed, key_kind, misplaced);
+    const YAML::Node& value = pair.second;
+    entries_.push_back(
+        {key.Scalar(), key.Mark(),
+         Field{value, child_path(field.path, key.Scalar()), value.IsNull() ? key.Mark() : value.Mark()}});
+  }
+}
+
+void MapReader::check_key(const YAML::Node& key, const std::vector<std::string>& allowed,
+                          std::string_view key_kind, const std::vector<MisplacedKey>& misplaced) const {
+  if (!key.IsScalar())
+    doc_.fail(key.Mark(), field_.path, fmt::format("expected a key name, found {}", describe_found(key)));
+  const std::string& name = key.Scalar();
+  const std::string path = child_path(field_.path, name);
+  if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+    std::vector<std::string> elsewhere;
+    for (const MisplacedKey& m : misplaced) {
+      if (m.key == name) doc_.fail(key.Mark(), path, m.explanation);
+      elsewhere.push_back(m.key);
+    }
+    std::string hint = closest_match(name, allowed);
+    if (hint.empty()) hint = closest_match(name, elsewhere);
+    doc_.fail(key.Mark(), path,
+              hint.empty() ? fmt::format("unknown {} \"{}\"", key_kind, name)
+                           : fmt::format("unknown {} \"{}\"; did you mean \"{}\"?", key_kind, name, hint));
+  }
+  if (const Entry* first = find(name)) {
+    doc_.fail(key.Mark(), path,
+              fmt::format("duplicate key \"{}\" (first given at line {})", name, first->key_mark.line + 1));
+  }
+}
+
+Field MapReader::require(std::string_view key, std::string_view expected) const {
+  if (const Entry* e = find(key)) return e->value;
+  doc_.fail(field_, fmt::format("missing required key \"{}\" (expected {})", key, expected));
+}
+
+const MapReader::Entry* MapReader::find(std::string_view key) const {
+  const auto it =
+      std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.key == key; });
+  return it == entries_.end() ? nullptr : &*it;
+}
+
+std::vector<MisplacedKey> keys_of_other_variants(const std::vector<Variant>& variants,
+                                                 const std::string& current, std::string_view noun,
+                                                 std::string_view selector) {
+  const auto has = [](const Variant& v, const std::string& key) {
+    return std::find(v.keys.begin(), v.keys.end(), key) != v.keys.end();
+  };
+  const Variant& mine =
+      *std::find_if(variants.begin(), variants.end(), [&](const Variant& v) { return v.name == current; });
+  std::vector<MisplacedKey> out;
+  for (const Variant& v : variants) {
+    for (const std::string& key : v.keys) {
+      if (has(mine, key) ||
+          std::any_of(out.begin(), out.end(), [&](const MisplacedKey& m) { return m.key == key; }))
+        continue;
+      std::vector<std::string> owners;
+      for (const Variant& w : variants)
+        if (has(w, key)) owners.push_back(w.name);
+      const std::string which = join_or(owners);
+      out.push_back(
+          {key, fmt::format("\"{}\" belongs to {} {} ({}: {}); this {} is {} {}", key, with_article(which),
+                            noun, selector, which, noun, with_article(current), noun)});
+    }
+  }
+  return out;
+}
+
+}  // namespace cyto::reader
