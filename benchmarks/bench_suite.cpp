@@ -39,6 +39,7 @@
 #include "host/geometry/geometry.hpp"
 #include "host/io/output.hpp"
 #include "host/model/discretisation.hpp"
+#include "host/model/field_layout_copy.hpp"
 #include "host/solver/simulation.hpp"
 
 namespace cyto::bench {
@@ -295,11 +296,7 @@ Domain make_domain(int n, const std::string& kind) {
 // Dense (x fastest) values in the padded layout, zero outside the interior.
 template <class Real>
 std::vector<Real> to_layout(const std::vector<double>& dense, const TissueMap& tissues, const GridLayout& g) {
-  std::vector<Real> out(std::size_t(g.size), Real(0));
-  for (int k = 0; k < g.nz; ++k)
-    for (int j = 0; j < g.ny; ++j)
-      for (int i = 0; i < g.nx; ++i) out[std::size_t(g.index(i, j, k))] = Real(dense[tissues.index(i, j, k)]);
-  return out;
+  return padded_from_grid<Real>(dense, tissues.grid, whole_grid_box(tissues.grid), g);
 }
 
 // Share of tissue voxels where the death rule's signal reaches its threshold
@@ -635,6 +632,7 @@ class Suite {
     const std::size_t field_bytes = std::size_t(g.size) * std::size_t(species) * sizeof(Real);
     const double same_bytes = same_bytes_bandwidth(*backend, field_bytes);
 
+    StepParameters<Real> first_step;
     {
       const TraceRange range(("setup " + label).c_str());
       const Scenario s = bench_scenario(domain.n, species, p, domain.organ());
@@ -650,21 +648,22 @@ class Suite {
               1.0 + 0.5 * double((std::uint64_t(i) * 2654435761u + 97u * std::uint64_t(k)) % 1000) / 1000);
         backend->upload_field(k, values);
       }
-      CoefficientTable<Real> coefficients;
-      fill_coefficients(s, disc, 0.0, plan_time(s).max_dt, coefficients);
-      backend->set_coefficients(coefficients);
+      TransportTable<Real> table;
+      fill_transport_table(s, disc, plan_time(s).max_dt, table);
+      backend->set_transport_table(table);
+      fill_step_rates(s, disc, 0.0, plan_time(s).max_dt, nullptr, first_step);
     }
 
     std::vector<double> warmup;
     {
       const TraceRange range(("warm-up " + label).c_str());
-      warmup = backend->timed_steps(o_.warmup_steps);
+      warmup = backend->timed_steps(first_step, o_.warmup_steps);
     }
     const int steps = timed_step_count(warmup);
     Stats t;
     {
       const TraceRange range(("timed " + label).c_str());
-      t = stats_of(backend->timed_steps(steps));
+      t = stats_of(backend->timed_steps(first_step, steps));
     }
     const std::string launch = backend->device_info().launch;  // the GPU's plan for this grid
     backend.reset();
@@ -697,13 +696,14 @@ class Suite {
     std::vector<std::vector<Real>> signal_fields(
         static_cast<std::size_t>(n_species));  // for the death rule's share
     double death_start = 0;
+    StepParameters<Real> step[2];  // each backend's next step
     {
       const TraceRange range(("setup " + labels[1]).c_str());
-      CoefficientTable<Real> coefficients;
-      fill_coefficients(s, disc, 0.0, dt, coefficients);
+      TransportTable<Real> table;
+      fill_transport_table(s, disc, dt, table);
       for (auto& backend : backends) {
         backend->setup(disc, n_fields);
-        backend->set_coefficients(coefficients);
+        backend->set_transport_table(table);
       }
       for (int f = 0; f < n_fields; ++f) {
         const std::vector<Real> values =
@@ -715,23 +715,24 @@ class Suite {
       }
       death_start = death_active_fraction(*death, signal_fields, disc);
 
-      CellModelTable<Real> table;
-      compile_cell_model(s, disc, dt, ModelDrive{}, table);
-      CellModel<Real> parameters;
-      parameters.dt = Real(dt);
-      parameters.voxel_volume_ml = kSpacing * kSpacing * kSpacing * 1e6;  // m^3 -> mL
-      parameters.nx = disc.grid.nx;
-      parameters.ny = disc.grid.ny;
-      parameters.seed[0] = std::uint32_t(s.seed);
-      parameters.seed[1] = std::uint32_t(s.seed >> 32);
-      parameters.step = 0;
-      backends[1]->set_cell_model(table, parameters);
+      CellModelTable<Real> model;
+      compile_cell_model(s, disc, dt, model);  // voxels of kSpacing^3, the scenario's seed
+      backends[1]->set_cell_model(model);
+      fill_step_rates(s, disc, 0.0, dt, nullptr, step[0]);
+      fill_rule_drive(s, ModelDrive{}, step[0].rules);
+      step[1] = step[0];
     }
+    // The steps of `b`'s next `n`, timed; its count goes on from there.
+    const auto timed_steps = [&](int b, int n) {
+      std::vector<double> t = backends[b]->timed_steps(step[b], n);
+      step[b].step += n;
+      return t;
+    };
 
     std::vector<double> warmup[2];
     {
       const TraceRange range(("warm-up " + labels[1]).c_str());
-      for (int b = 0; b < 2; ++b) warmup[b] = backends[b]->timed_steps(o_.warmup_steps);
+      for (int b = 0; b < 2; ++b) warmup[b] = timed_steps(b, o_.warmup_steps);
     }
     // The model's steps are the longer: its count keeps the pair near 2 x target_seconds.
     const int rounds = std::min(kStormRounds, timed_step_count(warmup[1]));
@@ -745,7 +746,7 @@ class Suite {
         for (int i = 0; i < 2; ++i) {
           const int b = (r % 2 == 0) ? i : 1 - i;
           const double cpu_before = process_cpu_seconds();
-          const std::vector<double> t = backends[b]->timed_steps(per_round);
+          const std::vector<double> t = timed_steps(b, per_round);
           cpu_seconds[b] += process_cpu_seconds() - cpu_before;
           times[b].insert(times[b].end(), t.begin(), t.end());
         }
