@@ -90,8 +90,7 @@ CYTO_HD void update_voxel_every_field(const ColumnStepArgs<Real>& a, std::int64_
   const VoxelClass path = classify_voxel(m, nb, a.material_has_fixed[m] != 0);
   const Real inv_h2[3] = {a.inv_h2[0], a.inv_h2[1], a.inv_h2[2]};
   for (int f = 0; f < NF; ++f)
-    a.out[f][idx] = voxel_update_from_memory(a.coeff, inv_h2, a.in[f], a.source_field[f], idx, offset, path,
-                                             m, nb, f, NF);
+    voxel_update_from_memory(a.coeff, inv_h2, a.in, a.source_field, a.out, idx, offset, path, m, nb, f, NF);
   if constexpr (kCellModel) {
     // This thread wrote the values just now: plain loads, not the read-only path.
     Real v[NF];
@@ -179,9 +178,8 @@ CYTO_HD void update_column_plane(const ColumnStepArgs<Real>& a, std::int64_t bas
     for (int l = 0; l < W; ++l) {
       const Real west = l > 0 ? c_cur[f].v[l - 1] : west_edge;
       const Real east = l + 1 < W ? c_cur[f].v[l + 1] : east_edge;
-      result.v[l] =
-          uniform_voxel_update(c_cur[f].v[l], west, east, south.v[l], north.v[l], c_below[f].v[l],
-                               c_above[f].v[l], t, has_field ? t.source_rate + field.v[l] : t.source_rate);
+      result.v[l] = uniform_voxel_update(c_cur[f].v[l], west, east, south.v[l], north.v[l], c_below[f].v[l],
+                                         c_above[f].v[l], t, has_field, field.v[l]);
     }
     return result;
   };

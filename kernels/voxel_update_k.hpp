@@ -63,31 +63,42 @@ template <class Real>
 CYTO_HD MaterialTransport<Real> material_transport(const StepCoefficients<Real>& coeff, std::int64_t ms,
                                                    const Real (&inv_h2)[3]) {
   const Real d_dt = load_readonly(coeff.diffusion_dt + ms);
-  return {d_dt * inv_h2[0],
-          d_dt * inv_h2[1],
-          d_dt * inv_h2[2],
-          load_readonly(coeff.decay_factor + ms),
-          load_readonly(coeff.source_rate + ms),
-          load_readonly(coeff.source_gain + ms)};
+  const Real decay_factor = load_readonly(coeff.decay_factor + ms);
+  const Real source_rate = load_readonly(coeff.source_rate + ms);
+  const Real source_gain = load_readonly(coeff.source_gain + ms);
+  return {d_dt * inv_h2[0], d_dt * inv_h2[1], d_dt * inv_h2[2], decay_factor, source_rate, source_gain};
 }
 
-// Uniform voxel: its six neighbours are its material. source_rate is the
-// voxel's: its material's, plus the per-voxel field's where there is one.
+// The voxel's source rate: its material's, plus the per-voxel source
+// field's where the field has one. (The uniform and walled updates add it
+// after the diffusion: computed earlier, it would stay live through the
+// stencil and cost the GPU's vector path registers.)
+template <class Real>
+CYTO_HD Real voxel_source_rate(const MaterialTransport<Real>& t, bool has_source_field,
+                               Real source_field_rate) {
+  return has_source_field ? t.source_rate + source_field_rate : t.source_rate;
+}
+
+// Uniform voxel: its six neighbours are its material.
 template <class Real>
 CYTO_HD Real uniform_voxel_update(Real c, Real west, Real east, Real south, Real north, Real below,
-                                  Real above, const MaterialTransport<Real>& t, Real source_rate) {
+                                  Real above, const MaterialTransport<Real>& t, bool has_source_field,
+                                  Real source_field_rate) {
   const Real diffused = uniform_diffusion_update(c, west, east, south, north, below, above, t.kx, t.ky, t.kz);
-  return decay_source_update(diffused, t.decay_factor, source_rate, t.source_gain);
+  return decay_source_update(diffused, t.decay_factor,
+                             voxel_source_rate(t, has_source_field, source_field_rate), t.source_gain);
 }
 
 // Walled voxel: neighbours of its material or outside; flux only through
 // the open faces (OpenFace bits).
 template <class Real>
 CYTO_HD Real walled_voxel_update(Real c, Real west, Real east, Real south, Real north, Real below, Real above,
-                                 unsigned open_faces, const MaterialTransport<Real>& t, Real source_rate) {
+                                 unsigned open_faces, const MaterialTransport<Real>& t, bool has_source_field,
+                                 Real source_field_rate) {
   const Real diffused =
       walled_diffusion_update(c, west, east, south, north, below, above, t.kx, t.ky, t.kz, open_faces);
-  return decay_source_update(diffused, t.decay_factor, source_rate, t.source_gain);
+  return decay_source_update(diffused, t.decay_factor,
+                             voxel_source_rate(t, has_source_field, source_field_rate), t.source_gain);
 }
 
 // General voxel from its six neighbours (OpenFace order): per-face
@@ -106,37 +117,47 @@ CYTO_HD Real general_voxel_update(Real c0, Real d_dt, const Real (&c_nb)[6], con
   return decay_source_update(c0 + change, decay_factor, source_rate, source_gain);
 }
 
-// One field of one voxel (storage index idx, material m) read straight from
-// its padded field c, on its path: held where the path is general and the
-// field is fixed in m (Dirichlet: the value stays), else general, uniform
-// or walled. source_field: the field's per-voxel source rate, or nullptr.
+// Field `field` of one voxel (storage index idx, material m) read straight
+// from the padded fields in[], into out[]: held where the path is general
+// and the field is fixed in m (Dirichlet: the value stays), else general,
+// uniform or walled. source_fields (may be nullptr, as may its entries):
+// per-voxel source rates. The field pointers are looked up where they are
+// used and each branch stores its own result: both keep the GPU kernel's
+// registers and spills as they were before this function was shared.
 template <class Real>
-CYTO_HD Real voxel_update_from_memory(const StepCoefficients<Real>& coeff, const Real (&inv_h2)[3],
-                                      const Real* c, const Real* source_field, std::int64_t idx,
-                                      const std::int64_t (&offset)[6], VoxelClass path, MaterialId m,
-                                      const MaterialId (&neighbour)[6], int field, int n_fields) {
+CYTO_HD void voxel_update_from_memory(const StepCoefficients<Real>& coeff, const Real (&inv_h2)[3],
+                                      const Real* const* in, const Real* const* source_fields,
+                                      Real* const* out, std::int64_t idx, const std::int64_t (&offset)[6],
+                                      VoxelClass path, MaterialId m, const MaterialId (&neighbour)[6],
+                                      int field, int n_fields) {
   const std::int64_t ms = std::int64_t(m) * n_fields + field;
+  const Real* c = in[field];
   const Real c0 = load_readonly(c + idx);
-  if (path.general && coeff.fixed[ms]) return c0;
+  if (path.general && coeff.fixed[ms]) {
+    out[field][idx] = c0;
+    return;
+  }
   Real c_nb[6];
   for (int f = 0; f < 6; ++f) c_nb[f] = load_readonly(c + idx + offset[f]);
-  const Real field_rate = source_field ? load_readonly(source_field + idx) : Real(0);
+  const Real d_dt = load_readonly(coeff.diffusion_dt + ms);
+  const Real decay = load_readonly(coeff.decay_factor + ms);
+  const Real gain = load_readonly(coeff.source_gain + ms);
+  Real rate = load_readonly(coeff.source_rate + ms);
+  if (source_fields && source_fields[field]) rate += load_readonly(source_fields[field] + idx);
   if (path.general) {
     Real d_nb[6];
     for (int f = 0; f < 6; ++f)
       d_nb[f] = load_readonly(coeff.diffusion_dt + std::int64_t(neighbour[f]) * n_fields + field);
-    Real rate = load_readonly(coeff.source_rate + ms);
-    if (source_field) rate += field_rate;
-    return general_voxel_update(c0, load_readonly(coeff.diffusion_dt + ms), c_nb, d_nb, inv_h2,
-                                load_readonly(coeff.decay_factor + ms), rate,
-                                load_readonly(coeff.source_gain + ms));
+    out[field][idx] = general_voxel_update(c0, d_dt, c_nb, d_nb, inv_h2, decay, rate, gain);
+  } else {
+    // rate already holds the voxel's source field.
+    const MaterialTransport<Real> t{d_dt * inv_h2[0], d_dt * inv_h2[1], d_dt * inv_h2[2], decay, rate, gain};
+    out[field][idx] = path.open == kAllFacesOpen
+                          ? uniform_voxel_update(c0, c_nb[0], c_nb[1], c_nb[2], c_nb[3], c_nb[4], c_nb[5], t,
+                                                 false, Real(0))
+                          : walled_voxel_update(c0, c_nb[0], c_nb[1], c_nb[2], c_nb[3], c_nb[4], c_nb[5],
+                                                unsigned(path.open), t, false, Real(0));
   }
-  const MaterialTransport<Real> t = material_transport(coeff, ms, inv_h2);
-  const Real rate = source_field ? t.source_rate + field_rate : t.source_rate;
-  return path.open == kAllFacesOpen
-             ? uniform_voxel_update(c0, c_nb[0], c_nb[1], c_nb[2], c_nb[3], c_nb[4], c_nb[5], t, rate)
-             : walled_voxel_update(c0, c_nb[0], c_nb[1], c_nb[2], c_nb[3], c_nb[4], c_nb[5],
-                                   unsigned(path.open), t, rate);
 }
 
 }  // namespace cyto

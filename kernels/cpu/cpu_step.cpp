@@ -26,12 +26,12 @@ void uniform_run(const StepArgs<Real>& a, int f, std::int64_t row0, const Tissue
 #pragma omp simd
   for (std::int32_t i = run.i_begin; i < run.i_end; ++i)
     out[i] = uniform_voxel_update(c[i], c[i - 1], c[i + 1], c[i - py], c[i + py], c[i - pz], c[i + pz], t,
-                                  kWithSourceField ? t.source_rate + field[i] : t.source_rate);
+                                  kWithSourceField, kWithSourceField ? field[i] : Real(0));
   for (std::int32_t w = run.walls_begin; w < run.walls_end; ++w) {
     const std::int32_t i = walls[w].i;
     out[i] = walled_voxel_update(c[i], c[i - 1], c[i + 1], c[i - py], c[i + py], c[i - pz], c[i + pz],
-                                 unsigned(walls[w].open_faces), t,
-                                 kWithSourceField ? t.source_rate + field[i] : t.source_rate);
+                                 unsigned(walls[w].open_faces), t, kWithSourceField,
+                                 kWithSourceField ? field[i] : Real(0));
   }
 }
 
@@ -47,11 +47,9 @@ void general_run(const StepArgs<Real>& a, std::int64_t row0, const TissueRun& ru
     const std::int64_t idx = row0 + i;
     MaterialId neighbour[6];
     neighbour_materials(a.material, idx, offset, neighbour);
-    for (int f = 0; f < nf; ++f) {
-      const Real* source_field = a.source_field ? a.source_field[f] : nullptr;
-      a.out[f][idx] = voxel_update_from_memory(a.coeff, a.inv_h2, a.in[f], source_field, idx, offset,
-                                               kGeneral, run.material, neighbour, f, nf);
-    }
+    for (int f = 0; f < nf; ++f)
+      voxel_update_from_memory(a.coeff, a.inv_h2, a.in, a.source_field, a.out, idx, offset, kGeneral,
+                               run.material, neighbour, f, nf);
   }
 }
 
