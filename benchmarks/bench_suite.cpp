@@ -883,7 +883,7 @@ SuiteOptions resolve_options(const BenchArgs& a) {
   // 8 voxels is the least on which the organ keeps a source and an inside;
   // 2048^3 is far past any device's memory (the memory check says so).
   if (!a.sizes.empty()) o.gpu_sizes = o.cpu_sizes = parse_int_list("--sizes", a.sizes, 8, 2048);
-  if (!a.species.empty()) o.species = parse_int_list("--species", a.species, 1, kMaxSpecies);
+  if (!a.species.empty()) o.species = parse_int_list("--species", a.species, 1, kMaxGpuFields);
   if (!a.precision.empty()) o.precisions = parse_precisions(a.precision);
   if (a.steps < 0) throw InputError(option("--steps"), fmt::format("expected at least 1, found {}", a.steps));
   if (a.threads < 0)

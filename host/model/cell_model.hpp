@@ -1,6 +1,5 @@
 // The scenario's cell model compiled for the kernels (kernels/cell_model_k.hpp):
-// the field numbering, the rule tables, the rules' per-step drive, and the
-// initial cell densities.
+// the field numbering, the rule tables and the rules' per-step drive.
 #pragma once
 
 #include <array>
@@ -46,7 +45,6 @@ struct CellModelTable {
   std::array<int, 3> origin{0, 0, 0};  // global position of the block's first interior voxel
   std::uint64_t seed = 0;              // the scenario's seed: the stochastic draws' key
 
-  bool empty() const { return smooth.empty() && deaths.empty(); }
   CellModel<Real> view() const;
 };
 
@@ -68,10 +66,5 @@ struct ModelDrive {
 // recruitment from the blood densities.
 template <class Real>
 void fill_rule_drive(const Scenario& s, const ModelDrive& drive, std::vector<SmoothRuleDrive<Real>>& rules);
-
-// Initial density of every population, dense (x fastest): initial values in
-// order, then random seeding; populations with a stochastic death rule hold
-// whole cells per voxel.
-std::vector<double> initial_population(const Scenario& s, const TissueMap& tissues, int population);
 
 }  // namespace cyto

@@ -7,9 +7,9 @@
 namespace cyto {
 
 PlasmaCompartment::PlasmaCompartment(const Scenario& s, const TissueMap& tissues, double voxel_volume_ml)
-    : n_species_(int(s.species.size())) {
+    : n_species_(int(s.species.size())), n_tissues_(int(s.tissues.size())) {
   const int ns = n_species_;
-  const int nt = int(s.tissues.size());
+  const int nt = n_tissues_;
   if (!s.plasma.enabled) {
     blood_.assign(s.populations.size(), 0.0);
     return;
@@ -75,10 +75,9 @@ void PlasmaCompartment::give_infusions(const Scenario& s, double t0, double t1) 
 
 void PlasmaCompartment::add_exchange(TransportExtras& extras) const {
   const int ns = n_species_;
-  const std::size_t nt = exchange_rate_.size() / std::size_t(ns > 0 ? ns : 1);
-  for (std::size_t tissue = 0; tissue < nt; ++tissue)
+  for (int tissue = 0; tissue < n_tissues_; ++tissue)
     for (int sp = 0; sp < ns; ++sp) {
-      const std::size_t ts = tissue * std::size_t(ns) + std::size_t(sp);
+      const std::size_t ts = std::size_t(tissue) * ns + sp;
       extras.decay[ts] += exchange_rate_[ts];
       extras.source[ts] += exchange_rate_[ts] * plasma_[std::size_t(sp)];
     }
@@ -87,7 +86,7 @@ void PlasmaCompartment::add_exchange(TransportExtras& extras) const {
 void PlasmaCompartment::update(const Scenario& s, double dt, const std::vector<double>& neutralisation,
                                const std::vector<std::vector<double>>& tissue_amounts) {
   const int ns = n_species_;
-  const int nt = int(s.tissues.size());
+  const int nt = n_tissues_;
   for (int sp = 0; sp < ns; ++sp) {
     const double k = s.plasma.clearance[std::size_t(sp)] + plasma_uptake_[std::size_t(sp)] +
                      neutralisation[std::size_t(sp)];

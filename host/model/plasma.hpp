@@ -46,7 +46,7 @@ class PlasmaCompartment {
               const std::vector<std::vector<double>>& tissue_amounts);
 
  private:
-  int n_species_ = 0;
+  int n_species_ = 0, n_tissues_ = 0;
   std::vector<double> plasma_, blood_;
   std::vector<double> exchange_rate_;     // gamma [tissue * n_species + species], 1/s
   std::vector<double> plasma_flow_;       // scale gamma / V_plasma [tissue * n_species + species], 1/(mL s)

@@ -13,21 +13,6 @@
 
 namespace cyto {
 
-std::vector<double> initial_field(const Scenario& s, const TissueMap& tissues, int species) {
-  std::vector<double> values(tissues.tissue.size(), 0.0);
-  for (const InitialValue& init : s.species[species].initial) {
-    const std::vector<std::uint8_t> mask = region_mask(tissues, init.region);
-    for (std::size_t idx = 0; idx < values.size(); ++idx)
-      if (mask[idx]) values[idx] = init.value;
-  }
-  for (const DirichletBoundary& b : s.boundaries) {
-    if (b.species != species) continue;
-    for (std::size_t idx = 0; idx < values.size(); ++idx)
-      if (tissues.tissue[idx] == b.tissue + 1) values[idx] = b.value;
-  }
-  return values;
-}
-
 namespace {
 
 // This rank's block, with the faces a neighbour rank fills.

@@ -13,6 +13,7 @@
 #include "host/io/output.hpp"
 #include "host/model/cell_model.hpp"
 #include "host/model/coefficients.hpp"
+#include "host/model/initial_state.hpp"
 #include "host/model/pharmacokinetics.hpp"
 #include "host/model/plasma.hpp"
 #include "host/parallel/decomposition.hpp"
@@ -156,9 +157,5 @@ class Simulation {
   double time_ = 0;
   std::int64_t steps_ = 0;
 };
-
-// Initial values of one species, dense: the scenario's initial list applied
-// in order, then Dirichlet values in their tissues.
-std::vector<double> initial_field(const Scenario& scenario, const TissueMap& tissues, int species);
 
 }  // namespace cyto
