@@ -158,18 +158,21 @@ CYTO_HD void smooth_rates(const CellModel<Real>& m, const std::uint8_t* active, 
                           Real* secretion, Real* uptake, Real* population_rate) {
   for (int s = 0; s < m.n_species; ++s) secretion[s] = uptake[s] = Real(0);
   for (int p = 0; p < m.n_populations; ++p) population_rate[p] = Real(0);
-  for (int q = 0; q < m.n_smooth; ++q) {
+  // The rules are walked with a pointer and their drive indexed: of the
+  // forms tried, the one both compilers keep fewest registers live for.
+  const SmoothRuleK<Real>* rule = m.smooth;
+  for (int q = 0; q < m.n_smooth; ++q, ++rule) {
     if (!active[q]) continue;
-    const SmoothRuleK<Real>& r = m.smooth[q];
-    const SmoothRuleDrive<Real>& drive = m.drive[q];
+    const SmoothRuleK<Real>& r = *rule;
+    const SmoothRuleDrive<Real>* drive = m.drive + q;
     const Real rho = v[r.population];
     const int p = r.population - m.n_species;
     Real activation, inhibition;
-    hill_products(r, drive, v, activation, inhibition);
+    hill_products(r, *drive, v, activation, inhibition);
     switch (r.code) {
       case RuleCode::kSecretion:
         secretion[r.species] +=
-            rho * (r.rate + r.activated_rate * activation) * inhibition * drive.suppression;
+            rho * (r.rate + r.activated_rate * activation) * inhibition * drive->suppression;
         break;
       case RuleCode::kUptakeLinear:
         uptake[r.species] += rho * r.rate * v[r.species];
@@ -186,7 +189,7 @@ CYTO_HD void smooth_rates(const CellModel<Real>& m, const std::uint8_t* active, 
         population_rate[p] += r.rate * activation * rho * (Real(1) - rho * r.inverse_capacity);
         break;
       case RuleCode::kRecruitment:
-        population_rate[p] += drive.recruitment_rate * activation * (Real(1) - rho * r.inverse_capacity);
+        population_rate[p] += drive->recruitment_rate * activation * (Real(1) - rho * r.inverse_capacity);
         break;
     }
   }
