@@ -37,8 +37,10 @@ void uniform_run(const StepArgs<Real>& a, int f, std::int64_t row0, const Tissue
 
 // A run of general voxels (every field, voxel by voxel), read straight from
 // the padded fields: the per-face path, held fields keeping their value.
+// Not inlined: general runs are few, and inlined into step_row their code
+// costs the uniform runs' loop registers (a few percent on small grids).
 template <class Real>
-void general_run(const StepArgs<Real>& a, std::int64_t row0, const TissueRun& run) {
+[[gnu::noinline]] void general_run(const StepArgs<Real>& a, std::int64_t row0, const TissueRun& run) {
   const int nf = a.n_fields;
   std::int64_t offset[6];
   neighbour_offsets(a.layout, offset);
