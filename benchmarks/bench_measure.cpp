@@ -12,6 +12,9 @@
 #include "host/core/error.hpp"
 #include "host/core/trace.hpp"
 #include "host/model/cell_model.hpp"
+#include "host/model/coefficients.hpp"
+#include "host/model/field_layout_copy.hpp"
+#include "host/model/initial_state.hpp"
 #include "host/solver/simulation.hpp"
 
 namespace cyto::bench {
@@ -45,11 +48,7 @@ double same_bytes_bandwidth(BackendBench& bench, Backend<Real>& backend, std::si
 // Dense (x fastest) values in the padded layout, zero outside the interior.
 template <class Real>
 std::vector<Real> to_layout(const std::vector<double>& dense, const TissueMap& tissues, const GridLayout& g) {
-  std::vector<Real> out(std::size_t(g.size), Real(0));
-  for (int k = 0; k < g.nz; ++k)
-    for (int j = 0; j < g.ny; ++j)
-      for (int i = 0; i < g.nx; ++i) out[std::size_t(g.index(i, j, k))] = Real(dense[tissues.index(i, j, k)]);
-  return out;
+  return padded_from_grid<Real>(dense, tissues.grid, whole_grid_box(tissues.grid), g);
 }
 
 // Share of tissue voxels where the death rule's signal reaches its threshold
@@ -83,6 +82,7 @@ CaseTiming measure_transport_in(BackendBench& bench, const Domain& domain, const
   result.field_bytes = std::size_t(g.size) * std::size_t(species) * sizeof(Real);
   result.same_bytes_bandwidth = same_bytes_bandwidth(bench, *backend, result.field_bytes);
 
+  StepParameters<Real> first_step;
   {
     const TraceRange range(("setup " + result.label).c_str());
     backend->setup(disc, species);
@@ -97,39 +97,24 @@ CaseTiming measure_transport_in(BackendBench& bench, const Domain& domain, const
             Real(1.0 + 0.5 * double((std::uint64_t(i) * 2654435761u + 97u * std::uint64_t(k)) % 1000) / 1000);
       backend->upload_field(k, values);
     }
-    CoefficientTable<Real> coefficients;
-    fill_coefficients(s, disc, 0.0, plan_time(s).max_dt, coefficients);
-    backend->set_coefficients(coefficients);
+    TransportTable<Real> table;
+    fill_transport_table(s, disc, plan_time(s).max_dt, table);
+    backend->set_transport_table(table);
+    fill_step_rates(s, disc, 0.0, plan_time(s).max_dt, nullptr, first_step);
   }
 
   std::vector<double> warmup;
   {
     const TraceRange range(("warm-up " + result.label).c_str());
-    warmup = backend->timed_steps(bench.options.warmup_steps);
+    warmup = backend->timed_steps(first_step, bench.options.warmup_steps);
   }
   result.steps = bench.timed_step_count(warmup);
   {
     const TraceRange range(("timed " + result.label).c_str());
-    result.seconds_per_step = stats_of(backend->timed_steps(result.steps));
+    result.seconds_per_step = stats_of(backend->timed_steps(first_step, result.steps));
   }
   result.launch = backend->device_info().launch;
   return result;
-}
-
-// The model's table and per-step parameters at the start of the run.
-template <class Real>
-void set_storm_model(Backend<Real>& backend, const Scenario& s, const Discretisation& disc, double dt) {
-  CellModelTable<Real> table;
-  compile_cell_model(s, disc, dt, ModelDrive{}, table);
-  CellModel<Real> parameters;
-  parameters.dt = Real(dt);
-  parameters.voxel_volume_ml = s.grid.spacing[0] * s.grid.spacing[1] * s.grid.spacing[2] * 1e6;  // m^3 -> mL
-  parameters.nx = disc.grid.nx;
-  parameters.ny = disc.grid.ny;
-  parameters.seed[0] = std::uint32_t(s.seed);
-  parameters.seed[1] = std::uint32_t(s.seed >> 32);
-  parameters.step = 0;
-  backend.set_cell_model(table, parameters);
 }
 
 // The storm box twice on two backends, the same fields and coefficients,
@@ -162,13 +147,14 @@ StormTiming measure_storm_in(BackendBench& bench, const Domain& domain, const Sc
   const double dt = plan_time(s).max_dt;
   std::vector<std::vector<Real>> signal_fields(
       static_cast<std::size_t>(n_species));  // for the death rule's share
+  StepParameters<Real> step[2];              // each backend's next step
   {
     const TraceRange range(("setup " + result.model.label).c_str());
-    CoefficientTable<Real> coefficients;
-    fill_coefficients(s, disc, 0.0, dt, coefficients);
+    TransportTable<Real> table;
+    fill_transport_table(s, disc, dt, table);
     for (auto& backend : backends) {
       backend->setup(disc, n_fields);
-      backend->set_coefficients(coefficients);
+      backend->set_transport_table(table);
     }
     for (int f = 0; f < n_fields; ++f) {
       const std::vector<Real> values =
@@ -179,13 +165,25 @@ StormTiming measure_storm_in(BackendBench& bench, const Domain& domain, const Sc
       if (f < n_species && death.signal[std::size_t(f)] != 0) signal_fields[std::size_t(f)] = values;
     }
     result.death_active_fraction_start = death_active_fraction(death, signal_fields, disc);
-    set_storm_model(*backends[1], s, disc, dt);
+    // The model's table at the start of the run: the scenario's voxels and seed.
+    CellModelTable<Real> model;
+    compile_cell_model(s, disc, dt, model);
+    backends[1]->set_cell_model(model);
+    fill_step_rates(s, disc, 0.0, dt, nullptr, step[0]);
+    fill_rule_drive(s, ModelDrive{}, step[0].rules);
+    step[1] = step[0];
   }
+  // The steps of `b`'s next `n`, timed; its count goes on from there.
+  const auto timed_steps = [&](int b, int n) {
+    std::vector<double> t = backends[b]->timed_steps(step[b], n);
+    step[b].step += n;
+    return t;
+  };
 
   std::vector<double> warmup[2];
   {
     const TraceRange range(("warm-up " + result.model.label).c_str());
-    for (int b = 0; b < 2; ++b) warmup[b] = backends[b]->timed_steps(bench.options.warmup_steps);
+    for (int b = 0; b < 2; ++b) warmup[b] = timed_steps(b, bench.options.warmup_steps);
   }
   // The model's steps are the longer: its count keeps the pair near 2 x target_seconds.
   const int rounds = std::min(kStormRounds, bench.timed_step_count(warmup[1]));
@@ -197,7 +195,7 @@ StormTiming measure_storm_in(BackendBench& bench, const Domain& domain, const Sc
       for (int i = 0; i < 2; ++i) {
         const int b = (r % 2 == 0) ? i : 1 - i;
         const double cpu_before = process_cpu_seconds();
-        const std::vector<double> t = backends[b]->timed_steps(per_round);
+        const std::vector<double> t = timed_steps(b, per_round);
         result.cpu_seconds[b] += process_cpu_seconds() - cpu_before;
         times[b].insert(times[b].end(), t.begin(), t.end());
       }

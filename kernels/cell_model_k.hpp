@@ -23,22 +23,23 @@
 
 #include <Random123/philox.h>
 
+#include "kernels/grid_layout.hpp"
 #include "kernels/limits.hpp"
 #include "kernels/qualifiers.hpp"
 
 namespace cyto {
 
 enum class RuleCode : std::uint8_t {
-  kSecretion,        // dc/dt += rho (a + b prod(act)) prod(inh) scale
-  kUptakeLinear,     // dc/dt -= rho a c
-  kUptakeSaturable,  // dc/dt -= rho a c / (b + c)
-  kTurnover,         // drho/dt -= a rho
-  kGrowth,           // drho/dt += a prod(act) rho (1 - rho b)
-  kRecruitment,      // drho/dt += a prod(act) (1 - rho b), a = rate x blood density
+  kSecretion,        // dc/dt += rho (rate + activated_rate prod(act)) prod(inh) suppression
+  kUptakeLinear,     // dc/dt -= rho rate c (rate: the clearance)
+  kUptakeSaturable,  // dc/dt -= rho rate c / (half_max + c) (rate: vmax)
+  kTurnover,         // drho/dt -= rate rho
+  kGrowth,           // drho/dt += rate prod(act) rho (1 - rho inverse_capacity)
+  kRecruitment,      // drho/dt += recruitment_rate prod(act) (1 - rho inverse_capacity)
 };
 
-// A Hill factor on a species field: activation x^n / (1 + x^n) (times
-// `scale`, the receptor blockade 1 / (1 + drug / IC50)) or inhibition
+// A Hill factor on a species field: activation x^n / (1 + x^n) (times the
+// step's receptor blockade, SmoothRuleDrive::blockade) or inhibition
 // 1 / (1 + x^n), with x = c / half-max.
 template <class Real>
 struct HillFactorK {
@@ -47,19 +48,31 @@ struct HillFactorK {
   std::uint8_t integer_power = 0;  // n for n = 1..4 (repeated products, bitwise across backends); 0: pow
   Real inv_half_max = 0;
   Real power = 1;
-  Real scale = 1;
 };
 
+// A smooth rule's constants (fixed while dt is); which of them a rule uses
+// is in RuleCode.
 template <class Real>
 struct SmoothRuleK {
   RuleCode code = RuleCode::kSecretion;
   std::int16_t population = 0;  // field index of the acting population
   std::int16_t species = 0;     // field index of the cytokine (secretion, uptake)
   std::uint8_t n_factors = 0;
-  Real a = 0;      // see RuleCode
-  Real b = 0;      // see RuleCode
-  Real scale = 1;  // secretion suppression 1 - Emax A / (A + EC50)
-  HillFactorK<Real> factor[kMaxHillTerms];
+  Real rate = 0;              // secretion base rate, uptake clearance or vmax, turnover or growth rate
+  Real activated_rate = 0;    // secretion: max - base, reached at full activation
+  Real half_max = 0;          // saturable uptake: the Michaelis-Menten constant km (pg/mL)
+  Real inverse_capacity = 0;  // growth, recruitment: 1 / capacity (mL/cells)
+  HillFactorK<Real> factor[kMaxHillTerms];  // activators first, then inhibitors
+};
+
+// What of a smooth rule changes from step to step (drug levels, blood
+// densities): computed on the host for each step, in double, then rounded
+// to Real. Part of the step's parameter block, one per smooth rule.
+template <class Real>
+struct SmoothRuleDrive {
+  Real recruitment_rate = 0;  // recruitment: rate x blood density (cells/mL/s)
+  Real suppression = 1;       // secretion: product of 1 - Emax A / (A + EC50) over suppressing drugs
+  Real blockade[kMaxHillTerms] = {1, 1, 1, 1};  // per activation factor: 1 / (1 + A / IC50) over blockades
 };
 
 template <class Real>
@@ -76,7 +89,9 @@ struct DeathRuleK {
   Real burst[kMaxSpecies] = {};    // pg per dead cell, per species
 };
 
-// The compiled model as the kernels see it (device pointers on the GPU).
+// The compiled model as the kernels see it (device pointers on the GPU): the
+// tables and constants fixed while dt is, and the step's number and rule
+// drive, which the host hands over with every step.
 template <class Real>
 struct CellModel {
   int n_species = 0;
@@ -87,31 +102,17 @@ struct CellModel {
   const DeathRuleK<Real>* deaths = nullptr;
   // [material * (n_smooth + n_deaths) + r]: 1 where rule r acts (smooth rules first, then deaths)
   const std::uint8_t* active = nullptr;
-  int budget_first = -1;  // field of the first budget amount; -1: not tracked
+  const SmoothRuleDrive<Real>* drive = nullptr;  // per smooth rule: this step's (the step's parameter block)
+  int budget_first = -1;                         // field of the first budget amount; -1: not tracked
   Real dt = 0;
   double voxel_volume_ml = 0;  // whole cells in a voxel = density x volume
   int nx = 0, ny = 0;          // global interior grid size, for the voxel's global number
   int origin[3] = {0, 0, 0};   // global position of the backend's first interior voxel (an MPI rank's block)
   std::uint32_t seed[2] = {0, 0};
-  std::uint64_t step = 0;  // number of the step being taken (0 for the first)
+  std::uint64_t step = 0;  // number of the step being taken (0 for the first), as the simulation counts
 
   CYTO_HD bool enabled() const { return n_smooth + n_deaths > 0; }
 };
-
-// The step parameters of `parameters` (dt, seed, step, grid, voxel volume)
-// with the tables and counts of `tables` (host or device pointers).
-template <class Real>
-CellModel<Real> with_tables(CellModel<Real> parameters, const CellModel<Real>& tables) {
-  parameters.n_species = tables.n_species;
-  parameters.n_populations = tables.n_populations;
-  parameters.n_smooth = tables.n_smooth;
-  parameters.n_deaths = tables.n_deaths;
-  parameters.smooth = tables.smooth;
-  parameters.deaths = tables.deaths;
-  parameters.active = tables.active;
-  parameters.budget_first = tables.budget_first;
-  return parameters;
-}
 
 template <class Real>
 CYTO_HD Real hill_power(Real x, const HillFactorK<Real>& f) {
@@ -135,7 +136,8 @@ CYTO_HD Real hill_power(Real x, const HillFactorK<Real>& f) {
 
 // Product of a rule's activation factors and of its inhibition factors.
 template <class Real>
-CYTO_HD void hill_products(const SmoothRuleK<Real>& r, const Real* v, Real& activation, Real& inhibition) {
+CYTO_HD void hill_products(const SmoothRuleK<Real>& r, const SmoothRuleDrive<Real>& drive, const Real* v,
+                           Real& activation, Real& inhibition) {
   activation = Real(1);
   inhibition = Real(1);
   for (int q = 0; q < r.n_factors; ++q) {
@@ -145,7 +147,7 @@ CYTO_HD void hill_products(const SmoothRuleK<Real>& r, const Real* v, Real& acti
     if (f.inhibits)
       inhibition *= Real(1) / (Real(1) + xn);
     else
-      activation *= f.scale * (xn / (Real(1) + xn));
+      activation *= drive.blockade[q] * (xn / (Real(1) + xn));
   }
 }
 
@@ -156,33 +158,38 @@ CYTO_HD void smooth_rates(const CellModel<Real>& m, const std::uint8_t* active, 
                           Real* secretion, Real* uptake, Real* population_rate) {
   for (int s = 0; s < m.n_species; ++s) secretion[s] = uptake[s] = Real(0);
   for (int p = 0; p < m.n_populations; ++p) population_rate[p] = Real(0);
-  for (int q = 0; q < m.n_smooth; ++q) {
+  // The rules are walked with a pointer and their drive indexed: of the
+  // forms tried, the one both compilers keep fewest registers live for.
+  const SmoothRuleK<Real>* rule = m.smooth;
+  for (int q = 0; q < m.n_smooth; ++q, ++rule) {
     if (!active[q]) continue;
-    const SmoothRuleK<Real>& r = m.smooth[q];
+    const SmoothRuleK<Real>& r = *rule;
+    const SmoothRuleDrive<Real>* drive = m.drive + q;
     const Real rho = v[r.population];
     const int p = r.population - m.n_species;
     Real activation, inhibition;
-    hill_products(r, v, activation, inhibition);
+    hill_products(r, *drive, v, activation, inhibition);
     switch (r.code) {
       case RuleCode::kSecretion:
-        secretion[r.species] += rho * (r.a + r.b * activation) * inhibition * r.scale;
+        secretion[r.species] +=
+            rho * (r.rate + r.activated_rate * activation) * inhibition * drive->suppression;
         break;
       case RuleCode::kUptakeLinear:
-        uptake[r.species] += rho * r.a * v[r.species];
+        uptake[r.species] += rho * r.rate * v[r.species];
         break;
       case RuleCode::kUptakeSaturable: {
         const Real c = v[r.species] > Real(0) ? v[r.species] : Real(0);
-        uptake[r.species] += rho * r.a * c / (r.b + c);
+        uptake[r.species] += rho * r.rate * c / (r.half_max + c);
         break;
       }
       case RuleCode::kTurnover:
-        population_rate[p] -= r.a * rho;
+        population_rate[p] -= r.rate * rho;
         break;
       case RuleCode::kGrowth:
-        population_rate[p] += r.a * activation * rho * (Real(1) - rho * r.b);
+        population_rate[p] += r.rate * activation * rho * (Real(1) - rho * r.inverse_capacity);
         break;
       case RuleCode::kRecruitment:
-        population_rate[p] += r.a * activation * (Real(1) - rho * r.b);
+        population_rate[p] += drive->recruitment_rate * activation * (Real(1) - rho * r.inverse_capacity);
         break;
     }
   }
@@ -273,10 +280,11 @@ CYTO_HD void react_voxel(const CellModel<Real>& m, int material, std::uint64_t v
 
   // Classical RK4 on (species, populations); secretion and uptake are
   // accumulated apart so that the budget splits the change exactly.
+  // Species and populations together are at most kMaxGpuFields.
   const int nf = ns + m.n_populations;
-  Real y0[kMaxSpecies], y[kMaxSpecies];
-  Real sec[kMaxSpecies], upt[kMaxSpecies], pop[kMaxSpecies];
-  Real sec_sum[kMaxSpecies], upt_sum[kMaxSpecies], pop_sum[kMaxSpecies];
+  Real y0[kMaxGpuFields], y[kMaxGpuFields];
+  Real sec[kMaxSpecies], upt[kMaxSpecies], pop[kMaxGpuFields];
+  Real sec_sum[kMaxSpecies], upt_sum[kMaxSpecies], pop_sum[kMaxGpuFields];
   for (int f = 0; f < nf; ++f) y0[f] = y[f] = v[f];
   for (int s = 0; s < ns; ++s) sec_sum[s] = upt_sum[s] = Real(0);
   for (int p = 0; p < m.n_populations; ++p) pop_sum[p] = Real(0);
@@ -308,18 +316,26 @@ CYTO_HD void react_voxel(const CellModel<Real>& m, int material, std::uint64_t v
   for (int p = 0; p < m.n_populations; ++p) v[ns + p] = y0[ns + p] + sixth * pop_sum[p];
 }
 
-// The voxel's number in the global interior grid (i + nx (j + ny k)) from
-// its padded storage index in a block whose first voxel is at m.origin: the
-// stochastic draws then do not depend on how the grid is split among ranks.
+// The key of a voxel's stochastic draws (react_voxel's `voxel`): its number
+// in the global interior grid, i + nx (j + ny k), from its interior position
+// (i, j, k) in the backend's block, whose first voxel is at m.origin. Every
+// backend keys its draws here, so the draws depend neither on the backend
+// nor on how the grid is split among ranks.
 template <class Real>
-CYTO_HD std::uint64_t global_voxel_number(std::int64_t index, std::int64_t pitch, std::int64_t plane,
-                                          const CellModel<Real>& m) {
-  const std::int64_t k = index / plane - 1;
-  const std::int64_t in_plane = index - (k + 1) * plane;
-  const std::int64_t j = in_plane / pitch - 1;
-  const std::int64_t i = in_plane - (j + 1) * pitch - 1;
+CYTO_HD std::uint64_t philox_voxel_key(const CellModel<Real>& m, std::int64_t i, std::int64_t j,
+                                       std::int64_t k) {
   return std::uint64_t((i + m.origin[0]) +
                        std::int64_t(m.nx) * ((j + m.origin[1]) + std::int64_t(m.ny) * (k + m.origin[2])));
+}
+
+// The same key from the voxel's padded storage index in layout g.
+template <class Real>
+CYTO_HD std::uint64_t philox_voxel_key(const CellModel<Real>& m, const GridLayout& g, std::int64_t index) {
+  const std::int64_t k = index / g.plane - 1;
+  const std::int64_t in_plane = index - (k + 1) * g.plane;
+  const std::int64_t j = in_plane / g.pitch - 1;
+  const std::int64_t i = in_plane - (j + 1) * g.pitch - 1;
+  return philox_voxel_key(m, i, j, k);
 }
 
 }  // namespace cyto

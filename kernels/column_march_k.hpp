@@ -1,6 +1,6 @@
 // The GPU backend's fused step, as one thread's work: a column of W
 // consecutive voxels along x (one 16-byte vector where the register budget
-// allows) marching up a chunk of z-planes. Every species is updated in the
+// allows) marching up a chunk of z-planes. Every field is updated in the
 // same pass; the planes below, at and above the current one stay in
 // registers, so each field and the material map are read from device memory
 // once per step and written once; the x and y neighbours come from vectors
@@ -23,20 +23,20 @@
 
 namespace cyto {
 
-// Voxels per thread along x for NS species: 16-byte vectors (4 float or 2
-// double) while the three register planes (3 * NS * W values) fit the
-// register budget, narrower for many species. The budget is a tuning knob
+// Voxels per thread along x for NF fields: 16-byte vectors (4 float or 2
+// double) while the three register planes (3 * NF * W values) fit the
+// register budget, narrower for many fields. The budget is a tuning knob
 // (registers are granted per block: fewer per thread, more warps per SM).
 #ifndef CYTOSTORM_COLUMN_PLANE_REGISTERS
 #define CYTOSTORM_COLUMN_PLANE_REGISTERS 96
 #endif
-template <class Real, int NS>
+template <class Real, int NF>
 CYTO_HD constexpr int column_lanes() {
   constexpr int vector_lanes = int(16 / sizeof(Real));
   constexpr int budget =
       CYTOSTORM_COLUMN_PLANE_REGISTERS * 4 / int(sizeof(Real)) / 3;  // values per plane set
   int w = vector_lanes;
-  while (w > 1 && w * NS > budget) w /= 2;
+  while (w > 1 && w * NF > budget) w /= 2;
   return w;
 }
 
@@ -44,35 +44,6 @@ template <class T, int W>
 struct alignas(sizeof(T) * W) Lanes {
   T v[W];
 };
-
-// A read-only load of a whole vector: one 16-, 8-, 4- or 2-byte load,
-// through the non-coherent cache on the device (the inputs are never written
-// during the step).
-template <class T>
-CYTO_HD T load_readonly(const T* p) {
-#ifdef __CUDA_ARCH__
-  static_assert(sizeof(T) == 16 || sizeof(T) == 8 || sizeof(T) == 4 || sizeof(T) == 2);
-  T value;
-  if constexpr (sizeof(T) == 16) {
-    const uint4 raw = __ldg(reinterpret_cast<const uint4*>(p));
-    std::memcpy(&value, &raw, 16);
-  } else if constexpr (sizeof(T) == 8) {
-    const uint2 raw = __ldg(reinterpret_cast<const uint2*>(p));
-    std::memcpy(&value, &raw, 8);
-  } else if constexpr (sizeof(T) == 4) {
-    const unsigned raw = __ldg(reinterpret_cast<const unsigned*>(p));
-    std::memcpy(&value, &raw, 4);
-  } else {
-    const unsigned short raw = __ldg(reinterpret_cast<const unsigned short*>(p));
-    std::memcpy(&value, &raw, 2);
-  }
-  return value;
-#else
-  T value;
-  std::memcpy(&value, p, sizeof(T));  // no aliasing assumptions on the host
-  return value;
-#endif
-}
 
 // One aligned vector store of a column's lanes. The store intrinsic keeps
 // it one instruction: a plain float4 assignment here was split into four
@@ -104,58 +75,29 @@ CYTO_HD bool any_nonzero(const Lanes<T, W>& x) {
   return any;
 }
 
-// One voxel, every species, read straight from the padded fields, on the
+// One voxel, every field, read straight from the padded fields, on the
 // path classify_voxel gives it, as for the CPU backend's tissue runs:
-// uniform, walled, or per-face general. For the few
+// uniform, walled, general or held (voxel_update_from_memory). For the few
 // vectors at surfaces and interfaces; their values come from L1/L2 (the
 // neighbouring threads loaded them this plane), so the hot path keeps in
 // registers only what uniform voxels need.
-template <class Real, int NS, bool kCellModel>
-CYTO_HD void update_voxel_from_memory(const ColumnStepArgs<Real>& a, std::int64_t idx, MaterialId m) {
-  const std::int64_t offset[6] = {-1, 1, -a.layout.pitch, a.layout.pitch, -a.layout.plane, a.layout.plane};
+template <class Real, int NF, bool kCellModel>
+CYTO_HD void update_voxel_every_field(const ColumnStepArgs<Real>& a, std::int64_t idx, MaterialId m) {
+  std::int64_t offset[6];
+  neighbour_offsets(a.layout, offset);
   MaterialId nb[6];
-  for (int f = 0; f < 6; ++f) nb[f] = load_readonly(a.material + idx + offset[f]);
+  neighbour_materials(a.material, idx, offset, nb);
   const VoxelClass path = classify_voxel(m, nb, a.material_has_fixed[m] != 0);
-  const bool general = path.general;
-  const std::uint8_t open = path.open;
   const Real inv_h2[3] = {a.inv_h2[0], a.inv_h2[1], a.inv_h2[2]};
-  for (int s = 0; s < NS; ++s) {
-    const std::int64_t ms = std::int64_t(m) * NS + s;
-    const Real* c = a.in[s];
-    const Real c0 = load_readonly(c + idx);
-    if (general && a.coeff.fixed[ms]) {
-      a.out[s][idx] = c0;  // held (Dirichlet)
-      continue;
-    }
-    Real c_nb[6];
-    for (int f = 0; f < 6; ++f) c_nb[f] = load_readonly(c + idx + offset[f]);
-    const Real d_dt = load_readonly(a.coeff.diffusion_dt + ms);
-    const Real decay = load_readonly(a.coeff.decay_factor + ms);
-    const Real gain = load_readonly(a.coeff.source_gain + ms);
-    Real rate = load_readonly(a.coeff.source_rate + ms);
-    if (a.source_field[s]) rate += load_readonly(a.source_field[s] + idx);
-    if (general) {
-      Real d_nb[6];
-      for (int f = 0; f < 6; ++f)
-        d_nb[f] = load_readonly(a.coeff.diffusion_dt + std::int64_t(nb[f]) * NS + s);
-      a.out[s][idx] = general_update_from_neighbours(c0, d_dt, c_nb, d_nb, inv_h2, decay, rate, gain);
-    } else {
-      const Real kx = d_dt * inv_h2[0], ky = d_dt * inv_h2[1], kz = d_dt * inv_h2[2];
-      const Real diffused =
-          open == kAllFacesOpen
-              ? uniform_diffusion_update(c0, c_nb[0], c_nb[1], c_nb[2], c_nb[3], c_nb[4], c_nb[5], kx, ky, kz)
-              : walled_diffusion_update(c0, c_nb[0], c_nb[1], c_nb[2], c_nb[3], c_nb[4], c_nb[5], kx, ky, kz,
-                                        unsigned(open));
-      a.out[s][idx] = decay_source_update(diffused, decay, rate, gain);
-    }
-  }
+  for (int f = 0; f < NF; ++f)
+    voxel_update_from_memory(a.coeff, inv_h2, a.in, a.source_field, a.out, idx, offset, path, m, nb, f, NF);
   if constexpr (kCellModel) {
     // This thread wrote the values just now: plain loads, not the read-only path.
-    Real v[NS];
-    for (int s = 0; s < NS; ++s) v[s] = a.out[s][idx];
-    react_voxel(a.model, m, global_voxel_number(idx, a.layout.pitch, a.layout.plane, a.model), v);
-    for (int s = 0; s < NS; ++s)
-      if (!a.coeff.fixed[std::int64_t(m) * NS + s]) a.out[s][idx] = v[s];
+    Real v[NF];
+    for (int f = 0; f < NF; ++f) v[f] = a.out[f][idx];
+    react_voxel(a.model, m, philox_voxel_key(a.model, a.layout, idx), v);
+    for (int f = 0; f < NF; ++f)
+      if (!a.coeff.fixed[std::int64_t(m) * NF + f]) a.out[f][idx] = v[f];
   }
 }
 
@@ -166,7 +108,7 @@ CYTO_HD void update_voxel_from_memory(const ColumnStepArgs<Real>& a, std::int64_
 // step taken with the halos present. Voxel n of the interior layer next to
 // face `face`; a voxel on several exchanged faces (bits of exchanged_mask)
 // is done for the first of them only.
-template <class Real, int NS, bool kCellModel>
+template <class Real, int NF, bool kCellModel>
 CYTO_HD void update_shell_voxel(const ColumnStepArgs<Real>& a, unsigned exchanged_mask, int face,
                                 std::int64_t n) {
   const GridLayout& g = a.layout;
@@ -183,20 +125,20 @@ CYTO_HD void update_shell_voxel(const ColumnStepArgs<Real>& a, unsigned exchange
   }
   const MaterialId m = a.material[idx];
   if (m == 0) return;  // outside: never written, as in the column kernel
-  update_voxel_from_memory<Real, NS, kCellModel>(a, idx, m);
+  update_voxel_every_field<Real, NF, kCellModel>(a, idx, m);
 }
 
 // One plane of a column. The hot path: every lane of one material whose
-// six neighbours are all that material, with no species held, so all take
+// six neighbours are all that material, with no field held, so all take
 // the uniform update with one set of coefficients, from the register
-// planes, and one vector store per species. Any other vector goes voxel by
-// voxel through update_voxel_from_memory; its outside lanes are not
+// planes, and one vector store per field. Any other vector goes voxel by
+// voxel through update_voxel_every_field; its outside lanes are not
 // written (both buffers hold their unchanging values).
-template <class Real, int NS, int W, bool kCellModel>
+template <class Real, int NF, int W, bool kCellModel>
 CYTO_HD void update_column_plane(const ColumnStepArgs<Real>& a, std::int64_t base,
                                  const Lanes<MaterialId, W>& m_below, const Lanes<MaterialId, W>& m_cur,
-                                 const Lanes<MaterialId, W>& m_above, const Lanes<Real, W> (&c_below)[NS],
-                                 const Lanes<Real, W> (&c_cur)[NS], const Lanes<Real, W> (&c_above)[NS]) {
+                                 const Lanes<MaterialId, W>& m_above, const Lanes<Real, W> (&c_below)[NF],
+                                 const Lanes<Real, W> (&c_cur)[NF], const Lanes<Real, W> (&c_above)[NF]) {
   const std::int64_t pitch = a.layout.pitch;
   const MaterialId m0 = m_cur.v[0];
   bool uniform = m0 != 0;
@@ -214,60 +156,53 @@ CYTO_HD void update_column_plane(const ColumnStepArgs<Real>& a, std::int64_t bas
   }
   if (!uniform) {
     for (int l = 0; l < W; ++l)
-      if (m_cur.v[l] != 0) update_voxel_from_memory<Real, NS, kCellModel>(a, base + l, m_cur.v[l]);
+      if (m_cur.v[l] != 0) update_voxel_every_field<Real, NF, kCellModel>(a, base + l, m_cur.v[l]);
     return;
   }
 
   const Real inv_h2[3] = {a.inv_h2[0], a.inv_h2[1], a.inv_h2[2]};
-  // Species s's transport update of the vector's lanes.
-  auto transport = [&](int s) {
+  // Field f's transport update of the vector's lanes.
+  auto transport = [&](int f) {
     const Lanes<Real, W> south =
-        load_readonly(reinterpret_cast<const Lanes<Real, W>*>(a.in[s] + base - pitch));
+        load_readonly(reinterpret_cast<const Lanes<Real, W>*>(a.in[f] + base - pitch));
     const Lanes<Real, W> north =
-        load_readonly(reinterpret_cast<const Lanes<Real, W>*>(a.in[s] + base + pitch));
-    const Real west_edge = load_readonly(a.in[s] + base - 1);
-    const Real east_edge = load_readonly(a.in[s] + base + W);
+        load_readonly(reinterpret_cast<const Lanes<Real, W>*>(a.in[f] + base + pitch));
+    const Real west_edge = load_readonly(a.in[f] + base - 1);
+    const Real east_edge = load_readonly(a.in[f] + base + W);
     Lanes<Real, W> field{};
-    const bool has_field = a.source_field[s] != nullptr;
-    if (has_field) field = load_readonly(reinterpret_cast<const Lanes<Real, W>*>(a.source_field[s] + base));
-    const std::int64_t ms = std::int64_t(m0) * NS + s;
-    const Real d_dt = load_readonly(a.coeff.diffusion_dt + ms);
-    const Real decay = load_readonly(a.coeff.decay_factor + ms);
-    const Real rate = load_readonly(a.coeff.source_rate + ms);
-    const Real gain = load_readonly(a.coeff.source_gain + ms);
-    const Real kx = d_dt * inv_h2[0], ky = d_dt * inv_h2[1], kz = d_dt * inv_h2[2];
+    const bool has_field = a.source_field[f] != nullptr;
+    if (has_field) field = load_readonly(reinterpret_cast<const Lanes<Real, W>*>(a.source_field[f] + base));
+    const MaterialTransport<Real> t = material_transport(a.coeff, std::int64_t(m0) * NF + f, inv_h2);
     Lanes<Real, W> result;
 #pragma unroll
     for (int l = 0; l < W; ++l) {
-      const Real c0 = c_cur[s].v[l];
-      const Real west = l > 0 ? c_cur[s].v[l - 1] : west_edge;
-      const Real east = l + 1 < W ? c_cur[s].v[l + 1] : east_edge;
-      const Real diffused = uniform_diffusion_update(c0, west, east, south.v[l], north.v[l], c_below[s].v[l],
-                                                     c_above[s].v[l], kx, ky, kz);
-      result.v[l] = decay_source_update(diffused, decay, has_field ? rate + field.v[l] : rate, gain);
+      const Real west = l > 0 ? c_cur[f].v[l - 1] : west_edge;
+      const Real east = l + 1 < W ? c_cur[f].v[l + 1] : east_edge;
+      result.v[l] = uniform_voxel_update(c_cur[f].v[l], west, east, south.v[l], north.v[l], c_below[f].v[l],
+                                         c_above[f].v[l], t, has_field, field.v[l]);
     }
     return result;
   };
   if constexpr (!kCellModel) {
-    // Transport only: each species stored as soon as it is done, so that
+    // Transport only: each field stored as soon as it is done, so that
     // only one result vector is live (the register budget of the planes).
 #pragma unroll
-    for (int s = 0; s < NS; ++s) store_lanes(a.out[s] + base, transport(s));
+    for (int f = 0; f < NF; ++f) store_lanes(a.out[f] + base, transport(f));
   } else {
     // With the cell model every field of a voxel is needed at once.
-    Lanes<Real, W> result[NS];
+    Lanes<Real, W> result[NF];
 #pragma unroll
-    for (int s = 0; s < NS; ++s) result[s] = transport(s);
+    for (int f = 0; f < NF; ++f) result[f] = transport(f);
     for (int l = 0; l < W; ++l) {
-      Real v[NS];
+      Real v[NF];
 #pragma unroll
-      for (int s = 0; s < NS; ++s) v[s] = result[s].v[l];
-      react_voxel(a.model, m0, global_voxel_number(base + l, a.layout.pitch, a.layout.plane, a.model), v);
+      for (int f = 0; f < NF; ++f) v[f] = result[f].v[l];
+      react_voxel(a.model, m0, philox_voxel_key(a.model, a.layout, base + l), v);
 #pragma unroll
-      for (int s = 0; s < NS; ++s) result[s].v[l] = v[s];
+      for (int f = 0; f < NF; ++f) result[f].v[l] = v[f];
     }
 #pragma unroll
-    for (int s = 0; s < NS; ++s) store_lanes(a.out[s] + base, result[s]);
+    for (int f = 0; f < NF; ++f) store_lanes(a.out[f] + base, result[f]);
   }
 }
 
@@ -278,7 +213,7 @@ CYTO_HD void update_column_plane(const ColumnStepArgs<Real>& a, std::int64_t bas
 // taken as 0, which only ever meets a closed face).
 // kCellModel: whether the cell model runs after transport (a separate
 // kernel, so that the transport-only kernel keeps its lean registers).
-template <class Real, int NS, int W, bool kCellModel>
+template <class Real, int NF, int W, bool kCellModel>
 CYTO_HD void march_column(const ColumnStepArgs<Real>& a, std::int64_t first_element, int k_begin, int k_end) {
   using Mat = Lanes<MaterialId, W>;
   using Val = Lanes<Real, W>;
@@ -286,16 +221,16 @@ CYTO_HD void march_column(const ColumnStepArgs<Real>& a, std::int64_t first_elem
   auto material_at = [&](int k) {  // interior plane k; k = -1 and nz are the halo planes
     return load_readonly(reinterpret_cast<const Mat*>(a.material + plane * (k + 1) + first_element));
   };
-  auto load_plane = [&](int k, bool needed, Val(&c)[NS]) {
+  auto load_plane = [&](int k, bool needed, Val(&c)[NF]) {
 #pragma unroll
-    for (int s = 0; s < NS; ++s)
-      c[s] = needed ? load_readonly(reinterpret_cast<const Val*>(a.in[s] + plane * (k + 1) + first_element))
+    for (int f = 0; f < NF; ++f)
+      c[f] = needed ? load_readonly(reinterpret_cast<const Val*>(a.in[f] + plane * (k + 1) + first_element))
                     : Val{};
   };
 
   Mat m_below = material_at(k_begin - 1), m_cur = material_at(k_begin);
   bool cur_in_organ = any_nonzero(m_cur);
-  Val c_below[NS], c_cur[NS], c_above[NS];
+  Val c_below[NF], c_cur[NF], c_above[NF];
   load_plane(k_begin - 1, any_nonzero(m_below), c_below);
   load_plane(k_begin, cur_in_organ, c_cur);
   for (int k = k_begin; k < k_end; ++k) {
@@ -303,15 +238,15 @@ CYTO_HD void march_column(const ColumnStepArgs<Real>& a, std::int64_t first_elem
     const bool above_in_organ = any_nonzero(m_above);
     load_plane(k + 1, above_in_organ, c_above);
     if (cur_in_organ)
-      update_column_plane<Real, NS, W, kCellModel>(a, plane * (k + 1) + first_element, m_below, m_cur,
+      update_column_plane<Real, NF, W, kCellModel>(a, plane * (k + 1) + first_element, m_below, m_cur,
                                                    m_above, c_below, c_cur, c_above);
     m_below = m_cur;
     m_cur = m_above;
     cur_in_organ = above_in_organ;
 #pragma unroll
-    for (int s = 0; s < NS; ++s) {
-      c_below[s] = c_cur[s];
-      c_cur[s] = c_above[s];
+    for (int f = 0; f < NF; ++f) {
+      c_below[f] = c_cur[f];
+      c_cur[f] = c_above[f];
     }
   }
 }
@@ -344,16 +279,16 @@ inline int choose_z_chunk(int nz, std::int64_t blocks_per_plane, std::int64_t re
   return best;
 }
 
-// Calls f(std::integral_constant<int, NS>{}) with NS = n_species, for
-// 1 <= n_species <= kMaxSpecies: the run-time species count selects one of
+// Calls f(std::integral_constant<int, NF>{}) with NF = n_fields, for
+// 1 <= n_fields <= kMaxGpuFields: the run-time field count selects one of
 // the kernel's compiled variants.
 template <class F, int... N>
-void dispatch_species_count_impl(int n_species, F&& f, std::integer_sequence<int, N...>) {
-  ((n_species == N + 1 ? (f(std::integral_constant<int, N + 1>{}), 0) : 0), ...);
+void dispatch_field_count_impl(int n_fields, F&& f, std::integer_sequence<int, N...>) {
+  ((n_fields == N + 1 ? (f(std::integral_constant<int, N + 1>{}), 0) : 0), ...);
 }
 template <class F>
-void dispatch_species_count(int n_species, F&& f) {
-  dispatch_species_count_impl(n_species, std::forward<F>(f), std::make_integer_sequence<int, kMaxSpecies>{});
+void dispatch_field_count(int n_fields, F&& f) {
+  dispatch_field_count_impl(n_fields, std::forward<F>(f), std::make_integer_sequence<int, kMaxGpuFields>{});
 }
 
 }  // namespace cyto

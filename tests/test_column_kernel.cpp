@@ -28,36 +28,38 @@ using testing::box_scenario;
 using testing::make_rule;
 using testing::make_species;
 
-// The scenario's cell model for a step of the planned dt, starting at step 1000.
+// The scenario's cell model for steps of the planned dt, with the test's seed.
 template <class Real>
-CellModel<Real> model_parameters(const Scenario& s, const Discretisation& disc, CellModelTable<Real>& table) {
-  const double dt = plan_time(s).max_dt;
+void compile_test_model(const Scenario& s, const Discretisation& disc, CellModelTable<Real>& table) {
+  compile_cell_model(s, disc, plan_time(s).max_dt, table);
+  table.seed = (std::uint64_t(678) << 32) | 12345;  // seed words 12345, 678
+}
+
+// The first step's parameter block: step 1000, blood densities for recruitment.
+template <class Real>
+StepParameters<Real> first_step(const Scenario& s, const Discretisation& disc) {
+  StepParameters<Real> p;
+  fill_step_rates(s, disc, 0.0, plan_time(s).max_dt, nullptr, p);
   ModelDrive drive;
   drive.blood.assign(s.populations.size(), 2e5);
-  compile_cell_model(s, disc, dt, drive, table);
-  CellModel<Real> p;
-  p.dt = Real(dt);
-  p.voxel_volume_ml = disc.grid.spacing[0] * disc.grid.spacing[1] * disc.grid.spacing[2] * 1e6;
-  p.nx = disc.grid.nx;
-  p.ny = disc.grid.ny;
-  p.seed[0] = 12345;
-  p.seed[1] = 678;
+  fill_rule_drive(s, drive, p.rules);
   p.step = 1000;
   return p;
 }
 
-// What both runs below step with: the discretisation, the first step's
-// coefficients and the cell model's tables and parameters.
+// What both runs below step with: the discretisation, the transport table,
+// the cell model's tables and the first step's parameters.
 template <class Real>
 struct StepInputs {
   Discretisation disc;
   int fields;
-  CoefficientTable<Real> table;
+  TransportTable<Real> table;
   CellModelTable<Real> model;
-  CellModel<Real> parameters;
+  StepParameters<Real> first;
   explicit StepInputs(const Scenario& s) : disc(discretise(s, rasterise_tissues(s))), fields(field_count(s)) {
-    fill_coefficients(s, disc, 0.0, plan_time(s).max_dt, table);
-    parameters = model_parameters(s, disc, model);
+    fill_transport_table(s, disc, plan_time(s).max_dt, table);
+    compile_test_model(s, disc, model);
+    first = first_step<Real>(s, disc);
   }
 };
 
@@ -86,11 +88,8 @@ std::vector<std::vector<Real>> column_kernel_run(const Scenario& s,
                                                  int steps, int z_chunk) {
   const StepInputs<Real> in(s);
   const Discretisation& disc = in.disc;
-  const int ns = in.fields;
-  const CoefficientTable<Real>& table = in.table;
-  const CellModelTable<Real>& model = in.model;
-  const CellModel<Real>& parameters = in.parameters;
-  const std::vector<std::uint8_t> has_fixed = table.materials_with_fixed_species(ns);
+  const int nf = in.fields;
+  const std::vector<std::uint8_t> has_fixed = in.table.materials_with_fixed_fields(nf);
   std::vector<std::vector<Real>> current = initial, next = initial;
 
   ColumnStepArgs<Real> a;
@@ -98,19 +97,20 @@ std::vector<std::vector<Real>> column_kernel_run(const Scenario& s,
   for (int ax = 0; ax < 3; ++ax) a.inv_h2[ax] = Real(1.0 / (disc.grid.spacing[ax] * disc.grid.spacing[ax]));
   a.material = disc.material.data();
   a.material_has_fixed = has_fixed.data();
-  a.coeff = table.view();
-  for (int sp = 0; sp < ns; ++sp)
-    a.source_field[sp] = source_fields[sp].empty() ? nullptr : source_fields[sp].data();
-  a.model = with_tables(parameters, model.view());
+  a.coeff = step_coefficients(in.table, in.first);
+  for (int f = 0; f < nf; ++f)
+    a.source_field[f] = source_fields[f].empty() ? nullptr : source_fields[f].data();
+  StepParameters<Real> step = in.first;
   for (int n = 0; n < steps; ++n) {
-    a.model.step = parameters.step + std::uint64_t(n);
-    for (int sp = 0; sp < ns; ++sp) {
-      a.in[sp] = current[sp].data();
-      a.out[sp] = next[sp].data();
+    a.model = model_for_step(in.model.view(), step);
+    for (int f = 0; f < nf; ++f) {
+      a.in[f] = current[f].data();
+      a.out[f] = next[f].data();
     }
-    dispatch_species_count(
-        ns, [&](auto count) { emulated_column_step<Real, decltype(count)::value>(a, z_chunk); });
+    dispatch_field_count(nf,
+                         [&](auto count) { emulated_column_step<Real, decltype(count)::value>(a, z_chunk); });
     current.swap(next);
+    ++step.step;
   }
   return current;
 }
@@ -121,22 +121,19 @@ std::vector<std::vector<Real>> cpu_backend_run(const Scenario& s,
                                                const std::vector<std::vector<Real>>& source_fields,
                                                int steps) {
   const StepInputs<Real> in(s);
-  const Discretisation& disc = in.disc;
-  const int ns = in.fields;
-  const CoefficientTable<Real>& table = in.table;
-  const CellModelTable<Real>& model = in.model;
-  const CellModel<Real>& parameters = in.parameters;
+  const int nf = in.fields;
   auto cpu = make_cpu_backend<Real>(2);
-  cpu->setup(disc, ns);
-  for (int sp = 0; sp < ns; ++sp) {
-    cpu->upload_field(sp, initial[sp]);
-    if (!source_fields[sp].empty()) cpu->set_source_field(sp, source_fields[sp]);
+  cpu->setup(in.disc, nf);
+  for (int f = 0; f < nf; ++f) {
+    cpu->upload_field(f, initial[f]);
+    if (!source_fields[f].empty()) cpu->set_source_field(f, source_fields[f]);
   }
-  cpu->set_coefficients(table);
-  cpu->set_cell_model(model, parameters);
-  for (int n = 0; n < steps; ++n) cpu->step();
-  std::vector<std::vector<Real>> out(ns);
-  for (int sp = 0; sp < ns; ++sp) cpu->download_field(sp, out[sp]);
+  cpu->set_transport_table(in.table);
+  cpu->set_cell_model(in.model);
+  StepParameters<Real> step = in.first;
+  for (int n = 0; n < steps; ++n, ++step.step) cpu->step(step);
+  std::vector<std::vector<Real>> out(nf);
+  for (int f = 0; f < nf; ++f) cpu->download_field(f, out[f]);
   return out;
 }
 
@@ -246,11 +243,12 @@ void expect_shell_recompute_repairs_stale_halos(const Box& block, const std::arr
   const TissueMap tissues = rasterise_tissues(s);
   const Discretisation disc = discretise(s, tissues, &block, exchanged);
   const int nf = field_count(s);
-  CoefficientTable<Real> table;
-  fill_coefficients(s, disc, 0.0, plan_time(s).max_dt, table);
+  TransportTable<Real> table;
+  fill_transport_table(s, disc, plan_time(s).max_dt, table);
   CellModelTable<Real> model;
-  const CellModel<Real> parameters = model_parameters(s, disc, model);
-  const std::vector<std::uint8_t> has_fixed = table.materials_with_fixed_species(nf);
+  compile_test_model(s, disc, model);
+  const StepParameters<Real> step = first_step<Real>(s, disc);
+  const std::vector<std::uint8_t> has_fixed = table.materials_with_fixed_fields(nf);
   const GridLayout& g = disc.layout;
   std::vector<std::vector<Real>> good(std::size_t(nf), std::vector<Real>(std::size_t(g.size)));
   for (int f = 0; f < nf; ++f)
@@ -275,8 +273,8 @@ void expect_shell_recompute_repairs_stale_halos(const Box& block, const std::arr
     for (int ax = 0; ax < 3; ++ax) a.inv_h2[ax] = Real(1.0 / (disc.grid.spacing[ax] * disc.grid.spacing[ax]));
     a.material = disc.material.data();
     a.material_has_fixed = has_fixed.data();
-    a.coeff = table.view();
-    a.model = with_tables(parameters, model.view());
+    a.coeff = step_coefficients(table, step);
+    a.model = model_for_step(model.view(), step);
     for (int f = 0; f < nf; ++f) {
       a.in[f] = in[std::size_t(f)].data();
       a.out[f] = out[std::size_t(f)].data();
@@ -285,11 +283,11 @@ void expect_shell_recompute_repairs_stale_halos(const Box& block, const std::arr
   };
   std::vector<std::vector<Real>> expected = good, repaired = good;
   const ColumnStepArgs<Real> with_halos = run(good, expected);
-  dispatch_species_count(
+  dispatch_field_count(
       nf, [&](auto count) { emulated_column_step<Real, decltype(count)::value>(with_halos, 5); });
   const ColumnStepArgs<Real> without = run(stale, repaired);
-  dispatch_species_count(nf,
-                         [&](auto count) { emulated_column_step<Real, decltype(count)::value>(without, 5); });
+  dispatch_field_count(nf,
+                       [&](auto count) { emulated_column_step<Real, decltype(count)::value>(without, 5); });
   // Only the block's own voxels count: the column kernel also writes x-halo
   // columns of tissue, which the next exchange overwrites before anything reads them.
   const auto differing_voxels = [&](int f) {
@@ -307,7 +305,7 @@ void expect_shell_recompute_repairs_stale_halos(const Box& block, const std::arr
   for (int f = 0; f < nf; ++f) wrong_before += differing_voxels(f);
   EXPECT_GT(wrong_before, 0) << "stale halos changed nothing: the test would not see a missing repair";
   const ColumnStepArgs<Real> arrived = run(good, repaired);  // halos unpacked into the current fields
-  dispatch_species_count(nf, [&](auto count) {
+  dispatch_field_count(nf, [&](auto count) {
     constexpr int NS = decltype(count)::value;
     for (int face = 0; face < 6; ++face)
       if ((mask >> face) & 1u)
@@ -328,12 +326,13 @@ TEST(ColumnKernel, ShellRecomputeAfterStaleHalosIsBitwiseTheFullStep) {
 
 TEST(ColumnKernel, MatchesCpuBackendBitwiseInDouble) {
   // Odd sizes: rows whose padding is not a whole vector, chunks that do not
-  // divide nz; every species count the kernel is compiled for.
-  for (int ns = 1; ns <= kMaxSpecies; ++ns) expect_column_kernel_matches_cpu<double>(ns, {21, 19, 17}, 5, 4);
+  // divide nz; every field count the kernel is compiled for.
+  for (int nf = 1; nf <= kMaxGpuFields; ++nf)
+    expect_column_kernel_matches_cpu<double>(nf, {21, 19, 17}, 5, 4);
 }
 
 TEST(ColumnKernel, MatchesCpuBackendBitwiseInFloat) {
-  for (int ns = 1; ns <= kMaxSpecies; ++ns) expect_column_kernel_matches_cpu<float>(ns, {23, 18, 15}, 5, 7);
+  for (int nf = 1; nf <= kMaxGpuFields; ++nf) expect_column_kernel_matches_cpu<float>(nf, {23, 18, 15}, 5, 7);
 }
 
 TEST(ColumnKernel, ResultDoesNotDependOnZChunk) {

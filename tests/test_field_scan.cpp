@@ -199,17 +199,19 @@ TEST(FieldScan, ScansTheCurrentFieldAfterSteps) {
   const Scenario s = testing::two_tissue_scenario(2, {20, 18, 16});
   const Discretisation d = discretise(s, rasterise_tissues(s));
   const int fields = field_count(s);
-  CoefficientTable<double> table;
-  fill_coefficients(s, d, 0.0, plan_time(s).max_dt, table);
+  TransportTable<double> table;
+  fill_transport_table(s, d, plan_time(s).max_dt, table);
+  StepParameters<double> step;
+  fill_step_rates(s, d, 0.0, plan_time(s).max_dt, nullptr, step);
   auto backend = make_cpu_backend<double>(2);
   backend->setup(d, fields);
-  backend->set_coefficients(table);
+  backend->set_transport_table(table);
   for (int f = 0; f < fields; ++f) {
     std::vector<double> field(d.material.size(), 0.0);
     for (std::size_t n = 0; n < field.size(); ++n) field[n] = d.material[n] ? 1.0 + f : -7.0;
     backend->upload_field(f, field);
   }
-  for (int n = 0; n < 5; ++n) backend->step();
+  for (int n = 0; n < 5; ++n, ++step.step) backend->step(step);
   for (int f = 0; f < fields; ++f) {
     std::vector<double> current;
     backend->download_field(f, current);

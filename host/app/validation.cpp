@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "host/model/cell_model.hpp"
+#include "host/model/initial_state.hpp"
 #include "host/parallel/decomposition.hpp"
 
 namespace cyto {

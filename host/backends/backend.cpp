@@ -38,7 +38,7 @@ nlohmann::json device_info_json(const BackendDeviceInfo& d) {
 }
 
 template <class Real>
-void Backend<Real>::compute(StepPart) {
+void Backend<Real>::compute(StepPart, const StepParameters<Real>&) {
   throw RuntimeFailure(fmt::format("internal: the {} backend does not split steps", name()));
 }
 template <class Real>
@@ -47,6 +47,20 @@ void Backend<Real>::complete_step() {
 }
 template class Backend<float>;
 template class Backend<double>;
+
+template <class Real>
+void check_step_parameters(const StepParameters<Real>& p, std::size_t coefficients,
+                           std::size_t smooth_rules) {
+  if (p.decay_factor.size() != coefficients || p.source_rate.size() != coefficients ||
+      p.source_gain.size() != coefficients || p.rules.size() < smooth_rules)
+    throw RuntimeFailure(fmt::format(
+        "internal: a step's parameters ({}, {} and {} coefficients, {} rule drives) for tables of {} "
+        "coefficients and {} smooth rules",
+        p.decay_factor.size(), p.source_rate.size(), p.source_gain.size(), p.rules.size(), coefficients,
+        smooth_rules));
+}
+template void check_step_parameters<float>(const StepParameters<float>&, std::size_t, std::size_t);
+template void check_step_parameters<double>(const StepParameters<double>&, std::size_t, std::size_t);
 
 std::string gpu_support_summary() {
 #ifdef CYTOSTORM_HAVE_CUDA
@@ -88,7 +102,7 @@ BackendKind resolve_backend_kind(BackendKind kind) {
   return kind;
 }
 
-int max_fields(BackendKind kind) { return kind == BackendKind::Gpu ? kMaxSpecies : kMaxFields; }
+int max_fields(BackendKind kind) { return kind == BackendKind::Gpu ? kMaxGpuFields : kMaxFields; }
 
 template <class Real>
 std::unique_ptr<Backend<Real>> make_backend(BackendKind kind, int cpu_threads) {

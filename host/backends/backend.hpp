@@ -1,6 +1,6 @@
 // The Backend interface: where fields live and how a step runs. Host code
 // reaches kernels only through this interface. Transfers use the full padded
-// layout (GridLayout, halo included), one species at a time.
+// layout (GridLayout, halo included), one field at a time.
 #pragma once
 
 #include <cstdint>
@@ -13,8 +13,10 @@
 
 #include "host/core/error.hpp"
 #include "host/model/cell_model.hpp"
+#include "host/model/coefficients.hpp"
 #include "host/model/discretisation.hpp"
 #include "kernels/device_error.hpp"  // device faults arrive as DeviceError (exit 1)
+#include "kernels/halo_k.hpp"        // face_voxels: the size of a face layer (pack_face)
 
 namespace cyto {
 
@@ -60,24 +62,28 @@ class Backend {
   virtual std::string name() const = 0;         // "cpu", "gpu"
   virtual std::string description() const = 0;  // device and threads, for logs and summaries
 
-  // Copies the material map and tissue runs; allocates n_species fields (two buffers each).
-  virtual void setup(const Discretisation& disc, int n_species) = 0;
-  virtual void upload_field(int species, const std::vector<Real>& values) = 0;    // layout.size
-  virtual void download_field(int species, std::vector<Real>& values) const = 0;  // layout.size
+  // Copies the material map and tissue runs; allocates n_fields fields
+  // (species, populations and budget amounts; two buffers each).
+  virtual void setup(const Discretisation& disc, int n_fields) = 0;
+  virtual void upload_field(int field, const std::vector<Real>& values) = 0;    // layout.size
+  virtual void download_field(int field, std::vector<Real>& values) const = 0;  // layout.size
   // Optional per-voxel source rate (pg/mL/s) added to the material's; empty clears it.
-  virtual void set_source_field(int species, const std::vector<Real>& values) = 0;
-  virtual void set_coefficients(const CoefficientTable<Real>& table) = 0;
-  // The cell model applied after transport in every step: its tables, and in
-  // `parameters` dt, the seed, the voxel volume, the grid size and the number
-  // of the next step (the backend counts on from there). Without a call, or
-  // with empty tables, steps are transport only.
-  virtual void set_cell_model(const CellModelTable<Real>& table, const CellModel<Real>& parameters) = 0;
-  virtual void step() = 0;  // one explicit step of length dt (as baked into the coefficients)
+  virtual void set_source_field(int field, const std::vector<Real>& values) = 0;
+  // What is fixed while the step length dt is, handed over once per dt: the
+  // transport coefficients, and the cell model's tables and constants.
+  // Without a cell model (no call, or empty tables) steps are transport only.
+  virtual void set_transport_table(const TransportTable<Real>& table) = 0;
+  virtual void set_cell_model(const CellModelTable<Real>& table) = 0;
+  // One explicit step of length dt (as in the tables) with the step's
+  // parameter block: its number, decay factors, source rates and gains, and
+  // the rules' drive. The block is read during the call (the GPU copies it
+  // on its stream; nothing waits): the caller may change it right after.
+  virtual void step(const StepParameters<Real>& parameters) = 0;
   // A step in parts: compute() the parts into the next buffer (Inner, then
-  // Shell; or Whole), then complete_step() makes it current and counts the
-  // step. Backends that cannot split say so, and run step() after the halos.
+  // Shell; or Whole), with the same parameters, then complete_step() makes
+  // it current. Backends that cannot split say so, and run step() after the halos.
   virtual bool splits_steps() const { return false; }
-  virtual void compute(StepPart part);
+  virtual void compute(StepPart part, const StepParameters<Real>& parameters);
   virtual void complete_step();
   // MPI halos. Face f = 2 axis + side (side 0: the low face). pack_face copies
   // the layer of interior voxels next to face f of fields [0, fields) into
@@ -107,9 +113,10 @@ class Backend {
   // Waits for the steps issued so far.
   virtual FieldScan scan_field(int field) const = 0;
 
-  // For benchmarks. Runs `steps` steps, timing each on its own (device
-  // events on the GPU, a steady clock on the CPU); seconds per step.
-  virtual std::vector<double> timed_steps(int steps) = 0;
+  // For benchmarks. Runs `steps` steps with `first`'s parameters, numbered
+  // first.step, first.step + 1, ..., timing each on its own (device events
+  // on the GPU, a steady clock on the CPU); seconds per step.
+  virtual std::vector<double> timed_steps(const StepParameters<Real>& first, int steps) = 0;
   // A plain copy between two buffers of `bytes` each in this backend's
   // memory (a copy kernel on the GPU, OpenMP on the CPU), timed `repetitions`
   // times after a warm-up; seconds per copy. The bandwidth to compare a step
@@ -117,6 +124,13 @@ class Backend {
   virtual std::vector<double> timed_copies(std::size_t bytes, int repetitions) = 0;
   virtual BackendDeviceInfo device_info() const = 0;
 };
+
+// A step's parameter block against the tables a backend holds: `coefficients`
+// entries per array (materials x fields) and a drive for each of
+// `smooth_rules` rules; a RuntimeFailure (internal) where they do not fit.
+template <class Real>
+void check_step_parameters(const StepParameters<Real>& parameters, std::size_t coefficients,
+                           std::size_t smooth_rules);
 
 // Chooses and builds a backend. Auto picks the GPU when one answers and the
 // GPU backend is built, else the CPU. Asking for gpu where none can run is an

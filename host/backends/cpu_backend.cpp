@@ -25,76 +25,74 @@ class CpuBackend final : public Backend<Real> {
     return fmt::format("cpu (OpenMP, {} thread{})", threads_, threads_ == 1 ? "" : "s");
   }
 
-  void setup(const Discretisation& disc, int n_species) override {
+  void setup(const Discretisation& disc, int n_fields) override {
     layout_ = disc.layout;
     for (int a = 0; a < 3; ++a) inv_h2_[a] = Real(1.0 / (disc.grid.spacing[a] * disc.grid.spacing[a]));
     material_ = disc.material;
     runs_ = disc.runs;
     inner_ = disc.inner;
     shell_ = disc.shell;
-    current_.assign(n_species, std::vector<Real>());
-    next_.assign(n_species, std::vector<Real>());
-    source_field_.assign(n_species, std::vector<Real>());
-    in_.assign(n_species, nullptr);
-    out_.assign(n_species, nullptr);
-    field_.assign(n_species, nullptr);
-    for (int s = 0; s < n_species; ++s) {
-      current_[s].assign(std::size_t(layout_.size), Real(0));
-      next_[s].assign(std::size_t(layout_.size), Real(0));
+    current_.assign(n_fields, std::vector<Real>());
+    next_.assign(n_fields, std::vector<Real>());
+    source_field_.assign(n_fields, std::vector<Real>());
+    in_.assign(n_fields, nullptr);
+    out_.assign(n_fields, nullptr);
+    field_.assign(n_fields, nullptr);
+    for (int f = 0; f < n_fields; ++f) {
+      current_[f].assign(std::size_t(layout_.size), Real(0));
+      next_[f].assign(std::size_t(layout_.size), Real(0));
     }
   }
 
-  void upload_field(int s, const std::vector<Real>& values) override {
+  void upload_field(int f, const std::vector<Real>& values) override {
     // Both buffers: voxels that are never written (outside, Dirichlet) must
     // hold their value in whichever buffer is current.
-    current_[s] = values;
-    next_[s] = values;
+    current_[f] = values;
+    next_[f] = values;
   }
-  void download_field(int s, std::vector<Real>& values) const override { values = current_[s]; }
-  void set_source_field(int s, const std::vector<Real>& values) override { source_field_[s] = values; }
-  void set_coefficients(const CoefficientTable<Real>& table) override { coefficients_ = table; }
-  void set_cell_model(const CellModelTable<Real>& table, const CellModel<Real>& parameters) override {
+  void download_field(int f, std::vector<Real>& values) const override { values = current_[f]; }
+  void set_source_field(int f, const std::vector<Real>& values) override { source_field_[f] = values; }
+  void set_transport_table(const TransportTable<Real>& table) override { transport_ = table; }
+  void set_cell_model(const CellModelTable<Real>& table) override {
     model_table_ = table;
-    model_ = parameters;
+    model_ = model_table_.view();
   }
 
-  void step() override {
-    compute(StepPart::Whole);
+  void step(const StepParameters<Real>& parameters) override {
+    compute(StepPart::Whole, parameters);
     complete_step();
   }
 
   bool splits_steps() const override { return true; }
 
-  void compute(StepPart part) override {
+  void compute(StepPart part, const StepParameters<Real>& p) override {
     const TissueRuns& runs = part == StepPart::Whole ? runs_ : part == StepPart::Inner ? inner_ : shell_;
+    check_step_parameters(p, transport_.diffusion_dt.size(), std::size_t(model_.n_smooth));
     // Pointer tables are refilled, not reallocated: this runs every step.
-    const int ns = int(current_.size());
+    const int n_fields = int(current_.size());
     bool any_field = false;
-    for (int s = 0; s < ns; ++s) {
-      in_[s] = current_[s].data();
-      out_[s] = next_[s].data();
-      field_[s] = source_field_[s].empty() ? nullptr : source_field_[s].data();
-      any_field = any_field || field_[s];
+    for (int f = 0; f < n_fields; ++f) {
+      in_[f] = current_[f].data();
+      out_[f] = next_[f].data();
+      field_[f] = source_field_[f].empty() ? nullptr : source_field_[f].data();
+      any_field = any_field || field_[f];
     }
     StepArgs<Real> args;
     args.layout = layout_;
-    args.n_species = ns;
+    args.n_fields = n_fields;
     args.inv_h2[0] = inv_h2_[0];
     args.inv_h2[1] = inv_h2_[1];
     args.inv_h2[2] = inv_h2_[2];
     args.material = material_.data();
-    args.coeff = coefficients_.view();
+    args.coeff = step_coefficients(transport_, p);
     args.in = in_.data();
     args.out = out_.data();
     args.source_field = any_field ? field_.data() : nullptr;
-    args.model = with_tables(model_, model_table_.view());
+    args.model = model_for_step(model_, p);
     cpu_fused_step(args, runs, threads_);
   }
 
-  void complete_step() override {
-    current_.swap(next_);
-    ++model_.step;
-  }
+  void complete_step() override { current_.swap(next_); }
 
   void pack_face(int face, int fields, Real* dst) const override {
     const std::int64_t n = face_voxels(layout_, face);
@@ -114,25 +112,27 @@ class CpuBackend final : public Backend<Real> {
     }
   }
 
-  void region_tile_sums(int s, const std::vector<int>& region_of_material, int n_regions,
+  void region_tile_sums(int f, const std::vector<int>& region_of_material, int n_regions,
                         std::vector<double>& tile_sums, std::vector<double>& maxima) const override {
-    cpu_region_tile_sums(layout_, material_.data(), region_of_material, n_regions, current_[s].data(),
+    cpu_region_tile_sums(layout_, material_.data(), region_of_material, n_regions, current_[f].data(),
                          kReductionTile, threads_, tile_sums, maxima);
   }
 
-  FieldScan scan_field(int s) const override {
+  FieldScan scan_field(int f) const override {
     FieldScan scan;
-    cpu_field_scan(layout_, material_.data(), current_[s].data(), threads_, scan.min, scan.max,
+    cpu_field_scan(layout_, material_.data(), current_[f].data(), threads_, scan.min, scan.max,
                    scan.nonfinite);
     return scan;
   }
 
-  std::vector<double> timed_steps(int steps) override {
+  std::vector<double> timed_steps(const StepParameters<Real>& first, int steps) override {
+    StepParameters<Real> p = first;
     std::vector<double> seconds;
     seconds.reserve(std::size_t(steps));
     for (int n = 0; n < steps; ++n) {
+      p.step = first.step + n;
       const auto t0 = std::chrono::steady_clock::now();
-      step();
+      step(p);
       seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     return seconds;
@@ -181,9 +181,9 @@ class CpuBackend final : public Backend<Real> {
   std::vector<std::vector<Real>> current_, next_, source_field_;
   std::vector<const Real*> in_, field_;
   std::vector<Real*> out_;
-  CoefficientTable<Real> coefficients_;
+  TransportTable<Real> transport_;
   CellModelTable<Real> model_table_;
-  CellModel<Real> model_;
+  CellModel<Real> model_;  // model_table_'s view; each step adds its drive and number
   Real inv_h2_[3] = {0, 0, 0};
 };
 

@@ -1,6 +1,7 @@
 // The GPU backend: fields in device memory, owned by RAII buffers; the
-// fused column-marching step and CUB reductions from kernels/. Compiled only
-// when CUDA is built. Every CUDA call is checked (CYTO_CUDA_CHECK).
+// fused column-marching step, the field scan (CUB) and the exact tile sums
+// from kernels/. Compiled only when CUDA is built. Every CUDA call is
+// checked (CYTO_CUDA_CHECK).
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
@@ -15,7 +16,10 @@
 #include <fmt/format.h>
 
 #include "host/backends/backend.hpp"
+#include "host/backends/gpu_resources.hpp"
+#include "host/backends/gpu_step_parameters.hpp"
 #include "host/core/trace.hpp"
+#include "host/model/field_layout_copy.hpp"
 #include "host/parallel/decomposition.hpp"
 #include "kernels/cuda/cuda_check.hpp"
 #include "kernels/cuda/cuda_kernels.hpp"
@@ -25,111 +29,6 @@ namespace cyto {
 namespace {
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
-
-// Device memory for `count` elements of T; freed on destruction.
-template <class T>
-class DeviceBuffer {
- public:
-  DeviceBuffer() = default;
-  explicit DeviceBuffer(std::size_t count) : count_(count) {
-    if (count > 0) CYTO_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&ptr_), count * sizeof(T)));
-  }
-  ~DeviceBuffer() {
-    if (ptr_) cudaFree(ptr_);  // never throws: a destructor may run during unwinding
-  }
-  DeviceBuffer(DeviceBuffer&& other) noexcept
-      : ptr_(std::exchange(other.ptr_, nullptr)), count_(std::exchange(other.count_, 0)) {}
-  DeviceBuffer& operator=(DeviceBuffer&& other) noexcept {
-    std::swap(ptr_, other.ptr_);
-    std::swap(count_, other.count_);
-    return *this;
-  }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-
-  T* get() const { return ptr_; }
-  std::size_t size() const { return count_; }
-  std::size_t bytes() const { return count_ * sizeof(T); }
-
-  void upload(const std::vector<T>& host, cudaStream_t stream) {
-    if (host.size() != count_)
-      throw RuntimeFailure(
-          fmt::format("internal: uploading {} values into a device buffer of {}", host.size(), count_));
-    if (count_ > 0)
-      CYTO_CUDA_CHECK(cudaMemcpyAsync(ptr_, host.data(), bytes(), cudaMemcpyHostToDevice, stream));
-  }
-
- private:
-  T* ptr_ = nullptr;
-  std::size_t count_ = 0;
-};
-
-// Page-locked host memory for at least `count` elements of T, so that copies
-// to and from the device are DMA without the driver's own staging copy.
-// Grown on demand (the old contents are not kept), freed on destruction.
-template <class T>
-class PinnedBuffer {
- public:
-  PinnedBuffer() = default;
-  ~PinnedBuffer() {
-    if (ptr_) cudaFreeHost(ptr_);  // never throws: a destructor may run during unwinding
-  }
-  PinnedBuffer(const PinnedBuffer&) = delete;
-  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
-
-  // The caller makes sure no copy still uses the memory when it grows.
-  T* reserve(std::size_t count) {
-    if (count > count_) {
-      if (ptr_) CYTO_CUDA_CHECK(cudaFreeHost(std::exchange(ptr_, nullptr)));
-      count_ = 0;
-      CYTO_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&ptr_), count * sizeof(T)));
-      count_ = count;
-    }
-    return ptr_;
-  }
-
- private:
-  T* ptr_ = nullptr;
-  std::size_t count_ = 0;
-};
-
-class Stream {
- public:
-  Stream() { CYTO_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }
-  ~Stream() {
-    if (stream_) cudaStreamDestroy(stream_);
-  }
-  Stream(const Stream&) = delete;
-  Stream& operator=(const Stream&) = delete;
-  cudaStream_t get() const { return stream_; }
-  void synchronize() const { CYTO_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
-
- private:
-  cudaStream_t stream_ = nullptr;
-};
-
-class Event {
- public:
-  Event() { CYTO_CUDA_CHECK(cudaEventCreate(&event_)); }
-  ~Event() {
-    if (event_) cudaEventDestroy(event_);
-  }
-  Event(Event&& other) noexcept : event_(std::exchange(other.event_, nullptr)) {}
-  Event(const Event&) = delete;
-  Event& operator=(const Event&) = delete;
-  void record(cudaStream_t stream) { CYTO_CUDA_CHECK(cudaEventRecord(event_, stream)); }
-  // Until the work before the last record() is done (at once if never recorded).
-  void wait() const { CYTO_CUDA_CHECK(cudaEventSynchronize(event_)); }
-  // Seconds from `start` to this event (both recorded and complete).
-  double seconds_since(const Event& start) const {
-    float ms = 0;
-    CYTO_CUDA_CHECK(cudaEventElapsedTime(&ms, start.event_, event_));
-    return double(ms) * 1e-3;
-  }
-
- private:
-  cudaEvent_t event_ = nullptr;
-};
 
 int env_int(const char* name) {
   const char* text = std::getenv(name);
@@ -184,10 +83,10 @@ class GpuBackend final : public Backend<Real> {
                        device_.compute_major, device_.compute_minor, device_.memory_gib);
   }
 
-  void setup(const Discretisation& disc, int n_species) override {
+  void setup(const Discretisation& disc, int n_fields) override {
     TraceRange trace("gpu setup");
     layout_ = disc.layout;
-    n_species_ = n_species;
+    n_fields_ = n_fields;
     exchanged_mask_ = 0;
     for (int f = 0; f < 6; ++f)
       if (disc.exchanged[std::size_t(f)]) exchanged_mask_ |= 1u << f;
@@ -197,17 +96,17 @@ class GpuBackend final : public Backend<Real> {
     std::int64_t tissue_voxels = 0;
     for (MaterialId m : disc.material) tissue_voxels += m != 0;
     const double field_bytes = double(cells) * sizeof(Real);
-    const double needed = 2.0 * n_species * field_bytes + double(cells) * sizeof(MaterialId) +
+    const double needed = 2.0 * n_fields * field_bytes + double(cells) * sizeof(MaterialId) +
                           double(tissue_voxels) * sizeof(std::uint32_t) +
                           64.0 * 1024 * 1024;  // + tables, scratch
     require_device_memory(
-        needed, fmt::format("{} species x 2 buffers of {:.2f} GiB, a material map of {:.2f} GiB", n_species,
+        needed, fmt::format("{} species x 2 buffers of {:.2f} GiB, a material map of {:.2f} GiB", n_fields,
                             field_bytes / kGiB, double(cells) * sizeof(MaterialId) / kGiB));
     try {
       current_.clear();
       next_.clear();
       source_.clear();
-      for (int s = 0; s < n_species; ++s) {
+      for (int f = 0; f < n_fields; ++f) {
         current_.emplace_back(cells);
         next_.emplace_back(cells);
         source_.emplace_back();
@@ -220,12 +119,7 @@ class GpuBackend final : public Backend<Real> {
       // scan sees the block's own voxels only, through a map without the halo.
       interior_material_ = DeviceBuffer<MaterialId>();
       if (exchanged_mask_ != 0) {
-        interior_host_ = disc.material;
-        for (int k = -1; k <= layout_.nz; ++k)
-          for (int j = -1; j <= layout_.ny; ++j)
-            for (int i = -1; i <= layout_.nx; ++i)
-              if (i < 0 || j < 0 || k < 0 || i >= layout_.nx || j >= layout_.ny || k >= layout_.nz)
-                interior_host_[std::size_t(layout_.index(i, j, k))] = 0;
+        interior_host_ = padded_without_halo(disc.material, layout_);
         interior_material_ = DeviceBuffer<MaterialId>(cells);
         interior_material_.upload(interior_host_, stream_.get());
       }
@@ -240,71 +134,71 @@ class GpuBackend final : public Backend<Real> {
                       "float precision, or --backend cpu",
                       needed / kGiB, device_.index, device_.name, device_.memory_gib, e.what()));
     }
-    plan_ = cuda_plan_fused_step<Real>(layout_, n_species, env_int("CYTOSTORM_GPU_BLOCK"),
+    plan_ = cuda_plan_fused_step<Real>(layout_, n_fields, env_int("CYTOSTORM_GPU_BLOCK"),
                                        env_int("CYTOSTORM_GPU_ZCHUNK"));
     // Halo staging is sized on first use, for this layout and field count.
     halo_device_ = DeviceBuffer<Real>();
     halo_capacity_ = 0;
   }
 
-  void upload_field(int s, const std::vector<Real>& values) override {
+  void upload_field(int f, const std::vector<Real>& values) override {
     // Both buffers: voxels that are never updated (outside, held) must hold
     // their value in whichever buffer is current.
-    current_[s].upload(values, stream_.get());
-    next_[s].upload(values, stream_.get());
+    current_[f].upload(values, stream_.get());
+    next_[f].upload(values, stream_.get());
     stream_.synchronize();
   }
 
-  void download_field(int s, std::vector<Real>& values) const override {
+  void download_field(int f, std::vector<Real>& values) const override {
     TraceRange trace("gpu download");
-    values.resize(current_[s].size());
-    CYTO_CUDA_CHECK(cudaMemcpyAsync(values.data(), current_[s].get(), current_[s].bytes(),
+    values.resize(current_[f].size());
+    CYTO_CUDA_CHECK(cudaMemcpyAsync(values.data(), current_[f].get(), current_[f].bytes(),
                                     cudaMemcpyDeviceToHost, stream_.get()));
     stream_.synchronize();
   }
 
-  void set_source_field(int s, const std::vector<Real>& values) override {
+  void set_source_field(int f, const std::vector<Real>& values) override {
     if (values.empty()) {
-      source_[s] = DeviceBuffer<Real>();
+      source_[f] = DeviceBuffer<Real>();
       return;
     }
     if (values.size() != std::size_t(layout_.size))
       throw RuntimeFailure(fmt::format("internal: a source field of {} values for a layout of {}",
                                        values.size(), layout_.size));
-    if (source_[s].size() != values.size()) {
+    if (source_[f].size() != values.size()) {
       require_device_memory(double(values.size()) * sizeof(Real), "a per-voxel source field");
-      source_[s] = DeviceBuffer<Real>(values.size());
+      source_[f] = DeviceBuffer<Real>(values.size());
     }
-    source_[s].upload(values, stream_.get());
+    source_[f].upload(values, stream_.get());
     stream_.synchronize();
   }
 
-  void set_coefficients(const CoefficientTable<Real>& table) override {
+  // Once per dt: the tables are copied from pageable memory (which orders
+  // the copy after the queued steps), then the stream is drained so that
+  // the host tables may change.
+  void set_transport_table(const TransportTable<Real>& table) override {
     upload_table(diffusion_dt_, table.diffusion_dt);
-    upload_table(decay_factor_, table.decay_factor);
-    upload_table(source_rate_, table.source_rate);
-    upload_table(source_gain_, table.source_gain);
     upload_table(fixed_, table.fixed);
-    has_fixed_host_ = table.materials_with_fixed_species(n_species_);  // must outlive the asynchronous copy
+    has_fixed_host_ = table.materials_with_fixed_fields(n_fields_);  // must outlive the asynchronous copy
     upload_table(has_fixed_, has_fixed_host_);
-    stream_.synchronize();  // the host tables may change before the next step
+    coefficients_ = table.diffusion_dt.size();
+    stream_.synchronize();
   }
 
-  void set_cell_model(const CellModelTable<Real>& table, const CellModel<Real>& parameters) override {
+  void set_cell_model(const CellModelTable<Real>& table) override {
     model_host_ = table;  // must outlive the asynchronous copies
     upload_table(smooth_rules_, model_host_.smooth);
     upload_table(death_rules_, model_host_.deaths);
     upload_table(rule_active_, model_host_.active);
-    CellModel<Real> tables = model_host_.view();
-    tables.smooth = smooth_rules_.get();
-    tables.deaths = death_rules_.get();
-    tables.active = rule_active_.get();
-    model_ = with_tables(parameters, tables);
+    model_ = model_host_.view();
+    model_.smooth = smooth_rules_.get();
+    model_.deaths = death_rules_.get();
+    model_.active = rule_active_.get();
     stream_.synchronize();
   }
 
-  void step() override {
-    compute(StepPart::Whole);
+  void step(const StepParameters<Real>& parameters) override {
+    compute(StepPart::Whole, parameters);
     complete_step();
   }
 
@@ -317,18 +211,17 @@ class GpuBackend final : public Backend<Real> {
   // a block's voxels.
   bool splits_steps() const override { return exchanged_mask_ != 0; }
 
-  void compute(StepPart part) override {
-    const ColumnStepArgs<Real> a = step_args();
+  void compute(StepPart part, const StepParameters<Real>& parameters) override {
+    check_step_parameters(parameters, coefficients_, std::size_t(model_.n_smooth));
+    const ColumnStepArgs<Real> a =
+        step_args(step_parameters_.upload(parameters, stream_.get()), parameters.step);
     if (part == StepPart::Shell)
-      cuda_shell_step(a, n_species_, exchanged_mask_, stream_.get());
+      cuda_shell_step(a, n_fields_, exchanged_mask_, stream_.get());
     else
-      cuda_fused_step(a, n_species_, plan_, stream_.get());
+      cuda_fused_step(a, n_fields_, plan_, stream_.get());
   }
 
-  void complete_step() override {
-    std::swap(current_, next_);
-    ++model_.step;
-  }
+  void complete_step() override { std::swap(current_, next_); }
 
   void synchronize() override { stream_.synchronize(); }
 
@@ -370,7 +263,7 @@ class GpuBackend final : public Backend<Real> {
     const std::size_t f_index = std::size_t(face);
     unpack_uploaded_[f_index].wait();
     Real* bounce =
-        unpack_bounce_[f_index].reserve(std::size_t(face_voxels(layout_, face)) * std::size_t(n_species_));
+        unpack_bounce_[f_index].reserve(std::size_t(face_voxels(layout_, face)) * std::size_t(n_fields_));
     std::memcpy(bounce, src, count * sizeof(Real));
     CYTO_CUDA_CHECK(
         cudaMemcpyAsync(staging, bounce, count * sizeof(Real), cudaMemcpyHostToDevice, stream_.get()));
@@ -410,7 +303,7 @@ class GpuBackend final : public Backend<Real> {
   // in cpu_region_tile_sums's order, so the bits are the CPU's), the tiles'
   // sums and maxima copied back, and the maxima combined over tiles here,
   // exactly as cpu_region_tile_sums combines them.
-  void region_tile_sums(int s, const std::vector<int>& region_of_material, int n_regions,
+  void region_tile_sums(int f, const std::vector<int>& region_of_material, int n_regions,
                         std::vector<double>& tile_sums, std::vector<double>& maxima) const override {
     TraceRange trace("gpu region tile sums");
     if (n_regions < 0)
@@ -436,7 +329,7 @@ class GpuBackend final : public Backend<Real> {
         tile_max_device_ = DeviceBuffer<double>(count);
       }
       cuda_region_tile_sums<Real>(layout_, material_.get(), tile_region_map_.get(),
-                                  int(region_of_material.size()), n_regions, current_[std::size_t(s)].get(),
+                                  int(region_of_material.size()), n_regions, current_[std::size_t(f)].get(),
                                   tile, tile_sums_device_.get(), tile_max_device_.get(), stream_.get());
       CYTO_CUDA_CHECK(cudaMemcpyAsync(tile_sums.data(), tile_sums_device_.get(), count * sizeof(double),
                                       cudaMemcpyDeviceToHost, stream_.get()));
@@ -454,9 +347,9 @@ class GpuBackend final : public Backend<Real> {
       if (m == 0) m = 0.0;  // -0 as +0: which zero came first depends on the visiting order
   }
 
-  FieldScan scan_field(int s) const override {
+  FieldScan scan_field(int f) const override {
     TraceRange trace("gpu field scan");
-    cuda_field_scan(current_[s].get(), exchanged_mask_ ? interior_material_.get() : material_.get(),
+    cuda_field_scan(current_[f].get(), exchanged_mask_ ? interior_material_.get() : material_.get(),
                     layout_.size, scan_result_.get(), scan_scratch_.get(), scan_scratch_.size(),
                     stream_.get());
     MinMaxCount result{};
@@ -470,12 +363,14 @@ class GpuBackend final : public Backend<Real> {
     return scan;
   }
 
-  std::vector<double> timed_steps(int steps) override {
+  std::vector<double> timed_steps(const StepParameters<Real>& first, int steps) override {
     TraceRange trace("gpu timed steps");
+    StepParameters<Real> p = first;
     std::vector<Event> marks(std::size_t(std::max(steps, 0)) + 1);
     marks[0].record(stream_.get());
     for (int n = 0; n < steps; ++n) {
-      step();
+      p.step = first.step + n;
+      step(p);
       marks[std::size_t(n) + 1].record(stream_.get());
     }
     stream_.synchronize();
@@ -548,10 +443,10 @@ class GpuBackend final : public Backend<Real> {
 
   // Values of `fields` fields on face `face`; checks the call.
   std::size_t halo_count(int face, int fields, const char* what) const {
-    if (face < 0 || face > 5 || fields < 0 || fields > n_species_)
+    if (face < 0 || face > 5 || fields < 0 || fields > n_fields_)
       throw RuntimeFailure(
           fmt::format("internal: {} of face {} with {} fields (faces 0 to 5, 0 to {} fields)", what, face,
-                      fields, n_species_));
+                      fields, n_fields_));
     return std::size_t(face_voxels(layout_, face)) * std::size_t(fields);
   }
 
@@ -562,7 +457,7 @@ class GpuBackend final : public Backend<Real> {
     if (halo_capacity_ == 0) {
       std::int64_t largest = 0;
       for (int f = 0; f < 6; ++f) largest = std::max(largest, face_voxels(layout_, f));
-      const std::size_t capacity = std::size_t(largest) * std::size_t(n_species_);
+      const std::size_t capacity = std::size_t(largest) * std::size_t(n_fields_);
       require_device_memory(double(capacity) * sizeof(Real), "MPI halo staging");
       halo_device_ = DeviceBuffer<Real>(capacity);
       halo_capacity_ = capacity;
@@ -570,20 +465,23 @@ class GpuBackend final : public Backend<Real> {
     return halo_device_.get();
   }
 
-  // The column kernel's arguments for the step from current_ into next_.
-  ColumnStepArgs<Real> step_args() const {
+  // The column kernel's arguments for step number `step` from current_
+  // into next_, with the step's parameter block on the device.
+  ColumnStepArgs<Real> step_args(const typename DeviceStepParameters<Real>::View& block,
+                                 std::int64_t step) const {
     ColumnStepArgs<Real> a;
     a.model = model_;
+    a.model.drive = block.rules;
+    a.model.step = std::uint64_t(step);
     a.layout = layout_;
     for (int ax = 0; ax < 3; ++ax) a.inv_h2[ax] = inv_h2_[ax];
     a.material = material_.get();
     a.material_has_fixed = has_fixed_.get();
-    a.coeff = {diffusion_dt_.get(), decay_factor_.get(), source_rate_.get(), source_gain_.get(),
-               fixed_.get()};
-    for (int s = 0; s < n_species_; ++s) {
-      a.in[s] = current_[s].get();
-      a.out[s] = next_[s].get();
-      a.source_field[s] = source_[s].get();
+    a.coeff = {diffusion_dt_.get(), block.decay_factor, block.source_rate, block.source_gain, fixed_.get()};
+    for (int f = 0; f < n_fields_; ++f) {
+      a.in[f] = current_[f].get();
+      a.out[f] = next_[f].get();
+      a.source_field[f] = source_[f].get();
     }
     return a;
   }
@@ -592,7 +490,7 @@ class GpuBackend final : public Backend<Real> {
   Real* direct_halo(int face, bool receive) {
     DeviceBuffer<Real>& buffer = direct_halo_[std::size_t(face) * 2 + (receive ? 1 : 0)];
     if (buffer.size() == 0) {
-      const std::size_t capacity = std::size_t(face_voxels(layout_, face)) * std::size_t(n_species_);
+      const std::size_t capacity = std::size_t(face_voxels(layout_, face)) * std::size_t(n_fields_);
       require_device_memory(double(capacity) * sizeof(Real), "CUDA-aware MPI halo buffers");
       buffer = DeviceBuffer<Real>(capacity);
     }
@@ -602,7 +500,7 @@ class GpuBackend final : public Backend<Real> {
   CudaDeviceInfo device_;
   Stream stream_;
   GridLayout layout_;
-  int n_species_ = 0;
+  int n_fields_ = 0;
   Real inv_h2_[3] = {0, 0, 0};
   ColumnLaunchPlan plan_;
   std::vector<DeviceBuffer<Real>> current_, next_, source_;
@@ -610,11 +508,13 @@ class GpuBackend final : public Backend<Real> {
   // The field scan's result and CUB scratch, sized in setup().
   DeviceBuffer<MinMaxCount> scan_result_;
   DeviceBuffer<unsigned char> scan_scratch_;
-  std::string placement_;  // which GPU of the node, for device_info().launch
-  DeviceBuffer<Real> diffusion_dt_, decay_factor_, source_rate_, source_gain_;
+  std::string placement_;            // which GPU of the node, for device_info().launch
+  DeviceBuffer<Real> diffusion_dt_;  // the transport table (per dt)
   DeviceBuffer<std::uint8_t> fixed_, has_fixed_;
+  std::size_t coefficients_ = 0;  // entries of the transport table
+  DeviceStepParameters<Real> step_parameters_;
   CellModelTable<Real> model_host_;
-  CellModel<Real> model_;
+  CellModel<Real> model_;  // the tables' view with device pointers; each step adds its drive and number
   DeviceBuffer<SmoothRuleK<Real>> smooth_rules_;
   DeviceBuffer<DeathRuleK<Real>> death_rules_;
   DeviceBuffer<std::uint8_t> rule_active_;

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include <Random123/philox.h>
+#include <fmt/format.h>
 
 namespace cyto {
 
@@ -23,6 +23,13 @@ CellModel<Real> CellModelTable<Real>::view() const {
   m.deaths = deaths.data();
   m.active = active.data();
   m.budget_first = fields.budget ? fields.secreted(0) : -1;
+  m.dt = Real(dt);
+  m.voxel_volume_ml = voxel_volume_ml;
+  m.nx = nx;
+  m.ny = ny;
+  for (int a = 0; a < 3; ++a) m.origin[a] = origin[std::size_t(a)];
+  m.seed[0] = std::uint32_t(seed);
+  m.seed[1] = std::uint32_t(seed >> 32);
   return m;
 }
 
@@ -56,7 +63,7 @@ double suppression_factor(const Scenario& s, const ModelDrive& drive, int rule) 
 }
 
 template <class Real>
-HillFactorK<Real> hill_factor(const HillTerm& term, bool inhibits, double scale) {
+HillFactorK<Real> hill_factor(const HillTerm& term, bool inhibits) {
   HillFactorK<Real> f;
   f.field = std::int16_t(term.species);
   f.inhibits = inhibits ? 1 : 0;
@@ -64,13 +71,11 @@ HillFactorK<Real> hill_factor(const HillTerm& term, bool inhibits, double scale)
   f.integer_power = (n == std::floor(n) && n >= 1 && n <= 4) ? std::uint8_t(n) : 0;
   f.inv_half_max = Real(1 / term.half_max);
   f.power = Real(n);
-  f.scale = Real(scale);
   return f;
 }
 
 template <class Real>
-SmoothRuleK<Real> smooth_rule(const Scenario& s, const FieldLayout& fields, int index,
-                              const ModelDrive& drive) {
+SmoothRuleK<Real> smooth_rule(const Scenario& s, const FieldLayout& fields, int index) {
   const Rule& r = s.rules[std::size_t(index)];
   SmoothRuleK<Real> k;
   k.population = std::int16_t(fields.population(r.population));
@@ -78,41 +83,51 @@ SmoothRuleK<Real> smooth_rule(const Scenario& s, const FieldLayout& fields, int 
   switch (r.kind) {
     case RuleKind::Secretion:
       k.code = RuleCode::kSecretion;
-      k.a = Real(r.base);
-      k.b = Real(r.activators.empty() ? 0.0 : r.max - r.base);
-      k.scale = Real(suppression_factor(s, drive, index));
+      k.rate = Real(r.base);
+      k.activated_rate = Real(r.activators.empty() ? 0.0 : r.max - r.base);
       break;
     case RuleKind::Uptake:
       if (r.vmax > 0) {
         k.code = RuleCode::kUptakeSaturable;
-        k.a = Real(r.vmax);
-        k.b = Real(r.km);
+        k.rate = Real(r.vmax);
+        k.half_max = Real(r.km);
       } else {
         k.code = RuleCode::kUptakeLinear;
-        k.a = Real(r.clearance);
+        k.rate = Real(r.clearance);
       }
       break;
     case RuleKind::Decay:
       k.code = RuleCode::kTurnover;
-      k.a = Real(r.rate);
+      k.rate = Real(r.rate);
       break;
     case RuleKind::Growth:
       k.code = RuleCode::kGrowth;
-      k.a = Real(r.rate);
-      k.b = Real(1 / r.capacity);
+      k.rate = Real(r.rate);
+      k.inverse_capacity = Real(1 / r.capacity);
       break;
     case RuleKind::Recruitment:
-      k.code = RuleCode::kRecruitment;
-      k.a = Real(r.rate * drive.blood[std::size_t(r.population)]);
-      k.b = Real(1 / r.capacity);
+      k.code = RuleCode::kRecruitment;  // its rate scales with the blood: SmoothRuleDrive
+      k.inverse_capacity = Real(1 / r.capacity);
       break;
     case RuleKind::Death:
       break;  // not a smooth rule
   }
-  for (const HillTerm& a : r.activators)
-    k.factor[k.n_factors++] = hill_factor<Real>(a, false, blockade_factor(s, drive, index, a.species));
-  for (const HillTerm& i : r.inhibitors) k.factor[k.n_factors++] = hill_factor<Real>(i, true, 1.0);
+  for (const HillTerm& a : r.activators) k.factor[k.n_factors++] = hill_factor<Real>(a, false);
+  for (const HillTerm& i : r.inhibitors) k.factor[k.n_factors++] = hill_factor<Real>(i, true);
   return k;
+}
+
+// The drive of smooth rule `index` at the levels in `drive`.
+template <class Real>
+SmoothRuleDrive<Real> rule_drive(const Scenario& s, const ModelDrive& drive, int index) {
+  const Rule& r = s.rules[std::size_t(index)];
+  SmoothRuleDrive<Real> d;
+  if (r.kind == RuleKind::Secretion) d.suppression = Real(suppression_factor(s, drive, index));
+  if (r.kind == RuleKind::Recruitment)
+    d.recruitment_rate = Real(r.rate * drive.blood[std::size_t(r.population)]);
+  int q = 0;
+  for (const HillTerm& a : r.activators) d.blockade[q++] = Real(blockade_factor(s, drive, index, a.species));
+  return d;
 }
 
 template <class Real>
@@ -142,9 +157,16 @@ bool acts_in(const Rule& r, int tissue) {
 }  // namespace
 
 template <class Real>
-void compile_cell_model(const Scenario& s, const Discretisation& disc, double dt, const ModelDrive& drive,
+void compile_cell_model(const Scenario& s, const Discretisation& disc, double dt,
                         CellModelTable<Real>& table) {
   table.fields = field_layout(s);
+  table.dt = dt;
+  const Vec3& h = disc.grid.spacing;
+  table.voxel_volume_ml = h[0] * h[1] * h[2] * 1e6;  // m^3 -> mL
+  table.nx = disc.grid.nx;
+  table.ny = disc.grid.ny;
+  table.origin = disc.block.lo;
+  table.seed = s.seed;
   table.smooth.clear();
   table.deaths.clear();
   table.smooth_rule.clear();
@@ -154,7 +176,7 @@ void compile_cell_model(const Scenario& s, const Discretisation& disc, double dt
       table.deaths.push_back(death_rule<Real>(s, table.fields, s.rules[r], dt));
       table.death_rule.push_back(int(r));
     } else {
-      table.smooth.push_back(smooth_rule<Real>(s, table.fields, int(r), drive));
+      table.smooth.push_back(smooth_rule<Real>(s, table.fields, int(r)));
       table.smooth_rule.push_back(int(r));
     }
   }
@@ -170,99 +192,30 @@ void compile_cell_model(const Scenario& s, const Discretisation& disc, double dt
   }
 }
 
-bool cell_model_is_time_dependent(const Scenario& s) {
-  for (const Therapy& t : s.therapies)
-    if (t.effect != DrugEffect::Neutralisation) return true;
-  return std::any_of(s.rules.begin(), s.rules.end(),
-                     [](const Rule& r) { return r.kind == RuleKind::Recruitment; });
-}
-
-double drug_level(const Therapy& therapy, double t) {
-  const double k = std::log(2.0) / therapy.half_life;
-  double level = 0;
-  for (const Dose& d : therapy.doses)
-    if (d.time <= t) level += d.amount / therapy.volume * std::exp(-k * (t - d.time));
-  return level;
-}
-
-double drug_exposure(const Therapy& therapy, double t0, double t1) {
-  const double k = std::log(2.0) / therapy.half_life;
-  double exposure = 0;
-  for (const Dose& d : therapy.doses) {
-    const double from = std::max(t0, d.time);
-    if (!(t1 > from)) continue;
-    // integral of C0 exp(-k (t - t_d)) over [from, t1]
-    const double c0 = d.amount / therapy.volume;
-    exposure += c0 * std::exp(-k * (from - d.time)) * (-std::expm1(-k * (t1 - from))) / k;
+template <class Real>
+void fill_rule_drive(const Scenario& s, const ModelDrive& drive, std::vector<SmoothRuleDrive<Real>>& rules) {
+  if (drive.drug.size() != s.therapies.size())
+    throw RuntimeFailure(
+        fmt::format("internal: {} drug levels for {} therapies", drive.drug.size(), s.therapies.size()));
+  rules.clear();
+  for (std::size_t r = 0; r < s.rules.size(); ++r) {
+    if (s.rules[r].kind == RuleKind::Death) continue;  // in the order compile_cell_model lists smooth rules
+    if (s.rules[r].kind == RuleKind::Recruitment && std::size_t(s.rules[r].population) >= drive.blood.size())
+      throw RuntimeFailure(
+          fmt::format("internal: no blood density for population {}", s.rules[r].population));
+    rules.push_back(rule_drive<Real>(s, drive, int(r)));
   }
-  return exposure;
-}
-
-namespace {
-
-// A Poisson(mean) draw by inversion of one uniform in [0, 1).
-std::int64_t poisson_draw(double mean, double u) {
-  double p = std::exp(-mean), cumulative = p;
-  std::int64_t k = 0;
-  // Beyond 1e7 cells in a voxel the sum would be slow; so large a mean is
-  // never a seeding density per voxel, and the mean itself is returned.
-  if (mean > 1e4) return std::int64_t(std::floor(mean + 0.5));
-  while (u > cumulative && k < 10000000) {
-    ++k;
-    p *= mean / double(k);
-    cumulative += p;
-    if (p == 0) break;
-  }
-  return k;
-}
-
-double uniform_from_philox(std::uint64_t seed, std::uint64_t voxel, int population, int seeding) {
-  r123::Philox4x32 generator;
-  const r123::Philox4x32::key_type key = {{std::uint32_t(seed), std::uint32_t(seed >> 32)}};
-  // The top byte of the counter's last word marks seeding draws apart from
-  // the death draws (whose last word holds a step number).
-  const r123::Philox4x32::ctr_type counter = {{std::uint32_t(voxel), std::uint32_t(voxel >> 32),
-                                               std::uint32_t(population) | (std::uint32_t(seeding) << 16),
-                                               0xff000000u}};
-  const auto draw = generator(counter, key);
-  const std::uint64_t bits = (std::uint64_t(draw.v[0]) << 21) ^ std::uint64_t(draw.v[1] >> 11);
-  return double(bits & ((std::uint64_t(1) << 53) - 1)) * 0x1.0p-53;
-}
-
-}  // namespace
-
-std::vector<double> initial_population(const Scenario& s, const TissueMap& tissues, int population) {
-  std::vector<double> values(tissues.tissue.size(), 0.0);
-  for (const InitialValue& init : s.populations[std::size_t(population)].initial) {
-    const std::vector<std::uint8_t> mask = region_mask(tissues, init.region);
-    for (std::size_t idx = 0; idx < values.size(); ++idx)
-      if (mask[idx]) values[idx] = init.value;
-  }
-  const DenseGrid& g = tissues.grid;
-  const double voxel_ml = g.spacing[0] * g.spacing[1] * g.spacing[2] * 1e6;
-  for (std::size_t q = 0; q < s.seedings.size(); ++q) {
-    const Seeding& seeding = s.seedings[q];
-    if (seeding.population != population) continue;
-    const std::vector<std::uint8_t> mask = region_mask(tissues, seeding.region);
-    for (std::size_t idx = 0; idx < values.size(); ++idx)
-      if (mask[idx]) {
-        const double u = uniform_from_philox(s.seed, idx, population, int(q));
-        values[idx] += double(poisson_draw(seeding.density * voxel_ml, u)) / voxel_ml;
-      }
-  }
-  const bool whole_cells = std::any_of(s.rules.begin(), s.rules.end(), [&](const Rule& r) {
-    return r.kind == RuleKind::Death && r.mode == DeathMode::Stochastic && r.population == population;
-  });
-  if (whole_cells)
-    for (double& v : values) v = std::floor(v * voxel_ml + 0.5) / voxel_ml;
-  return values;
 }
 
 template struct CellModelTable<float>;
 template struct CellModelTable<double>;
-template void compile_cell_model<float>(const Scenario&, const Discretisation&, double, const ModelDrive&,
+template void compile_cell_model<float>(const Scenario&, const Discretisation&, double,
                                         CellModelTable<float>&);
-template void compile_cell_model<double>(const Scenario&, const Discretisation&, double, const ModelDrive&,
+template void compile_cell_model<double>(const Scenario&, const Discretisation&, double,
                                          CellModelTable<double>&);
+template void fill_rule_drive<float>(const Scenario&, const ModelDrive&,
+                                     std::vector<SmoothRuleDrive<float>>&);
+template void fill_rule_drive<double>(const Scenario&, const ModelDrive&,
+                                      std::vector<SmoothRuleDrive<double>>&);
 
 }  // namespace cyto

@@ -1,7 +1,8 @@
-// The scenario's cell model compiled for the kernels (kernels/cell_model_k.hpp),
-// and the whole-body state around the tissue: plasma compartment and drugs.
+// The scenario's cell model compiled for the kernels (kernels/cell_model_k.hpp):
+// the field numbering, the rule tables and the rules' per-step drive.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -26,7 +27,10 @@ struct FieldLayout {
 
 FieldLayout field_layout(const Scenario& s);
 
-// The rule tables, owned; view() gives the kernels' CellModel (host pointers).
+// The rule tables and the constants they act with, owned: everything of
+// the cell model that is fixed while the step length dt is. view() gives the
+// kernels' CellModel (host pointers) without the step's drive and number,
+// which travel with each step (StepParameters).
 template <class Real>
 struct CellModelTable {
   std::vector<SmoothRuleK<Real>> smooth;
@@ -35,9 +39,20 @@ struct CellModelTable {
   std::vector<int> smooth_rule;      // index into Scenario::rules of each smooth entry
   std::vector<int> death_rule;       // same for death entries
   FieldLayout fields;
+  double dt = 0;                       // s
+  double voxel_volume_ml = 0;          // whole cells in a voxel = density x volume
+  int nx = 0, ny = 0;                  // the whole interior grid, for the voxels' global numbers
+  std::array<int, 3> origin{0, 0, 0};  // global position of the block's first interior voxel
+  std::uint64_t seed = 0;              // the scenario's seed: the stochastic draws' key
 
   CellModel<Real> view() const;
 };
+
+// Builds the tables and constants for steps of length dt (death fractions
+// and draw thresholds depend on dt) over `disc`'s block.
+template <class Real>
+void compile_cell_model(const Scenario& s, const Discretisation& disc, double dt,
+                        CellModelTable<Real>& table);
 
 // Levels that change during a run and enter the rules: drug concentrations
 // (pg/mL) at the middle of the step and blood densities (cells/mL).
@@ -46,23 +61,10 @@ struct ModelDrive {
   std::vector<double> blood;  // per population
 };
 
-// Builds the tables for time step dt (death fractions and draw thresholds
-// depend on dt) with the drug and blood levels in `drive`.
+// The rules' drive for one step (one entry per smooth rule, in the table's
+// order): receptor blockade and secretion suppression from the drug levels,
+// recruitment from the blood densities.
 template <class Real>
-void compile_cell_model(const Scenario& s, const Discretisation& disc, double dt, const ModelDrive& drive,
-                        CellModelTable<Real>& table);
-
-// Whether the tables change during a run (drugs acting on rules, recruitment from blood).
-bool cell_model_is_time_dependent(const Scenario& s);
-
-// Drug level of a therapy at time t (pg/mL): one-compartment PK, closed form.
-double drug_level(const Therapy& therapy, double t);
-// Its integral over [t0, t1] (pg/mL x s), closed form.
-double drug_exposure(const Therapy& therapy, double t0, double t1);
-
-// Initial density of every population, dense (x fastest): initial values in
-// order, then random seeding; populations with a stochastic death rule hold
-// whole cells per voxel.
-std::vector<double> initial_population(const Scenario& s, const TissueMap& tissues, int population);
+void fill_rule_drive(const Scenario& s, const ModelDrive& drive, std::vector<SmoothRuleDrive<Real>>& rules);
 
 }  // namespace cyto

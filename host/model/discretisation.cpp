@@ -1,7 +1,5 @@
 #include "host/model/discretisation.hpp"
 
-#include "kernels/voxel_update_k.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -9,7 +7,8 @@
 
 #include <fmt/format.h>
 
-#include "kernels/reaction_k.hpp"
+#include "host/model/field_layout_copy.hpp"
+#include "kernels/voxel_update_k.hpp"
 
 namespace cyto {
 namespace {
@@ -182,16 +181,7 @@ Discretisation discretise(const Scenario& scenario, const TissueMap& tissues, co
 
   // The block and its halo layer: a neighbour block's material there, 0 beyond the grid.
   const GridLayout& g = d.layout;
-  const std::array<int, 3> lo = d.block.lo;
-  const DenseGrid& whole = d.grid;
-  d.material.assign(std::size_t(g.size), 0);
-  for (int k = -1; k <= g.nz; ++k)
-    for (int j = -1; j <= g.ny; ++j)
-      for (int i = -1; i <= g.nx; ++i) {
-        const int gi = lo[0] + i, gj = lo[1] + j, gk = lo[2] + k;
-        if (gi < 0 || gj < 0 || gk < 0 || gi >= whole.nx || gj >= whole.ny || gk >= whole.nz) continue;
-        d.material[g.index(i, j, k)] = dense[tissues.index(gi, gj, gk)];
-      }
+  d.material = padded_from_grid<MaterialId>(dense, d.grid, d.block, g);
   d.runs = build_runs(scenario, d, d.uniform_voxels, d.walled_voxels, [](int, int, int) { return true; });
   if (std::find(exchanged.begin(), exchanged.end(), true) != exchanged.end()) {
     const auto in_shell = [&](int i, int j, int k) {
@@ -205,49 +195,6 @@ Discretisation discretise(const Scenario& scenario, const TissueMap& tissues, co
   }
   return d;
 }
-
-template <class Real>
-void fill_coefficients(const Scenario& s, const Discretisation& d, double t, double dt,
-                       CoefficientTable<Real>& table, const TransportExtras* extras) {
-  const int ns = field_count(s);  // the table's stride: every field
-  const int n_species = int(s.species.size());
-  const std::size_t n = std::size_t(d.n_materials()) * ns;
-  table.diffusion_dt.assign(n, Real(0));
-  table.decay_factor.assign(n, Real(1));
-  table.source_rate.assign(n, Real(0));
-  table.source_gain.assign(n, Real(0));
-  table.fixed.assign(n, 0);
-  for (int m = 1; m < d.n_materials(); ++m) {
-    const int tissue = d.material_tissue[m];
-    for (int sp = 0; sp < n_species; ++sp) {
-      const std::size_t ms = std::size_t(m) * ns + sp;
-      const Species& species = s.species[sp];
-      const std::size_t ts = std::size_t(tissue) * n_species + sp;
-      const double decay_rate = species.decay_rate + (extras ? extras->decay[ts] : 0.0);
-      const DecaySourceCoefficients c = decay_source_coefficients(decay_rate, dt);
-      table.diffusion_dt[ms] = Real(species.diffusion[tissue] * dt);
-      table.decay_factor[ms] = Real(c.decay_factor);
-      table.source_gain[ms] = Real(c.source_gain);
-      double rate = 0;
-      for (int src : d.material_sources[m]) {
-        const Source& source = s.sources[src];
-        if (source.species != sp) continue;
-        const double overlap = std::min(t + dt, source.end) - std::max(t, source.start);
-        if (overlap > 0) rate += source.rate * (overlap / dt);
-      }
-      if (extras) rate += extras->source[ts];
-      table.source_rate[ms] = Real(rate);
-    }
-  }
-  for (const DirichletBoundary& b : s.boundaries)
-    for (int m = 1; m < d.n_materials(); ++m)
-      if (d.material_tissue[m] == b.tissue) table.fixed[std::size_t(m) * ns + b.species] = 1;
-}
-
-template void fill_coefficients<float>(const Scenario&, const Discretisation&, double, double,
-                                       CoefficientTable<float>&, const TransportExtras*);
-template void fill_coefficients<double>(const Scenario&, const Discretisation&, double, double,
-                                        CoefficientTable<double>&, const TransportExtras*);
 
 int field_count(const Scenario& s) {
   const int ns = int(s.species.size());

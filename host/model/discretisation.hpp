@@ -1,6 +1,6 @@
 // From labels to what the kernels read: a material per voxel (a distinct
-// combination of tissue and active sources), tissue runs per row, the
-// per-step coefficient table, and the time-step plan.
+// combination of tissue and active sources), tissue runs per row, and the
+// time-step plan. The coefficients per material are in coefficients.hpp.
 #pragma once
 
 #include <cstdint>
@@ -40,42 +40,6 @@ struct Discretisation {
 // numbered over the whole grid, so every rank has the same numbers.
 Discretisation discretise(const Scenario& scenario, const TissueMap& tissues, const Box* block = nullptr,
                           const std::array<bool, 6>& exchanged = {});
-
-// Coefficients for one step, owned; view() gives the kernels' StepCoefficients.
-template <class Real>
-struct CoefficientTable {
-  std::vector<Real> diffusion_dt, decay_factor, source_rate, source_gain;
-  std::vector<std::uint8_t> fixed;
-  StepCoefficients<Real> view() const {
-    return {diffusion_dt.data(), decay_factor.data(), source_rate.data(), source_gain.data(), fixed.data()};
-  }
-  bool operator==(const CoefficientTable&) const = default;
-
-  // Per material: 1 where any species is held fixed (such voxels take the
-  // general path, exactly as build_runs classifies them).
-  std::vector<std::uint8_t> materials_with_fixed_species(int n_species) const {
-    std::vector<std::uint8_t> any(fixed.size() / std::size_t(n_species), 0);
-    for (std::size_t i = 0; i < fixed.size(); ++i) any[i / std::size_t(n_species)] |= fixed[i];
-    return any;
-  }
-};
-
-// First-order terms that change from step to step, per tissue and species
-// ([tissue * n_species + species]): vascular exchange gamma (P - c) adds
-// gamma to the decay rate and gamma P to the source; neutralisation adds
-// k_on x (mean drug level over the step) to the decay rate.
-struct TransportExtras {
-  std::vector<double> decay;   // 1/s
-  std::vector<double> source;  // pg/mL/s
-};
-
-// Fills the table for the step [t, t + dt], for every field: species, then
-// cell populations and budget amounts (which neither diffuse nor decay). A
-// source active for part of the step contributes rate * (overlap / dt), so
-// the injected amount is exact.
-template <class Real>
-void fill_coefficients(const Scenario& scenario, const Discretisation& disc, double t, double dt,
-                       CoefficientTable<Real>& table, const TransportExtras* extras = nullptr);
 
 // Fields the backend holds: species, populations and (output.budget) three
 // budget amounts per species.

@@ -11,7 +11,7 @@ namespace cyto {
 static_assert(kMaxSpecies >= scenario_limits::kMaxSpecies,
               "kernels/limits.hpp: kMaxSpecies is below the scenario's species limit");
 // The GPU kernel is compiled for each count of species and populations.
-static_assert(kMaxSpecies >= scenario_limits::kMaxSpeciesAndPopulations,
+static_assert(kMaxGpuFields >= scenario_limits::kMaxSpeciesAndPopulations,
               "kernels/limits.hpp: the GPU's compiled field counts are below the scenario's limit on species "
               "and populations together");
 // With output.budget, three cumulative amounts per species beside the species and populations.

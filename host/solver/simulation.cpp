@@ -9,25 +9,9 @@
 
 #include "host/core/exact_sum.hpp"
 #include "host/core/trace.hpp"
-#include "kernels/halo_k.hpp"
-#include "kernels/reaction_k.hpp"
+#include "host/model/field_layout_copy.hpp"
 
 namespace cyto {
-
-std::vector<double> initial_field(const Scenario& s, const TissueMap& tissues, int species) {
-  std::vector<double> values(tissues.tissue.size(), 0.0);
-  for (const InitialValue& init : s.species[species].initial) {
-    const std::vector<std::uint8_t> mask = region_mask(tissues, init.region);
-    for (std::size_t idx = 0; idx < values.size(); ++idx)
-      if (mask[idx]) values[idx] = init.value;
-  }
-  for (const DirichletBoundary& b : s.boundaries) {
-    if (b.species != species) continue;
-    for (std::size_t idx = 0; idx < values.size(); ++idx)
-      if (tissues.tissue[idx] == b.tissue + 1) values[idx] = b.value;
-  }
-  return values;
-}
 
 namespace {
 
@@ -58,10 +42,9 @@ Simulation<Real>::Simulation(const Scenario& scenario, TissueMap tissues,
       plan_(plan_time(scenario_)),
       backend_(std::move(backend)),
       fields_(field_layout(scenario_)) {
-  for (int f = 0; f < 6; ++f)
-    neighbour_[std::size_t(f)] = decomposition_.neighbour(comm_.rank(), f / 2, f % 2);
   // Device buffers straight to MPI where the library is CUDA-aware; pinned host staging otherwise.
-  device_halos_ = comm_.parallel() && backend_->device_halos() && par::cuda_aware();
+  halos_ = HaloExchange<Real>(comm_, decomposition_, disc_.layout, fields_.n_species,
+                              comm_.parallel() && backend_->device_halos() && par::cuda_aware());
   const Scenario& s = scenario_;
   const int ns = fields_.n_species;
   std::vector<std::vector<double>> populations;
@@ -73,40 +56,7 @@ Simulation<Real>::Simulation(const Scenario& scenario, TissueMap tissues,
   for (int f = ns + fields_.n_populations; f < fields_.count(); ++f)
     backend_->upload_field(f, std::vector<Real>(std::size_t(disc_.layout.size), Real(0)));
   region_of_material_ = disc_.material_tissue;  // region = tissue index; -1 for outside
-
-  const int nt = int(s.tissues.size());
-  if (s.plasma.enabled) {
-    plasma_ = s.plasma.initial;
-    blood_ = s.plasma.blood_initial;
-    exchange_rate_.assign(std::size_t(nt) * ns, 0.0);
-    exchanging_.assign(std::size_t(ns), 0);
-    for (const VascularExchange& e : s.plasma.exchange) {
-      exchange_rate_[std::size_t(e.tissue) * ns + e.species] = e.rate;
-      exchanging_[std::size_t(e.species)] |= e.rate > 0;
-    }
-    // An organ with a volume stands for the whole organ: its exchange with
-    // plasma is that of its modelled voxels scaled up.
-    std::vector<double> scale(std::size_t(nt), 1.0);
-    for (const Organ& organ : s.organs) {
-      if (!organ.volume) continue;
-      std::int64_t voxels = 0;
-      for (int t : organ.tissues) voxels += tissues_.voxel_count[std::size_t(t)];
-      const double modelled = double(voxels) * voxel_volume_ml();
-      for (int t : organ.tissues) scale[std::size_t(t)] = *organ.volume / modelled;
-    }
-    plasma_flow_.assign(std::size_t(nt) * ns, 0.0);
-    plasma_uptake_.assign(std::size_t(ns), 0.0);
-    for (int tissue = 0; tissue < nt; ++tissue)
-      for (int sp = 0; sp < ns; ++sp) {
-        const std::size_t ts = std::size_t(tissue) * ns + sp;
-        plasma_flow_[ts] = scale[std::size_t(tissue)] * exchange_rate_[ts] / s.plasma.volume;
-        plasma_uptake_[std::size_t(sp)] +=
-            plasma_flow_[ts] * double(tissues_.voxel_count[std::size_t(tissue)]) * voxel_volume_ml();
-      }
-  } else {
-    blood_.assign(std::size_t(fields_.n_populations), 0.0);
-  }
-  model_time_dependent_ = cell_model_is_time_dependent(s);
+  plasma_ = PlasmaCompartment(s, tissues_, voxel_volume_ml());
   neutralisation_.assign(std::size_t(ns), 0.0);
 }
 
@@ -119,8 +69,8 @@ typename Simulation<Real>::State Simulation<Real>::state() const {
     std::vector<Real> values = native_field(f);
     if (comm_.root()) st.fields.push_back(std::move(values));
   }
-  st.plasma = plasma_;
-  st.blood = blood_;
+  st.plasma = plasma_.plasma();
+  st.blood = plasma_.blood();
   return st;
 }
 
@@ -135,7 +85,7 @@ void Simulation<Real>::restore(const State& st) {
     if (std::int64_t(values.size()) == tissues_.grid.voxels()) {
       backend_->upload_field(f, to_layout(values));
     } else if (std::int64_t(values.size()) == disc_.block.voxels()) {
-      backend_->upload_field(f, block_to_layout(values));
+      backend_->upload_field(f, padded_from_block(values, disc_.layout));
       blocks = true;
     } else {
       throw RuntimeFailure(
@@ -144,41 +94,15 @@ void Simulation<Real>::restore(const State& st) {
     }
   }
   // This rank's blocks alone: the halos come from the neighbours, as in a step.
-  if (comm_.any(blocks)) exchange_halos();
+  if (comm_.any(blocks)) halos_.exchange(comm_, *backend_);
   time_ = st.time;
-  steps_ = st.steps;
-  plasma_ = st.plasma;
-  blood_ = st.blood;
-  model_.smooth.clear();  // the rule tables are sent again, with the step number
-  model_.deaths.clear();
+  steps_ = st.steps;  // the next step's number: the stochastic draws go on from there
+  plasma_.restore(st.plasma, st.blood);
 }
 
 template <class Real>
 std::vector<double> Simulation<Real>::drug_levels() const {
-  std::vector<double> levels;
-  for (const Therapy& t : scenario_.therapies) levels.push_back(drug_level(t, time_));
-  return levels;
-}
-
-// Doses into the plasma that fall in [t0, t1): boluses whole, spread
-// infusions by their overlap with the interval.
-template <class Real>
-void Simulation<Real>::give_infusions(double t0, double t1) {
-  const double volume = scenario_.plasma.volume;
-  for (const Infusion& inf : scenario_.infusions) {
-    double amount = 0;
-    if (!inf.end) {
-      if (inf.start >= t0 && inf.start < t1) amount = inf.amount;
-    } else {
-      const double overlap = std::min(t1, *inf.end) - std::max(t0, inf.start);
-      if (overlap > 0) amount = inf.amount * overlap / (*inf.end - inf.start);
-    }
-    if (amount == 0) continue;
-    if (inf.species >= 0)
-      plasma_[std::size_t(inf.species)] += amount / volume;
-    else
-      blood_[std::size_t(inf.population)] += amount / volume;
-  }
+  return cyto::drug_levels(scenario_, time_);
 }
 
 template <class Real>
@@ -224,195 +148,60 @@ FieldScan Simulation<Real>::scan_field(int field) const {
   return scan;
 }
 
-// Coefficients and rule tables for the step [t, t + dt]: exchange with the
-// plasma as it is now, drugs at their level over the step.
+// The transport table and the rule tables for steps of length dt: built
+// and handed to the backend only when dt changes.
+template <class Real>
+void Simulation<Real>::set_tables(double dt) {
+  TransportTable<Real> table;
+  fill_transport_table(scenario_, disc_, dt, table);
+  if (!(table == transport_)) {
+    backend_->set_transport_table(table);
+    transport_ = std::move(table);
+  }
+  if (!scenario_.rules.empty()) {
+    compile_cell_model(scenario_, disc_, dt, model_);
+    backend_->set_cell_model(model_);
+  }
+  tables_dt_ = dt;
+}
+
+// The parameter block of the step [t, t + dt]: exchange with the plasma as
+// it is now, drugs at their level over the step, the sources' windows.
 template <class Real>
 void Simulation<Real>::prepare_step(double t, double dt) {
   const Scenario& s = scenario_;
-  const int ns = fields_.n_species;
-  const int nt = int(s.tissues.size());
+  if (!(dt == tables_dt_)) set_tables(dt);
   bool any_extra = false;
   if (s.plasma.enabled || !s.therapies.empty()) {
-    extras_.decay.assign(std::size_t(nt) * ns, 0.0);
-    extras_.source.assign(std::size_t(nt) * ns, 0.0);
-    for (int tissue = 0; tissue < nt && s.plasma.enabled; ++tissue)
-      for (int sp = 0; sp < ns; ++sp) {
-        const std::size_t ts = std::size_t(tissue) * ns + sp;
-        extras_.decay[ts] += exchange_rate_[ts];
-        extras_.source[ts] += exchange_rate_[ts] * plasma_[std::size_t(sp)];
-      }
-    // Neutralisation: k_on x the drug's mean level over the step, the same in tissue and plasma.
-    std::fill(neutralisation_.begin(), neutralisation_.end(), 0.0);
-    for (const Therapy& therapy : s.therapies)
-      if (therapy.effect == DrugEffect::Neutralisation)
-        for (int sp : therapy.species)
-          neutralisation_[std::size_t(sp)] += therapy.k_on * (drug_exposure(therapy, t, t + dt) / dt);
-    for (int tissue = 0; tissue < nt; ++tissue)
-      for (int sp = 0; sp < ns; ++sp)
-        extras_.decay[std::size_t(tissue) * ns + sp] += neutralisation_[std::size_t(sp)];
-    any_extra = true;
+    neutralisation_rates(s, t, dt, neutralisation_);
+    any_extra = transport_extras(s, plasma_, neutralisation_, extras_);
   }
-  fill_coefficients(s, disc_, t, dt, table_, any_extra ? &extras_ : nullptr);
-  if (!(table_ == applied_)) {
-    backend_->set_coefficients(table_);
-    applied_ = table_;
-  }
-  if (s.rules.empty()) return;
-  const bool new_dt = model_.smooth.size() + model_.deaths.size() == 0 || dt != model_dt_;
-  if (!new_dt && !model_time_dependent_) return;
-  ModelDrive drive;
-  for (const Therapy& therapy : s.therapies) drive.drug.push_back(drug_level(therapy, t + 0.5 * dt));
-  drive.blood = blood_;
-  compile_cell_model(s, disc_, dt, drive, model_);
-  CellModel<Real> parameters;
-  parameters.dt = Real(dt);
-  parameters.voxel_volume_ml = voxel_volume_ml();
-  parameters.nx = disc_.grid.nx;
-  parameters.ny = disc_.grid.ny;
-  for (int a = 0; a < 3; ++a) parameters.origin[a] = disc_.block.lo[std::size_t(a)];
-  parameters.seed[0] = std::uint32_t(s.seed);
-  parameters.seed[1] = std::uint32_t(s.seed >> 32);
-  parameters.step = std::uint64_t(steps_);
-  backend_->set_cell_model(model_, parameters);
-  model_dt_ = dt;
-}
-
-// The plasma over [t, t + dt] with the tissue amounts of the step's start:
-//   dP/dt = S - K P,  K = clearance + (sum scale gamma V_tissue) / V + k_on drug,
-//                     S = (sum scale gamma amount_tissue) / V,
-// solved exactly for constant S and K.
-template <class Real>
-void Simulation<Real>::update_plasma(double dt) {
-  const Scenario& s = scenario_;
-  const int ns = fields_.n_species;
-  const int nt = int(s.tissues.size());
-  for (int sp = 0; sp < ns; ++sp) {
-    const double k = s.plasma.clearance[std::size_t(sp)] + plasma_uptake_[std::size_t(sp)] +
-                     neutralisation_[std::size_t(sp)];
-    double source = 0;
-    if (exchanging_[std::size_t(sp)])
-      for (int tissue = 0; tissue < nt; ++tissue)
-        source += plasma_flow_[std::size_t(tissue) * ns + sp] *
-                  step_tissue_amounts_[std::size_t(sp)][std::size_t(tissue)];
-    const DecaySourceCoefficients c = decay_source_coefficients(k, dt);
-    plasma_[std::size_t(sp)] = plasma_[std::size_t(sp)] * c.decay_factor + source * c.source_gain;
-  }
-  for (std::size_t p = 0; p < blood_.size(); ++p) blood_[p] *= std::exp(-s.plasma.blood_clearance[p] * dt);
-}
-
-// The block and its halo layer (values of the neighbouring blocks; 0 beyond the grid).
-template <class Real>
-template <class Value>
-std::vector<Real> Simulation<Real>::to_layout(const std::vector<Value>& dense) const {
-  const GridLayout& g = disc_.layout;
-  const std::array<int, 3>& lo = disc_.block.lo;
-  const DenseGrid& whole = tissues_.grid;
-  std::vector<Real> out(std::size_t(g.size), Real(0));
-  for (int k = -1; k <= g.nz; ++k)
-    for (int j = -1; j <= g.ny; ++j)
-      for (int i = -1; i <= g.nx; ++i) {
-        const int gi = lo[0] + i, gj = lo[1] + j, gk = lo[2] + k;
-        if (gi < 0 || gj < 0 || gk < 0 || gi >= whole.nx || gj >= whole.ny || gk >= whole.nz) continue;
-        out[std::size_t(g.index(i, j, k))] = Real(dense[std::size_t(tissues_.index(gi, gj, gk))]);
-      }
-  return out;
-}
-
-// One block (dense, x fastest) into the padded layout; the halo is left 0.
-template <class Real>
-std::vector<Real> Simulation<Real>::block_to_layout(const std::vector<Real>& block) const {
-  const GridLayout& g = disc_.layout;
-  std::vector<Real> out(std::size_t(g.size), Real(0));
-  for (int k = 0; k < g.nz; ++k)
-    for (int j = 0; j < g.ny; ++j)
-      std::copy(block.begin() + (std::int64_t(j) + std::int64_t(g.ny) * k) * g.nx,
-                block.begin() + (std::int64_t(j) + std::int64_t(g.ny) * k + 1) * g.nx,
-                out.begin() + g.index(0, j, k));
-  return out;
-}
-
-template <class Real>
-void Simulation<Real>::exchange_halos() {
-  if (std::none_of(neighbour_.begin(), neighbour_.end(), [](int r) { return r >= 0; })) return;
-  par::Messages messages(comm_);
-  start_halo_exchange(messages);
-  finish_halo_exchange(messages);
-}
-
-// Posts the receives and sends of this rank's face layers.
-template <class Real>
-void Simulation<Real>::start_halo_exchange(par::Messages& messages) {
-  // Only species diffuse: populations and budget amounts never read a neighbour's value.
-  const int ns = fields_.n_species;
-  if (device_halos_) {
-    // CUDA-aware MPI reads and writes device buffers. Packing first: it
-    // waits for the device, so the previous step's unpacks are done with the
-    // receive buffers before MPI writes into them again.
-    Real* send[6] = {};
-    for (int f = 0; f < 6; ++f)
-      if (neighbour_[std::size_t(f)] >= 0) send[f] = backend_->pack_face_on_device(f, ns);
-    for (int f = 0; f < 6; ++f) {
-      if (neighbour_[std::size_t(f)] < 0) continue;
-      const std::size_t bytes = std::size_t(face_voxels(disc_.layout, f)) * std::size_t(ns) * sizeof(Real);
-      messages.receive(backend_->receive_buffer_on_device(f, ns), bytes, neighbour_[std::size_t(f)], f);
-      messages.send(send[f], bytes, neighbour_[std::size_t(f)], f ^ 1);
-    }
-  } else {
-    for (int f = 0; f < 6; ++f) {
-      if (neighbour_[std::size_t(f)] < 0) continue;
-      const std::size_t n = std::size_t(face_voxels(disc_.layout, f)) * std::size_t(ns);
-      halo_receive_[f].resize(n);
-      halo_send_[f].resize(n);
-      messages.receive(halo_receive_[f].data(), n * sizeof(Real), neighbour_[std::size_t(f)], f);
-    }
-    for (int f = 0; f < 6; ++f) {
-      if (neighbour_[std::size_t(f)] < 0) continue;
-      backend_->pack_face(f, ns, halo_send_[f].data());
-      // Tagged with the face it arrives at on the neighbour: the opposite one.
-      messages.send(halo_send_[f].data(), halo_send_[f].size() * sizeof(Real), neighbour_[std::size_t(f)],
-                    f ^ 1);
-    }
-  }
-}
-
-// Waits for the halos and writes them into the fields.
-template <class Real>
-void Simulation<Real>::finish_halo_exchange(par::Messages& messages) {
-  const int ns = fields_.n_species;
-  messages.wait();
-  for (int f = 0; f < 6; ++f) {
-    if (neighbour_[std::size_t(f)] < 0) continue;
-    if (device_halos_)
-      backend_->unpack_face_on_device(f, ns);
-    else
-      backend_->unpack_face(f, ns, halo_receive_[f].data());
-  }
+  fill_step_rates(s, disc_, t, dt, any_extra ? &extras_ : nullptr, step_);
+  if (!s.rules.empty())
+    fill_rule_drive(s, ModelDrive{cyto::drug_levels(s, t + 0.5 * dt), plasma_.blood()}, step_.rules);
+  step_.step = steps_;
 }
 
 template <class Real>
 void Simulation<Real>::step_once() {
-  const bool exchanging = std::any_of(neighbour_.begin(), neighbour_.end(), [](int r) { return r >= 0; });
-  if (!exchanging) {
-    backend_->step();
-    return;
+  if (halos_.active())
+    halos_.step(comm_, *backend_, step_);
+  else
+    backend_->step(step_);
+}
+
+// The amounts of the species exchanged with plasma in each tissue, at the step's start.
+template <class Real>
+void Simulation<Real>::measure_tissue_amounts() {
+  const std::vector<int> exchanged_species = plasma_.exchanged_species();
+  std::vector<std::vector<double>> sums;
+  tissue_reductions(exchanged_species, sums, nullptr);  // one collective for all species
+  step_tissue_amounts_.resize(std::size_t(fields_.n_species));
+  for (std::size_t q = 0; q < exchanged_species.size(); ++q) {
+    std::vector<double>& amounts = step_tissue_amounts_[std::size_t(exchanged_species[q])];
+    amounts = std::move(sums[q]);
+    for (double& amount : amounts) amount *= voxel_volume_ml();
   }
-  const auto t0 = std::chrono::steady_clock::now();
-  par::Messages messages(comm_);
-  start_halo_exchange(messages);
-  const auto posted = std::chrono::steady_clock::now();
-  const bool overlap = backend_->splits_steps();
-  if (overlap) backend_->compute(StepPart::Inner);
-  const auto t1 = std::chrono::steady_clock::now();
-  finish_halo_exchange(messages);
-  const auto t2 = std::chrono::steady_clock::now();
-  if (overlap) {
-    backend_->compute(StepPart::Shell);
-    backend_->complete_step();
-  } else {
-    backend_->step();
-  }
-  halo_seconds_ += std::chrono::duration<double>(t2 - t1).count();
-  pack_seconds_ += std::chrono::duration<double>(posted - t0).count();
 }
 
 template <class Real>
@@ -436,22 +225,12 @@ bool Simulation<Real>::advance(const Segment& segment, const std::function<bool(
   for (std::int64_t i = first; i < n; ++i) {
     const double t = t0 + double(i) * dt;
     if (plasma) {
-      give_infusions(t, t + dt);
-      std::vector<int> exchanged_species;
-      for (int sp = 0; sp < fields_.n_species; ++sp)
-        if (exchanging_[std::size_t(sp)]) exchanged_species.push_back(sp);
-      std::vector<std::vector<double>> sums;
-      tissue_reductions(exchanged_species, sums, nullptr);  // one collective for all species
-      step_tissue_amounts_.resize(std::size_t(fields_.n_species));
-      for (std::size_t q = 0; q < exchanged_species.size(); ++q) {
-        std::vector<double>& amounts = step_tissue_amounts_[std::size_t(exchanged_species[q])];
-        amounts = std::move(sums[q]);
-        for (double& amount : amounts) amount *= voxel_volume_ml();
-      }
+      plasma_.give_infusions(scenario_, t, t + dt);
+      measure_tissue_amounts();
     }
     prepare_step(t, dt);
     step_once();
-    if (plasma) update_plasma(dt);
+    if (plasma) plasma_.update(scenario_, dt, neutralisation_, step_tissue_amounts_);
     ++steps_;
     time_ = (i + 1 == n) ? t_target : t0 + double(i + 1) * dt;
     if (after_step && !after_step() && i + 1 < n) {
@@ -478,15 +257,7 @@ template <class Real>
 std::vector<Real> Simulation<Real>::local_field(int field) const {
   std::vector<Real> padded;
   backend_->download_field(field, padded);
-  const GridLayout& g = disc_.layout;
-  std::vector<Real> dense(std::size_t(g.interior_voxels()));
-  for (int k = 0; k < g.nz; ++k)
-    for (int j = 0; j < g.ny; ++j) {
-      const std::int64_t from = g.index(0, j, k);
-      std::copy(padded.begin() + from, padded.begin() + from + g.nx,
-                dense.begin() + (std::int64_t(j) + std::int64_t(g.ny) * k) * g.nx);
-    }
-  return dense;
+  return block_from_padded(padded, disc_.layout);
 }
 
 template <class Real>
@@ -496,16 +267,17 @@ std::vector<Real> Simulation<Real>::native_field(int field) const {
   const std::vector<std::vector<std::byte>> parts = comm_.gather(block.data(), block.size() * sizeof(Real));
   if (!comm_.root()) return {};
   std::vector<Real> whole(std::size_t(tissues_.grid.voxels()));
-  for (int r = 0; r < comm_.size(); ++r) {
-    const Box box = decomposition_.rank_box(r);
-    const Real* values = reinterpret_cast<const Real*>(parts[std::size_t(r)].data());
-    for (int k = 0; k < box.size[2]; ++k)
-      for (int j = 0; j < box.size[1]; ++j)
-        std::copy(values + (std::int64_t(j) + std::int64_t(box.size[1]) * k) * box.size[0],
-                  values + (std::int64_t(j) + std::int64_t(box.size[1]) * k + 1) * box.size[0],
-                  whole.begin() + tissues_.index(box.lo[0], box.lo[1] + j, box.lo[2] + k));
-  }
+  for (int r = 0; r < comm_.size(); ++r)
+    place_block(reinterpret_cast<const Real*>(parts[std::size_t(r)].data()), decomposition_.rank_box(r),
+                tissues_.grid, whole.data());
   return whole;
+}
+
+// Whole-grid values -> this block and its halo layer (values of the neighbouring blocks; 0 beyond the grid).
+template <class Real>
+template <class Value>
+std::vector<Real> Simulation<Real>::to_layout(const std::vector<Value>& dense) const {
+  return padded_from_grid<Real>(dense, tissues_.grid, disc_.block, disc_.layout);
 }
 
 template <class Real>
@@ -584,8 +356,8 @@ TimeSeriesRow Simulation<Real>::statistics() const {
       row.budget.push_back(std::move(budget));
     }
   if (s.plasma.enabled) {
-    row.plasma = plasma_;
-    row.blood = blood_;
+    row.plasma = plasma_.plasma();
+    row.blood = plasma_.blood();
   }
   row.drugs = drug_levels();
   return row;

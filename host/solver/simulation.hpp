@@ -4,6 +4,7 @@
 
 #include <array>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -11,8 +12,13 @@
 #include "host/backends/backend.hpp"
 #include "host/io/output.hpp"
 #include "host/model/cell_model.hpp"
+#include "host/model/coefficients.hpp"
+#include "host/model/initial_state.hpp"
+#include "host/model/pharmacokinetics.hpp"
+#include "host/model/plasma.hpp"
 #include "host/parallel/decomposition.hpp"
 #include "host/parallel/parallel.hpp"
+#include "host/solver/halo_exchange.hpp"
 
 namespace cyto {
 
@@ -47,10 +53,10 @@ class Simulation {
   const Box& block() const { return disc_.block; }
   // Wall time spent waiting for halos (and unpacking them) and packing and
   // posting them, over all steps so far; 0 with one rank.
-  double halo_wait_seconds() const { return halo_seconds_; }
-  double halo_pack_seconds() const { return pack_seconds_; }
+  double halo_wait_seconds() const { return halos_.wait_seconds(); }
+  double halo_pack_seconds() const { return halos_.pack_seconds(); }
   // Whether halos go from device memory straight to MPI (CUDA-aware MPI and a GPU backend).
-  bool device_halos() const { return device_halos_; }
+  bool device_halos() const { return halos_.device_halos(); }
 
   double time() const { return time_; }
   std::int64_t steps() const { return steps_; }
@@ -115,8 +121,8 @@ class Simulation {
 
   // Plasma concentration per species (pg/mL) and blood density per
   // population (cells/mL); empty without a plasma compartment.
-  const std::vector<double>& plasma() const { return plasma_; }
-  const std::vector<double>& blood() const { return blood_; }
+  const std::vector<double>& plasma() const { return plasma_.plasma(); }
+  const std::vector<double>& blood() const { return plasma_.blood(); }
   // Drug level of every therapy at the current time (pg/mL).
   std::vector<double> drug_levels() const;
 
@@ -127,48 +133,32 @@ class Simulation {
   // Sums over each tissue (exact, all ranks) and maxima of several fields.
   void tissue_reductions(const std::vector<int>& fields, std::vector<std::vector<double>>& sums,
                          std::vector<std::vector<double>>* maxima) const;
-  void step_once();
-  std::vector<Real> block_to_layout(const std::vector<Real>& block) const;
-  void start_halo_exchange(par::Messages& messages);
-  void finish_halo_exchange(par::Messages& messages);
-  void exchange_halos();  // collective: every rank's species halos from its neighbours  // one step: halos
-                          // exchanged (overlapping the inner update where the backend can)
-  void give_infusions(double t0, double t1);
+  void measure_tissue_amounts();  // of the species exchanged with plasma, at the step's start
+  void set_tables(double dt);     // what is fixed while dt is, to the backend
   void prepare_step(double t, double dt);
-  void update_plasma(double dt);
+  void step_once();  // one step: halos exchanged (overlapping the inner update where the backend can)
 
   Scenario scenario_;
   TissueMap tissues_;
   par::Comm comm_;
   Decomposition decomposition_;
   Discretisation disc_;
-  std::array<int, 6> neighbour_{-1, -1, -1, -1, -1, -1};  // rank across each face, -1: none
-  std::vector<Real> halo_send_[6], halo_receive_[6];
-  double halo_seconds_ = 0, pack_seconds_ = 0;
-  bool device_halos_ = false;  // halos in device memory, handed to a CUDA-aware MPI
+  HaloExchange<Real> halos_;
   TimePlan plan_;
   std::unique_ptr<Backend<Real>> backend_;
   FieldLayout fields_;
-  CoefficientTable<Real> table_, applied_;
+  // What the backend holds for steps of tables_dt_ (NaN: nothing yet).
+  double tables_dt_ = std::numeric_limits<double>::quiet_NaN();
+  TransportTable<Real> transport_;
   CellModelTable<Real> model_;
-  bool model_time_dependent_ = false;
-  double model_dt_ = 0;  // the step the rule tables were compiled for
+  StepParameters<Real> step_;  // the block of the step being taken
   TransportExtras extras_;
   std::vector<int> region_of_material_;
-  // Whole-body state: plasma (pg/mL per species), blood (cells/mL per population).
-  std::vector<double> plasma_, blood_;
-  std::vector<double> exchange_rate_;     // gamma [tissue * n_species + species], 1/s
-  std::vector<double> plasma_flow_;       // scale gamma / V_plasma [tissue * n_species + species], 1/(mL s)
-  std::vector<double> plasma_uptake_;     // per species: sum over tissues of plasma_flow x tissue volume, 1/s
-  std::vector<double> neutralisation_;    // per species: k_on x mean drug level over the current step, 1/s
-  std::vector<std::uint8_t> exchanging_;  // per species: exchanges with plasma somewhere
+  PlasmaCompartment plasma_;
+  std::vector<double> neutralisation_;                    // per species over the current step, 1/s
   std::vector<std::vector<double>> step_tissue_amounts_;  // [species][tissue] at the step's start, pg
   double time_ = 0;
   std::int64_t steps_ = 0;
 };
-
-// Initial values of one species, dense: the scenario's initial list applied
-// in order, then Dirichlet values in their tissues.
-std::vector<double> initial_field(const Scenario& scenario, const TissueMap& tissues, int species);
 
 }  // namespace cyto

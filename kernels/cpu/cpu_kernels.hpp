@@ -10,7 +10,7 @@
 
 namespace cyto {
 
-// One fused explicit step of every species. Each thread owns a slab of
+// One fused explicit step of every field. Each thread owns a slab of
 // planes holding an equal share of the tissue voxels, and sweeps it in bands
 // of rows sized so that the three planes of a band stay in L2. Every voxel
 // is computed with a fixed sequence of operations, so the result is bitwise

@@ -14,50 +14,60 @@ namespace {
 // outside) get the uniform formula first, then are recomputed with their
 // closed faces masked: cheaper than splitting the run into short pieces.
 template <class Real, bool kWithSourceField>
-void uniform_run(const StepArgs<Real>& a, int s, std::int64_t row0, const TissueRun& run,
+void uniform_run(const StepArgs<Real>& a, int f, std::int64_t row0, const TissueRun& run,
                  const WallVoxel* walls) {
-  const std::int64_t ms = std::int64_t(run.material) * a.n_species + s;
-  const Real d_dt = a.coeff.diffusion_dt[ms];
-  const Real kx = d_dt * a.inv_h2[0];
-  const Real ky = d_dt * a.inv_h2[1];
-  const Real kz = d_dt * a.inv_h2[2];
-  const Real decay = a.coeff.decay_factor[ms];
-  const Real rate = a.coeff.source_rate[ms];
-  const Real gain = a.coeff.source_gain[ms];
+  const MaterialTransport<Real> t =
+      material_transport(a.coeff, std::int64_t(run.material) * a.n_fields + f, a.inv_h2);
   const std::int64_t py = a.layout.pitch;
   const std::int64_t pz = a.layout.plane;
-  const Real* __restrict c = a.in[s] + row0;
-  Real* __restrict out = a.out[s] + row0;
-  const Real* __restrict field = kWithSourceField ? a.source_field[s] + row0 : nullptr;
+  const Real* __restrict c = a.in[f] + row0;
+  Real* __restrict out = a.out[f] + row0;
+  const Real* __restrict field = kWithSourceField ? a.source_field[f] + row0 : nullptr;
 #pragma omp simd
-  for (std::int32_t i = run.i_begin; i < run.i_end; ++i) {
-    const Real diffused = uniform_diffusion_update(c[i], c[i - 1], c[i + 1], c[i - py], c[i + py], c[i - pz],
-                                                   c[i + pz], kx, ky, kz);
-    const Real voxel_rate = kWithSourceField ? rate + field[i] : rate;
-    out[i] = decay_source_update(diffused, decay, voxel_rate, gain);
-  }
+  for (std::int32_t i = run.i_begin; i < run.i_end; ++i)
+    out[i] = uniform_voxel_update(c[i], c[i - 1], c[i + 1], c[i - py], c[i + py], c[i - pz], c[i + pz], t,
+                                  kWithSourceField, kWithSourceField ? field[i] : Real(0));
   for (std::int32_t w = run.walls_begin; w < run.walls_end; ++w) {
     const std::int32_t i = walls[w].i;
-    const Real diffused = walled_diffusion_update(c[i], c[i - 1], c[i + 1], c[i - py], c[i + py], c[i - pz],
-                                                  c[i + pz], kx, ky, kz, unsigned(walls[w].open_faces));
-    const Real voxel_rate = kWithSourceField ? rate + field[i] : rate;
-    out[i] = decay_source_update(diffused, decay, voxel_rate, gain);
+    out[i] = walled_voxel_update(c[i], c[i - 1], c[i + 1], c[i - py], c[i + py], c[i - pz], c[i + pz],
+                                 unsigned(walls[w].open_faces), t, kWithSourceField,
+                                 kWithSourceField ? field[i] : Real(0));
   }
 }
 
-// The cell model on every tissue voxel of a row, after its transport
+// A run of general voxels (every field, voxel by voxel), read straight from
+// the padded fields: the per-face path, held fields keeping their value.
+// Not inlined: general runs are few, and inlined into step_row their code
+// costs the uniform runs' loop registers (a few percent on small grids).
+template <class Real>
+[[gnu::noinline]] void general_run(const StepArgs<Real>& a, std::int64_t row0, const TissueRun& run) {
+  const int nf = a.n_fields;
+  std::int64_t offset[6];
+  neighbour_offsets(a.layout, offset);
+  constexpr VoxelClass kGeneral{true, 0};
+  for (std::int32_t i = run.i_begin; i < run.i_end; ++i) {
+    const std::int64_t idx = row0 + i;
+    MaterialId neighbour[6];
+    neighbour_materials(a.material, idx, offset, neighbour);
+    for (int f = 0; f < nf; ++f)
+      voxel_update_from_memory(a.coeff, a.inv_h2, a.in, a.source_field, a.out, idx, offset, kGeneral,
+                               run.material, neighbour, f, nf);
+  }
+}
+
+// The cell model on every tissue voxel of row (j, k), after its transport
 // update: the row's fields are still in L1.
 template <class Real>
-void react_row(const StepArgs<Real>& a, const TissueRuns& tissue, std::int64_t r, std::int64_t base,
-               std::uint64_t first_voxel) {
-  const int nf = a.n_species;  // every field: species, populations, budget amounts
+void react_row(const StepArgs<Real>& a, const TissueRuns& tissue, std::int64_t r, std::int64_t base, int j,
+               int k) {
+  const int nf = a.n_fields;  // every field: species, populations, budget amounts
   Real v[kMaxFields];
   for (std::int64_t q = tissue.row_begin[r]; q < tissue.row_begin[r + 1]; ++q) {
     const TissueRun& run = tissue.runs[q];
     for (std::int32_t i = run.i_begin; i < run.i_end; ++i) {
       const std::int64_t idx = base + i;
       for (int f = 0; f < nf; ++f) v[f] = a.out[f][idx];
-      react_voxel(a.model, run.material, first_voxel + std::uint64_t(i), v);
+      react_voxel(a.model, run.material, philox_voxel_key(a.model, i, j, k), v);
       const std::uint8_t* fixed = a.coeff.fixed + std::int64_t(run.material) * nf;
       for (int f = 0; f < nf; ++f)
         if (!fixed[f]) a.out[f][idx] = v[f];  // held (Dirichlet) values stay
@@ -72,25 +82,17 @@ void step_row(const StepArgs<Real>& a, const TissueRuns& tissue, int j, int k) {
   for (std::int64_t q = tissue.row_begin[r]; q < tissue.row_begin[r + 1]; ++q) {
     const TissueRun& run = tissue.runs[q];
     if (run.kind == TissueRun::kUniform) {
-      for (int s = 0; s < a.n_species; ++s) {
-        if (a.source_field && a.source_field[s])
-          uniform_run<Real, true>(a, s, base, run, tissue.walls.data());
+      for (int f = 0; f < a.n_fields; ++f) {
+        if (a.source_field && a.source_field[f])
+          uniform_run<Real, true>(a, f, base, run, tissue.walls.data());
         else
-          uniform_run<Real, false>(a, s, base, run, tissue.walls.data());
+          uniform_run<Real, false>(a, f, base, run, tissue.walls.data());
       }
     } else {
-      for (std::int32_t i = run.i_begin; i < run.i_end; ++i) {
-        const std::int64_t idx = base + i;
-        for (int s = 0; s < a.n_species; ++s) a.out[s][idx] = general_voxel_update(a, s, idx, run.material);
-      }
+      general_run(a, base, run);
     }
   }
-  if (a.model.enabled()) {
-    const CellModel<Real>& m = a.model;  // the row's first voxel in the global grid (MPI blocks)
-    const std::int64_t first =
-        m.origin[0] + std::int64_t(m.nx) * ((j + m.origin[1]) + std::int64_t(m.ny) * (k + m.origin[2]));
-    react_row(a, tissue, r, base, std::uint64_t(first));
-  }
+  if (a.model.enabled()) react_row(a, tissue, r, base, j, k);
 }
 
 // The first plane of thread t's slab: planes split at equal shares of tissue voxels.
@@ -107,7 +109,7 @@ template <class Real>
 void cpu_fused_step(const StepArgs<Real>& a, const TissueRuns& tissue, int threads) {
   const GridLayout& g = a.layout;
   constexpr std::int64_t kBandBytes = 1 << 20;  // half of a 2 MiB L2: three planes of a band of rows
-  const std::int64_t row_bytes = g.pitch * a.n_species * std::int64_t(sizeof(Real));
+  const std::int64_t row_bytes = g.pitch * a.n_fields * std::int64_t(sizeof(Real));
   const int band = int(std::clamp<std::int64_t>(kBandBytes / (3 * row_bytes), 1, g.ny));
 #pragma omp parallel num_threads(threads)
   {

@@ -47,24 +47,24 @@ struct ColumnLaunchPlan {
   int resident_blocks_per_sm = 0;  // occupancy of the compiled kernel
 };
 
-// Chooses the launch for a grid and species count. threads_per_block and
+// Chooses the launch for a grid and field count. threads_per_block and
 // z_chunk of 0 mean automatic: 128 threads, and the z-chunk length that
 // minimises (waves of resident blocks) x (planes each block reads, its
 // chunk plus two).
 template <class Real>
-ColumnLaunchPlan cuda_plan_fused_step(const GridLayout& layout, int n_species, int threads_per_block = 0,
+ColumnLaunchPlan cuda_plan_fused_step(const GridLayout& layout, int n_fields, int threads_per_block = 0,
                                       int z_chunk = 0);
 
-// One fused step of every species (device pointers in `args`), enqueued on `stream`.
+// One fused step of every field (device pointers in `args`), enqueued on `stream`.
 template <class Real>
-void cuda_fused_step(const ColumnStepArgs<Real>& args, int n_species, const ColumnLaunchPlan& plan,
+void cuda_fused_step(const ColumnStepArgs<Real>& args, int n_fields, const ColumnLaunchPlan& plan,
                      void* stream);
 
 // MPI overlap: after cuda_fused_step ran with stale halos and the halos were
 // unpacked, recomputes the voxels next to the exchanged faces (bits of
 // exchanged_mask: face 2 axis + side) from the same args, enqueued on `stream`.
 template <class Real>
-void cuda_shell_step(const ColumnStepArgs<Real>& args, int n_species, unsigned exchanged_mask, void* stream);
+void cuda_shell_step(const ColumnStepArgs<Real>& args, int n_fields, unsigned exchanged_mask, void* stream);
 
 // A plain copy kernel (16-byte loads and stores, grid-stride): the bandwidth
 // ceiling the step is measured against. bytes must be a multiple of 16.

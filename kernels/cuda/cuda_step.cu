@@ -33,10 +33,10 @@ namespace {
 
 constexpr int kMaxThreadsPerBlock = 256;
 // Registers decide occupancy here: uncapped, ptxas gives the kernels
-// 80-254 registers per thread (CUDA 13.0, sm_90; 152 for 4 float species,
+// 80-254 registers per thread (CUDA 13.0, sm_90; 152 for 4 float fields,
 // 233 for 8), i.e. 8-12 warps per SM. Asking for 2 blocks of 256 threads
 // per SM caps them at 128 (16 warps per SM) with no spills up to 7 float
-// or 5 double species and 8-136 bytes beyond. Which wins is for the GPU
+// or 5 double fields and 8-136 bytes beyond. Which wins is for the GPU
 // to say: scripts/gpu-bundle.sh also builds the uncapped variant (-D...=1).
 #ifndef CYTOSTORM_GPU_MIN_BLOCKS_PER_SM
 #define CYTOSTORM_GPU_MIN_BLOCKS_PER_SM 2
@@ -47,15 +47,15 @@ constexpr int kDefaultThreadsPerBlock = 128;
 
 // The kernel parameters stay in the constant bank (__grid_constant__): the
 // body takes them by reference without a copy to local memory.
-template <class Real, int NS, bool kCellModel>
+template <class Real, int NF, bool kCellModel>
 __global__ void __launch_bounds__(kMaxThreadsPerBlock, CYTOSTORM_GPU_MIN_BLOCKS_PER_SM)
     fused_step_kernel(const __grid_constant__ ColumnStepArgs<Real> args, int z_chunk, std::int64_t columns) {
-  constexpr int W = column_lanes<Real, NS>();
+  constexpr int W = column_lanes<Real, NF>();
   const std::int64_t column = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (column >= columns) return;
   const int k_begin = int(blockIdx.y) * z_chunk;
   const int k_end = min(k_begin + z_chunk, args.layout.nz);
-  march_column<Real, NS, W, kCellModel>(args, column_first_element(args.layout, column, W), k_begin, k_end);
+  march_column<Real, NF, W, kCellModel>(args, column_first_element(args.layout, column, W), k_begin, k_end);
 }
 
 __global__ void copy_kernel(uint4* __restrict__ dst, const uint4* __restrict__ src, std::size_t n) {
@@ -112,26 +112,26 @@ CudaDeviceInfo cuda_probe_device(int device) {
 
 void cuda_select_device(int device) { CYTO_CUDA_CHECK(cudaSetDevice(device)); }
 
-// Thrown where a species count has no compiled kernel (the host validates
+// Thrown where a field count has no compiled kernel (the host validates
 // counts long before; this guards the device against a silent no-op).
-[[noreturn]] void unsupported_species_count(int n_species) {
-  throw DeviceError("internal: no GPU kernel for " + std::to_string(n_species) + " species (1 to " +
-                        std::to_string(kMaxSpecies) + " are compiled)",
+[[noreturn]] void unsupported_field_count(int n_fields) {
+  throw DeviceError("internal: no GPU kernel for " + std::to_string(n_fields) + " fields (1 to " +
+                        std::to_string(kMaxGpuFields) + " are compiled)",
                     false);
 }
 
 template <class Real>
-ColumnLaunchPlan cuda_plan_fused_step(const GridLayout& layout, int n_species, int threads_per_block,
+ColumnLaunchPlan cuda_plan_fused_step(const GridLayout& layout, int n_fields, int threads_per_block,
                                       int z_chunk) {
-  if (n_species < 1 || n_species > kMaxSpecies) unsupported_species_count(n_species);
+  if (n_fields < 1 || n_fields > kMaxGpuFields) unsupported_field_count(n_fields);
   ColumnLaunchPlan plan;
   plan.threads_per_block =
       threads_per_block > 0 ? std::min(threads_per_block, kMaxThreadsPerBlock) : kDefaultThreadsPerBlock;
-  dispatch_species_count(n_species, [&](auto count) {
-    constexpr int NS = decltype(count)::value;
-    plan.lanes = column_lanes<Real, NS>();
+  dispatch_field_count(n_fields, [&](auto count) {
+    constexpr int NF = decltype(count)::value;
+    plan.lanes = column_lanes<Real, NF>();
     CYTO_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
-        &plan.resident_blocks_per_sm, fused_step_kernel<Real, NS, false>, plan.threads_per_block, 0));
+        &plan.resident_blocks_per_sm, fused_step_kernel<Real, NF, false>, plan.threads_per_block, 0));
   });
   plan.columns_per_plane = column_count(layout, plan.lanes);
   const std::int64_t blocks_per_plane =
@@ -150,33 +150,33 @@ ColumnLaunchPlan cuda_plan_fused_step(const GridLayout& layout, int n_species, i
 }
 
 template <class Real>
-void cuda_fused_step(const ColumnStepArgs<Real>& args, int n_species, const ColumnLaunchPlan& plan,
+void cuda_fused_step(const ColumnStepArgs<Real>& args, int n_fields, const ColumnLaunchPlan& plan,
                      void* stream) {
   const dim3 block(unsigned(plan.threads_per_block));
   const dim3 grid(unsigned((plan.columns_per_plane + plan.threads_per_block - 1) / plan.threads_per_block),
                   unsigned((args.layout.nz + plan.z_chunk - 1) / plan.z_chunk));
-  dispatch_species_count(n_species, [&](auto count) {
-    constexpr int NS = decltype(count)::value;
+  dispatch_field_count(n_fields, [&](auto count) {
+    constexpr int NF = decltype(count)::value;
     if (args.model.enabled())
-      fused_step_kernel<Real, NS, true>
+      fused_step_kernel<Real, NF, true>
           <<<grid, block, 0, static_cast<cudaStream_t>(stream)>>>(args, plan.z_chunk, plan.columns_per_plane);
     else
-      fused_step_kernel<Real, NS, false>
+      fused_step_kernel<Real, NF, false>
           <<<grid, block, 0, static_cast<cudaStream_t>(stream)>>>(args, plan.z_chunk, plan.columns_per_plane);
   });
   CYTO_CUDA_CHECK_LAUNCH("fused_step_kernel");
 }
 
-template <class Real, int NS, bool kCellModel>
+template <class Real, int NF, bool kCellModel>
 __global__ void shell_step_kernel(const ColumnStepArgs<Real> args, unsigned exchanged_mask, int face,
                                   std::int64_t count) {
   for (std::int64_t n = std::int64_t(blockIdx.x) * blockDim.x + threadIdx.x; n < count;
        n += std::int64_t(gridDim.x) * blockDim.x)
-    update_shell_voxel<Real, NS, kCellModel>(args, exchanged_mask, face, n);
+    update_shell_voxel<Real, NF, kCellModel>(args, exchanged_mask, face, n);
 }
 
 template <class Real>
-void cuda_shell_step(const ColumnStepArgs<Real>& args, int n_species, unsigned exchanged_mask, void* stream) {
+void cuda_shell_step(const ColumnStepArgs<Real>& args, int n_fields, unsigned exchanged_mask, void* stream) {
   // One launch per face, in face order: a voxel on two faces is done by the first (see update_shell_voxel).
   for (int face = 0; face < 6; ++face) {
     if (!((exchanged_mask >> face) & 1u)) continue;
@@ -184,13 +184,13 @@ void cuda_shell_step(const ColumnStepArgs<Real>& args, int n_species, unsigned e
     if (count == 0) continue;
     const int threads = 256;
     const unsigned blocks = unsigned(std::min<std::int64_t>((count + threads - 1) / threads, 65535));
-    dispatch_species_count(n_species, [&](auto species) {
-      constexpr int NS = decltype(species)::value;
+    dispatch_field_count(n_fields, [&](auto count) {
+      constexpr int NF = decltype(count)::value;
       if (args.model.enabled())
-        shell_step_kernel<Real, NS, true>
+        shell_step_kernel<Real, NF, true>
             <<<blocks, threads, 0, static_cast<cudaStream_t>(stream)>>>(args, exchanged_mask, face, count);
       else
-        shell_step_kernel<Real, NS, false>
+        shell_step_kernel<Real, NF, false>
             <<<blocks, threads, 0, static_cast<cudaStream_t>(stream)>>>(args, exchanged_mask, face, count);
     });
     CYTO_CUDA_CHECK_LAUNCH("shell_step_kernel");

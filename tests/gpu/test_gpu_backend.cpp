@@ -313,10 +313,12 @@ void expect_field_scan_equal_to_cpu() {
   EXPECT_FALSE(std::signbit(gpu->scan_field(1).min));
 
   // After steps (NaN and infinities spread): the current buffer is scanned.
-  CoefficientTable<Real> table;
-  fill_coefficients(s, d, 0.0, plan_time(s).max_dt, table);
-  gpu->set_coefficients(table);
-  for (int n = 0; n < 7; ++n) gpu->step();
+  TransportTable<Real> table;
+  fill_transport_table(s, d, plan_time(s).max_dt, table);
+  gpu->set_transport_table(table);
+  StepParameters<Real> step;
+  fill_step_rates(s, d, 0.0, plan_time(s).max_dt, nullptr, step);
+  for (int n = 0; n < 7; ++n, ++step.step) gpu->step(step);
   for (int f = 0; f < 2; ++f) {
     std::vector<Real> current;
     gpu->download_field(f, current);
