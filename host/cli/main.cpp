@@ -1,5 +1,5 @@
 // cytostorm command line: run, check, bench. Every error ends here as one line on
-// stderr and a documented exit code (README "Exit codes").
+// stderr and a documented exit code (docs/reference/exit-codes.md).
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -88,6 +88,247 @@ int fail_parallel(int code, const std::string& message) {
   return code;
 }
 
+// Each subcommand: its options, declared on the app, and what it does once
+// they are parsed (an exit code; errors propagate to main's handlers).
+
+struct RunCommand {
+  CommonOptions common;
+  VerdictOptions verdict;
+  std::string output, restart, walltime;
+  std::vector<std::string> allow_changes;
+  std::int64_t stop_at_step = 0;
+  int threads = 0;
+  bool quiet = false;
+  CLI::App* cmd = nullptr;
+
+  void add_to(CLI::App& app) {
+    cmd = app.add_subcommand("run", "Run a scenario to its end time, writing outputs");
+    add_common(cmd, common);
+    add_verdict_options(cmd, verdict);
+    cmd->add_option("--threads", threads, "CPU threads (default: OMP_NUM_THREADS or all cores)")
+        ->check(CLI::Range(0, 4096));
+    cmd->add_option("--output", output, "Output directory (overrides output.directory)");
+    cmd->add_flag("--quiet", quiet, "No progress lines");
+    cmd->add_option(
+        "--restart", restart,
+        "Continue from a checkpoint: a checkpoint file, latest (the newest valid one in the output "
+        "directory) or auto (latest if there is one, else start at t = 0)");
+    cmd->add_option("--allow-changes", allow_changes,
+                    "Scenario keys that may differ from the checkpoint's, comma-separated (e.g. time.end)")
+        ->delimiter(',');
+    cmd->add_option("--walltime", walltime,
+                    "Wall-time limit (02:00:00, 1-00:00:00 or minutes): stop in time to write a checkpoint, "
+                    "exit 3");
+    cmd->add_option("--stop-at-step", stop_at_step, "Stop with a checkpoint (exit 3) after this step")
+        ->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 60));
+    add_decomposition_option(cmd, verdict);
+  }
+
+  int execute(std::chrono::steady_clock::time_point started) const {
+    cyto::RunOptions options = verdict_options(cmd, verdict);
+    options.threads = threads;
+    if (cmd->count("--output")) {
+      if (output.empty()) return fail(cyto::kExitBadInput, "--output: expected a directory, found \"\"");
+      options.output_directory = output;
+    }
+    options.progress = !quiet;
+    options.started = started;
+    if (cmd->count("--restart")) {
+      if (restart.empty())
+        return fail(cyto::kExitBadInput, "--restart: expected a checkpoint file, latest or auto, found \"\"");
+      options.restart = restart;
+    }
+    if (!allow_changes.empty() && options.restart.empty())
+      return fail(cyto::kExitBadInput, "--allow-changes: only meaningful with --restart");
+    options.allow_changes = allow_changes;
+    if (cmd->count("--walltime")) options.walltime_s = cyto::parse_walltime(walltime);
+    if (cmd->count("--stop-at-step")) options.stop_at_step = stop_at_step;
+    const nlohmann::json summary =
+        cyto::run_scenario(cyto::load_scenario(common.scenario, common.overrides), options);
+    return summary.value("status", "") == "stopped" ? cyto::kExitStopped : cyto::kExitSuccess;
+  }
+};
+
+struct CheckCommand {
+  CommonOptions common;
+  VerdictOptions verdict;
+  CLI::App* cmd = nullptr;
+
+  void add_to(CLI::App& app) {
+    cmd = app.add_subcommand(
+        "check",
+        "Validate a scenario as run would (with the same --backend, --precision and --decomposition) and "
+        "print it resolved, with grid, voxel counts, memory and dt");
+    add_common(cmd, common);
+    add_verdict_options(cmd, verdict);
+    add_decomposition_option(cmd, verdict);
+  }
+
+  int execute() const {
+    const cyto::RunOptions options = verdict_options(cmd, verdict);
+    const cyto::Scenario s = cyto::load_scenario(common.scenario, common.overrides);
+    fmt::print("{}", cyto::check_scenario(s, options));
+    fmt::print("OK: {} is valid\n", common.scenario);
+    return cyto::kExitSuccess;
+  }
+};
+
+// bench, bench-voxelise and bench-checkpoint.
+struct BenchCommands {
+  cyto::bench::BenchArgs suite_args;
+  cyto::bench::VoxeliseBenchArgs voxelise_args;
+  cyto::bench::CheckpointBenchArgs checkpoint_args;
+  CLI::App* suite = nullptr;
+  CLI::App* voxelise = nullptr;
+  CLI::App* checkpoint = nullptr;
+
+  void add_to(CLI::App& app) {
+    add_suite(app);
+    add_voxelise(app);
+    add_checkpoint(app);
+  }
+
+  bool chosen() const { return *suite || *voxelise || *checkpoint; }
+
+  int execute() {
+#ifdef CYTOSTORM_HAVE_BENCH_SUITE
+    if (*suite) {
+      suite_args.backend_given = suite->count("--backend") > 0;
+      cyto::bench::run_suite(cyto::bench::resolve_options(suite_args), stdout);
+    } else if (*voxelise) {
+      cyto::bench::run_voxelise_bench(voxelise_args, stdout);
+    } else {
+      cyto::bench::run_checkpoint_bench(checkpoint_args, stdout);
+    }
+    fmt::print("Results written to {}\n", *suite      ? suite_args.output
+                                          : *voxelise ? voxelise_args.output
+                                                      : checkpoint_args.output);
+    return cyto::kExitSuccess;
+#else
+    return fail(cyto::kExitBadInput,
+                "the benchmark suite is not built in this build; configure with "
+                "-DCYTOSTORM_BUILD_BENCHMARKS=ON");
+#endif
+  }
+
+ private:
+  void add_suite(CLI::App& app) {
+    suite =
+        app.add_subcommand("bench",
+                           "Run the benchmark suite: dense boxes, an organ-shaped domain and a storm-model "
+                           "box (against the same box without rules), against a copy measured in the "
+                           "same run; prints a table and writes JSON");
+    suite
+        ->add_option("--backend", suite_args.backend,
+                     "all (the GPU where present, then the CPU), auto (the GPU, else the CPU), cpu or gpu")
+        ->check(CLI::IsMember({"auto", "cpu", "gpu", "all"}));
+    suite->add_option("--sizes", suite_args.sizes,
+                      "Voxels per axis, comma-separated (default: GPU 128,256,512; CPU 64,128)");
+    suite->add_option("--species", suite_args.species, "Species counts, comma-separated (default: 1,4,8)");
+    suite->add_option("--precision", suite_args.precision, "float, double or all (default: all)");
+    suite->add_option("--steps", suite_args.steps, "Timed steps per case (default: about 0.5 s worth)")
+        ->check(CLI::Range(1, 1000000));
+    suite->add_option("--threads", suite_args.threads, "CPU threads (default: OMP_NUM_THREADS or all cores)")
+        ->check(CLI::Range(0, 4096));
+    suite->add_option("--output", suite_args.output, "JSON results file (default: cytostorm-bench.json)");
+    suite->add_flag(
+        "--quick", suite_args.quick,
+        "A seconds-long smoke run: CPU only unless --backend is given, sizes 32 and 48, few steps");
+    suite->add_option("--problems", suite_args.problems,
+                      "Directory of the problem files box.yaml, organ.yaml and storm_box.yaml (default: the "
+                      "copies of configs/bench built in)");
+  }
+
+  void add_voxelise(CLI::App& app) {
+    voxelise = app.add_subcommand(
+        "bench-voxelise",
+        "Time voxelising a surface mesh (default: the lobed organ, 327,680 triangles, onto a 256^3 grid); "
+        "prints the median and writes JSON");
+    voxelise->add_option("--mesh", voxelise_args.mesh, "An STL or OBJ file instead of the lobed organ");
+    voxelise->add_option("--subdivisions", voxelise_args.subdivisions, "Lobed organ: 20 * 4^s triangles")
+        ->check(CLI::Range(0, 9));
+    voxelise->add_option("--size", voxelise_args.size, "Grid of size^3 voxels around the mesh (default 256)")
+        ->check(CLI::Range(8, 4096));
+    voxelise->add_option("--repeats", voxelise_args.repeats, "Timed repetitions (default 3)")
+        ->check(CLI::Range(1, 100));
+    voxelise->add_option("--threads", voxelise_args.threads, "CPU threads (default: all cores)")
+        ->check(CLI::Range(0, 4096));
+    voxelise->add_option("--output", voxelise_args.output, "JSON results file");
+  }
+
+  void add_checkpoint(CLI::App& app) {
+    checkpoint = app.add_subcommand(
+        "bench-checkpoint",
+        "Time writing and reading a checkpoint against the disk's bandwidth for the same bytes (in one run), "
+        "and the stall checkpoints impose on a run's time stepping; prints a table and writes JSON");
+    checkpoint->add_option("--size", checkpoint_args.size, "Grid of size^3 voxels (default 128)")
+        ->check(CLI::Range(4, 4096));
+    checkpoint->add_option("--fields", checkpoint_args.fields, "Fields in the checkpoint (default 8)")
+        ->check(CLI::Range(1, 256));
+    checkpoint->add_option("--precision", checkpoint_args.precision, "float (default) or double")
+        ->check(CLI::IsMember({"float", "double"}));
+    checkpoint->add_option("--repeats", checkpoint_args.repeats, "Timed repetitions (default 5)")
+        ->check(CLI::Range(1, 100));
+    checkpoint->add_option("--directory", checkpoint_args.directory,
+                           "Where to write (default: the current directory); a temporary subdirectory is "
+                           "made there and removed");
+    checkpoint->add_option("--output", checkpoint_args.output,
+                           "JSON results file (default: cytostorm-bench-checkpoint.json)");
+    checkpoint
+        ->add_option(
+            "--stall-steps", checkpoint_args.stall_steps,
+            "Steps of each stall run, about 10 checkpoints over them (default 200; 0: no stall runs)")
+        ->check(CLI::Range(0, 1000000));
+    checkpoint
+        ->add_option("--stall-size", checkpoint_args.stall_size,
+                     "Stall runs' box: size^3 voxels (default 64)")
+        ->check(CLI::Range(4, 1024));
+    checkpoint
+        ->add_option("--stall-repeats", checkpoint_args.stall_repeats,
+                     "Pairs of stall runs, without and with checkpoints (default 3)")
+        ->check(CLI::Range(1, 100));
+    checkpoint
+        ->add_option("--threads", checkpoint_args.threads,
+                     "Stall runs' CPU threads (default: OMP_NUM_THREADS or all cores)")
+        ->check(CLI::Range(0, 4096));
+  }
+};
+
+struct MakeOrganCommand {
+  std::string path;
+  int subdivisions = 4;
+  bool ascii = false;
+  CLI::App* cmd = nullptr;
+
+  void add_to(CLI::App& app) {
+    cmd =
+        app.add_subcommand("make-organ",
+                           "Write the procedural lobed organ (about 4 x 3 x 1.8 units, closed, "
+                           "outward-oriented) as STL or OBJ: a surface to run scenarios on without external "
+                           "data");
+    cmd->add_option("file", path, "Output file: .stl (binary unless --ascii) or .obj")->required();
+    cmd->add_option("--subdivisions", subdivisions, "20 * 4^s triangles (default 4: 5,120)")
+        ->check(CLI::Range(0, 8));
+    cmd->add_flag("--ascii", ascii, "ASCII STL");
+  }
+
+  int execute() const {
+    const cyto::TriangleMesh organ = cyto::make_lobed_organ(subdivisions);
+    const std::string ext = std::filesystem::path(path).extension().string();
+    if (ext == ".obj" || ext == ".OBJ") {
+      cyto::write_obj(path, organ, 7);  // 7 digits: a small, diffable file
+    } else if (ext == ".stl" || ext == ".STL") {
+      ascii ? cyto::write_stl_ascii(path, organ) : cyto::write_stl_binary(path, organ);
+    } else {
+      return fail(cyto::kExitBadInput,
+                  fmt::format("make-organ: expected a file name ending in .stl or .obj, found \"{}\"", path));
+    }
+    fmt::print("Wrote {}: {} triangles, {} vertices, enclosed volume {:.6g} cubic units\n", path,
+               organ.triangles.size(), organ.vertices.size(), cyto::enclosed_volume(organ));
+    return cyto::kExitSuccess;
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -104,130 +345,14 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", cyto::build_info().version + " (" + cyto::build_info().commit + ")");
 
-  CommonOptions run_opts, check_opts;
-  VerdictOptions run_verdict, check_verdict;
-  std::string output;
-  int threads = 0;
-  bool quiet = false;
-
-  CLI::App* run = app.add_subcommand("run", "Run a scenario to its end time, writing outputs");
-  add_common(run, run_opts);
-  add_verdict_options(run, run_verdict);
-  run->add_option("--threads", threads, "CPU threads (default: OMP_NUM_THREADS or all cores)")
-      ->check(CLI::Range(0, 4096));
-  run->add_option("--output", output, "Output directory (overrides output.directory)");
-  run->add_flag("--quiet", quiet, "No progress lines");
-  std::string restart, walltime;
-  std::vector<std::string> allow_changes;
-  std::int64_t stop_at_step = 0;
-  run->add_option("--restart", restart,
-                  "Continue from a checkpoint: a checkpoint file, latest (the newest valid one in the output "
-                  "directory) or auto (latest if there is one, else start at t = 0)");
-  run->add_option("--allow-changes", allow_changes,
-                  "Scenario keys that may differ from the checkpoint's, comma-separated (e.g. time.end)")
-      ->delimiter(',');
-  run->add_option("--walltime", walltime,
-                  "Wall-time limit (02:00:00, 1-00:00:00 or minutes): stop in time to write a checkpoint, "
-                  "exit 3");
-  run->add_option("--stop-at-step", stop_at_step, "Stop with a checkpoint (exit 3) after this step")
-      ->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 60));
-  add_decomposition_option(run, run_verdict);
-
-  CLI::App* check = app.add_subcommand(
-      "check",
-      "Validate a scenario as run would (with the same --backend, --precision and --decomposition) and print "
-      "it resolved, with grid, voxel counts, memory and dt");
-  add_common(check, check_opts);
-  add_verdict_options(check, check_verdict);
-  add_decomposition_option(check, check_verdict);
-
-  cyto::bench::BenchArgs bench_args;
-  CLI::App* bench =
-      app.add_subcommand("bench",
-                         "Run the benchmark suite: dense boxes, an organ-shaped domain and a storm-model box "
-                         "(against the same box without rules), against a copy measured in the "
-                         "same run; prints a table and writes JSON");
-  bench
-      ->add_option("--backend", bench_args.backend,
-                   "all (the GPU where present, then the CPU), auto (the GPU, else the CPU), cpu or gpu")
-      ->check(CLI::IsMember({"auto", "cpu", "gpu", "all"}));
-  bench->add_option("--sizes", bench_args.sizes,
-                    "Voxels per axis, comma-separated (default: GPU 128,256,512; CPU 64,128)");
-  bench->add_option("--species", bench_args.species, "Species counts, comma-separated (default: 1,4,8)");
-  bench->add_option("--precision", bench_args.precision, "float, double or all (default: all)");
-  bench->add_option("--steps", bench_args.steps, "Timed steps per case (default: about 0.5 s worth)")
-      ->check(CLI::Range(1, 1000000));
-  bench->add_option("--threads", bench_args.threads, "CPU threads (default: OMP_NUM_THREADS or all cores)")
-      ->check(CLI::Range(0, 4096));
-  bench->add_option("--output", bench_args.output, "JSON results file (default: cytostorm-bench.json)");
-  bench->add_flag("--quick", bench_args.quick,
-                  "A seconds-long smoke run: CPU only unless --backend is given, sizes 32 and 48, few steps");
-  bench->add_option("--problems", bench_args.problems,
-                    "Directory of the problem files box.yaml, organ.yaml and storm_box.yaml (default: the "
-                    "copies of configs/bench built in)");
-
-  cyto::bench::VoxeliseBenchArgs voxelise_args;
-  CLI::App* bench_voxelise = app.add_subcommand(
-      "bench-voxelise",
-      "Time voxelising a surface mesh (default: the lobed organ, 327,680 triangles, onto a 256^3 grid); "
-      "prints the median and writes JSON");
-  bench_voxelise->add_option("--mesh", voxelise_args.mesh, "An STL or OBJ file instead of the lobed organ");
-  bench_voxelise->add_option("--subdivisions", voxelise_args.subdivisions, "Lobed organ: 20 * 4^s triangles")
-      ->check(CLI::Range(0, 9));
-  bench_voxelise
-      ->add_option("--size", voxelise_args.size, "Grid of size^3 voxels around the mesh (default 256)")
-      ->check(CLI::Range(8, 4096));
-  bench_voxelise->add_option("--repeats", voxelise_args.repeats, "Timed repetitions (default 3)")
-      ->check(CLI::Range(1, 100));
-  bench_voxelise->add_option("--threads", voxelise_args.threads, "CPU threads (default: all cores)")
-      ->check(CLI::Range(0, 4096));
-  bench_voxelise->add_option("--output", voxelise_args.output, "JSON results file");
-
-  cyto::bench::CheckpointBenchArgs checkpoint_args;
-  CLI::App* bench_checkpoint = app.add_subcommand(
-      "bench-checkpoint",
-      "Time writing and reading a checkpoint against the disk's bandwidth for the same bytes (in one run), "
-      "and the stall checkpoints impose on a run's time stepping; prints a table and writes JSON");
-  bench_checkpoint->add_option("--size", checkpoint_args.size, "Grid of size^3 voxels (default 128)")
-      ->check(CLI::Range(4, 4096));
-  bench_checkpoint->add_option("--fields", checkpoint_args.fields, "Fields in the checkpoint (default 8)")
-      ->check(CLI::Range(1, 256));
-  bench_checkpoint->add_option("--precision", checkpoint_args.precision, "float (default) or double")
-      ->check(CLI::IsMember({"float", "double"}));
-  bench_checkpoint->add_option("--repeats", checkpoint_args.repeats, "Timed repetitions (default 5)")
-      ->check(CLI::Range(1, 100));
-  bench_checkpoint->add_option(
-      "--directory", checkpoint_args.directory,
-      "Where to write (default: the current directory); a temporary subdirectory is made there and removed");
-  bench_checkpoint->add_option("--output", checkpoint_args.output,
-                               "JSON results file (default: cytostorm-bench-checkpoint.json)");
-  bench_checkpoint
-      ->add_option("--stall-steps", checkpoint_args.stall_steps,
-                   "Steps of each stall run, about 10 checkpoints over them (default 200; 0: no stall runs)")
-      ->check(CLI::Range(0, 1000000));
-  bench_checkpoint
-      ->add_option("--stall-size", checkpoint_args.stall_size, "Stall runs' box: size^3 voxels (default 64)")
-      ->check(CLI::Range(4, 1024));
-  bench_checkpoint
-      ->add_option("--stall-repeats", checkpoint_args.stall_repeats,
-                   "Pairs of stall runs, without and with checkpoints (default 3)")
-      ->check(CLI::Range(1, 100));
-  bench_checkpoint
-      ->add_option("--threads", checkpoint_args.threads,
-                   "Stall runs' CPU threads (default: OMP_NUM_THREADS or all cores)")
-      ->check(CLI::Range(0, 4096));
-
-  std::string organ_path;
-  int organ_subdivisions = 4;
-  bool organ_ascii = false;
-  CLI::App* make_organ = app.add_subcommand(
-      "make-organ",
-      "Write the procedural lobed organ (about 4 x 3 x 1.8 units, closed, outward-oriented) as "
-      "STL or OBJ: a surface to run scenarios on without external data");
-  make_organ->add_option("file", organ_path, "Output file: .stl (binary unless --ascii) or .obj")->required();
-  make_organ->add_option("--subdivisions", organ_subdivisions, "20 * 4^s triangles (default 4: 5,120)")
-      ->check(CLI::Range(0, 8));
-  make_organ->add_flag("--ascii", organ_ascii, "ASCII STL");
+  RunCommand run;
+  CheckCommand check;
+  BenchCommands bench;
+  MakeOrganCommand make_organ;
+  run.add_to(app);
+  check.add_to(app);
+  bench.add_to(app);
+  make_organ.add_to(app);
 
   try {
     app.parse(argc, argv);
@@ -238,70 +363,10 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (*bench || *bench_voxelise || *bench_checkpoint) {
-#ifdef CYTOSTORM_HAVE_BENCH_SUITE
-      if (*bench) {
-        bench_args.backend_given = bench->count("--backend") > 0;
-        cyto::bench::run_suite(cyto::bench::resolve_options(bench_args), stdout);
-      } else if (*bench_voxelise) {
-        cyto::bench::run_voxelise_bench(voxelise_args, stdout);
-      } else {
-        cyto::bench::run_checkpoint_bench(checkpoint_args, stdout);
-      }
-      fmt::print("Results written to {}\n", *bench            ? bench_args.output
-                                            : *bench_voxelise ? voxelise_args.output
-                                                              : checkpoint_args.output);
-      return cyto::kExitSuccess;
-#else
-      return fail(cyto::kExitBadInput,
-                  "the benchmark suite is not built in this build; configure with "
-                  "-DCYTOSTORM_BUILD_BENCHMARKS=ON");
-#endif
-    }
-    if (*make_organ) {
-      const cyto::TriangleMesh organ = cyto::make_lobed_organ(organ_subdivisions);
-      const std::string ext = std::filesystem::path(organ_path).extension().string();
-      if (ext == ".obj" || ext == ".OBJ") {
-        cyto::write_obj(organ_path, organ, 7);  // 7 digits: a small, diffable file
-      } else if (ext == ".stl" || ext == ".STL") {
-        organ_ascii ? cyto::write_stl_ascii(organ_path, organ) : cyto::write_stl_binary(organ_path, organ);
-      } else {
-        return fail(
-            cyto::kExitBadInput,
-            fmt::format("make-organ: expected a file name ending in .stl or .obj, found \"{}\"", organ_path));
-      }
-      fmt::print("Wrote {}: {} triangles, {} vertices, enclosed volume {:.6g} cubic units\n", organ_path,
-                 organ.triangles.size(), organ.vertices.size(), cyto::enclosed_volume(organ));
-      return cyto::kExitSuccess;
-    }
-    if (*check) {
-      const cyto::RunOptions options = verdict_options(check, check_verdict);
-      const cyto::Scenario s = cyto::load_scenario(check_opts.scenario, check_opts.overrides);
-      fmt::print("{}", cyto::check_scenario(s, options));
-      fmt::print("OK: {} is valid\n", check_opts.scenario);
-      return cyto::kExitSuccess;
-    }
-    cyto::RunOptions options = verdict_options(run, run_verdict);
-    options.threads = threads;
-    if (run->count("--output")) {
-      if (output.empty()) return fail(cyto::kExitBadInput, "--output: expected a directory, found \"\"");
-      options.output_directory = output;
-    }
-    options.progress = !quiet;
-    options.started = started;
-    if (run->count("--restart")) {
-      if (restart.empty())
-        return fail(cyto::kExitBadInput, "--restart: expected a checkpoint file, latest or auto, found \"\"");
-      options.restart = restart;
-    }
-    if (!allow_changes.empty() && options.restart.empty())
-      return fail(cyto::kExitBadInput, "--allow-changes: only meaningful with --restart");
-    options.allow_changes = allow_changes;
-    if (run->count("--walltime")) options.walltime_s = cyto::parse_walltime(walltime);
-    if (run->count("--stop-at-step")) options.stop_at_step = stop_at_step;
-    const nlohmann::json summary =
-        cyto::run_scenario(cyto::load_scenario(run_opts.scenario, run_opts.overrides), options);
-    return summary.value("status", "") == "stopped" ? cyto::kExitStopped : cyto::kExitSuccess;
+    if (bench.chosen()) return bench.execute();
+    if (*make_organ.cmd) return make_organ.execute();
+    if (*check.cmd) return check.execute();
+    return run.execute(started);
   } catch (const cyto::InputError& e) {
     return fail_parallel(cyto::kExitBadInput, e.what());
   } catch (const cyto::RuntimeFailure& e) {
