@@ -118,7 +118,7 @@ TEST_F(Cli, RunWritesCompleteOutputsAtomically) {
 
 // Every shipped scenario also runs (briefly: its first 20 minutes, without
 // its doses, which may fall after that and would be refused), writing its
-// outputs; the full runs are the README's figures.
+// outputs; the full runs make the figures of README.md and docs/guide/.
 TEST_F(Cli, RunsEveryShippedScenarioBriefly) {
   for (const auto& e : fs::directory_iterator(std::string(CYTOSTORM_SOURCE_DIR) + "/configs")) {
     if (e.path().extension() != ".yaml" || needs_missing_shared_data(e.path())) continue;
@@ -257,9 +257,8 @@ TEST_F(Cli, UnknownKeySuggestsTheKnownOne) {
                         "s\\.yaml:\\d+:1: .*unknown key \"outptu\".*did you mean \"output\"");
 }
 
-TEST_F(Cli, EmptyTissueIsBadInput) {
-  // A 5 um sphere contains no voxel centre of a 20 um grid.
-  const std::string path = write("empty.yaml", R"(name: empty
+// Tissue "vessel" (line 5) is a 5 um sphere: it contains no voxel centre of a 20 um grid.
+const char* const kEmptyTissueScenario = R"(name: empty
 grid: {extent: [200 um, 160 um, 120 um], voxel: 20 um}
 tissues:
   - {name: tissue, label: 1}
@@ -273,7 +272,10 @@ species:
   - {name: TNF, diffusion: 1200 um^2/min}
 time: {end: 10 min}
 output: {interval: 5 min}
-)");
+)";
+
+TEST_F(Cli, EmptyTissueIsBadInput) {
+  const std::string path = write("empty.yaml", kEmptyTissueScenario);
   expect_one_line_error(run_cli("check " + path), 2,
                         "empty\\.yaml:5:\\d+: .*tissue \"vessel\" has no voxels");
 }
@@ -416,21 +418,7 @@ TEST_F(Cli, CheckRefusesEverythingRunRefuses) {
             "name: m\ngrid: {voxel: 50 um}\ntissues: [{name: tissue, label: 1}]\n"
             "geometry: [{tissue: tissue, mesh: {file: bad.stl, units: mm}}]\n"
             "species: [{name: TNF, diffusion: 100}]\ntime: {end: 1 min}\noutput: {interval: 1 min}\n");
-  const std::string empty = write("empty.yaml", R"(name: empty
-grid: {extent: [200 um, 160 um, 120 um], voxel: 20 um}
-tissues:
-  - {name: tissue, label: 1}
-  - {name: vessel, label: 2}
-geometry:
-  - tissue: tissue
-    sphere: {center: [100 um, 80 um, 60 um], radius: 55 um}
-  - tissue: vessel
-    sphere: {center: [101 um, 81 um, 61 um], radius: 5 um}
-species:
-  - {name: TNF, diffusion: 1200 um^2/min}
-time: {end: 10 min}
-output: {interval: 5 min}
-)");
+  const std::string empty = write("empty.yaml", kEmptyTissueScenario);
   const std::string malformed = write("bad.yaml", "name: x\ngrid: {extent: [1 mm, 1 mm\n");
   // Stochastic death tracks at most 262144 cells a voxel: 1e14 cells/mL is 8e5 in a (20 um)^3 voxel.
   std::string crowded = storm("rate: 0.1 /min,", "rate: 0.1 /min, mode: stochastic,");
