@@ -15,7 +15,7 @@ import json
 
 # ---- Parameters (see SCALING.md, section 2, for where each comes from) ----
 GPU = {
-    "B_hbm": 3.0e12,      # device copy, H100 SXM (README's prediction figure; not measured here)
+    "B_hbm": 3.0e12,      # device copy, H100 SXM (docs/performance/gpu.md's assumed figure; not measured here)
     "t_launch": 3e-6,     # one kernel launch on the critical path (assumed)
     "t_stage": 10e-6,     # one small staged copy: cudaMemcpyAsync + (for pack) stream sync (assumed)
     "B_pcie": 25e9,       # PCIe staging, per direction (given)

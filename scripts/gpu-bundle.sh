@@ -21,7 +21,7 @@ for program in gpu-bundle/bin/*; do
   ldd "$program" | awk '/=> \// {print $3}'
 done | sort -u | grep -v -E '/(libc|libm|libpthread|libdl|librt|libcuda)\.so' | xargs -r cp -L -t gpu-bundle/lib
 
-# Tuning variants of the kernel (README "GPU backend"), the cytostorm binary
+# Tuning variants of the kernel (docs/guide/gpu.md "Tuning knobs"), the cytostorm binary
 # only; scripts/gpu-checks.sh benchmarks each beside the default.
 declare -A variants=(
   [registers-uncapped]="-DCYTOSTORM_GPU_MIN_BLOCKS_PER_SM=1"  # 152 registers for 4 float species, 233 for 8

@@ -38,7 +38,7 @@ class RuntimeFailure : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Documented process exit codes (README "Exit codes").
+// Documented process exit codes (docs/reference/exit-codes.md).
 enum ExitCode : int {
   kExitSuccess = 0,
   kExitRuntimeFailure = 1,

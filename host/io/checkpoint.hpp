@@ -1,6 +1,6 @@
 // Checkpoints: everything a run needs to continue bitwise as if it had not
-// stopped, in one HDF5 file per checkpoint (format documented in README
-// "Checkpoints"). Every dataset carries a Fletcher-32 checksum and every
+// stopped, in one HDF5 file per checkpoint (format documented in
+// docs/guide/checkpoints.md). Every dataset carries a Fletcher-32 checksum and every
 // metadata block the HDF5 1.10 format's own checksum; reading verifies all of
 // them and refuses a damaged, truncated or foreign file with a message naming
 // the file and the dataset.

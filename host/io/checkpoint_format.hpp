@@ -1,5 +1,5 @@
 // What the checkpoint writer and reader agree on beyond the public format
-// (README "Checkpoints"): the format's name and how each value type is
+// (docs/guide/checkpoints.md): the format's name and how each value type is
 // stored in the file and held in memory.
 #pragma once
 
