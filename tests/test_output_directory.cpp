@@ -172,6 +172,13 @@ TEST_F(OutputDirectory, FingerprintsFindAChangedFileButNotAMissingOne) {
   fs::remove(dir_ / "snapshot_000000.h5");
   fs::remove(dir_ / "geometry.h5");
   EXPECT_EQ(compare_fingerprints(dir(), recorded), "");
+  const std::vector<OutputFingerprint> back = fingerprints_from_text(fingerprints_to_text(recorded));
+  ASSERT_EQ(back.size(), recorded.size());
+  for (std::size_t n = 0; n < back.size(); ++n) {
+    EXPECT_EQ(back[n].name, recorded[n].name);
+    EXPECT_EQ(back[n].size, recorded[n].size);
+    EXPECT_EQ(back[n].crc32, recorded[n].crc32);
+  }
 }
 
 }  // namespace

@@ -181,8 +181,13 @@ void CheckpointRecorder<Real>::write(const RunPosition& at, const std::string& w
   c->timeseries_width = outputs.row_width();
   c->wall_seconds = timings.wall_before + seconds_between(run_.wall_start, RunClock::now());
   if (run_.comm.parallel()) {
-    // The snapshots before it are complete (written collectively, on this thread).
-    if (run_.root) c->outputs = snapshot_outputs(run_.directory, s.output.snapshots, c->timeseries_rows);
+    // The snapshots before it are complete (written collectively, on this
+    // thread); rank 0 reads them, and every rank writes the same datasets.
+    std::string prints;
+    if (run_.root)
+      prints = fingerprints_to_text(snapshot_outputs(run_.directory, s.output.snapshots, c->timeseries_rows));
+    run_.comm.broadcast(prints);
+    c->outputs = fingerprints_from_text(prints);
     write_collective(*c, path);
     timings.copy_seconds += seconds_between(start, RunClock::now());
     count_written(path, why, "ranks");

@@ -11,6 +11,7 @@
 #include <ctime>
 #include <filesystem>
 #include <regex>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -181,6 +182,20 @@ OutputFingerprint fingerprint_output(const std::string& directory, const std::st
   std::fclose(in);
   if (!failed) print.crc32 = std::int64_t(crc);
   return print;
+}
+
+std::string fingerprints_to_text(const std::vector<OutputFingerprint>& prints) {
+  std::string text;
+  for (const OutputFingerprint& p : prints) text += fmt::format("{} {} {}\n", p.name, p.size, p.crc32);
+  return text;
+}
+
+std::vector<OutputFingerprint> fingerprints_from_text(const std::string& text) {
+  std::vector<OutputFingerprint> prints;
+  std::istringstream lines(text);
+  OutputFingerprint p;
+  while (lines >> p.name >> p.size >> p.crc32) prints.push_back(p);
+  return prints;
 }
 
 std::string compare_fingerprints(const std::string& directory,

@@ -67,6 +67,11 @@ struct OutputFingerprint {
 };
 OutputFingerprint fingerprint_output(const std::string& directory, const std::string& name, bool checksum);
 
+// Fingerprints as one text ("name size crc32" per line) and back: what rank
+// 0 hands the other ranks, whose collective checkpoint writes need the same.
+std::string fingerprints_to_text(const std::vector<OutputFingerprint>& prints);
+std::vector<OutputFingerprint> fingerprints_from_text(const std::string& text);
+
 // Compares recorded fingerprints with the files in `directory` now: "" if
 // every recorded file that exists has the recorded size and (where
 // recorded) checksum, else what differs (the first file, and how many).
