@@ -398,6 +398,9 @@ checkpoint: {steps: 30, keep: 3}
     for (double v : field) ASSERT_TRUE(std::isfinite(v) && v >= 0);
   EXPECT_EQ(summary(dir)["status"], "failed");
   EXPECT_EQ(summary(dir)["last_checkpoint"], left.front().path);
+  // The message names that checkpoint, as the newest of a good state.
+  EXPECT_NE(r.output.find("the newest checkpoint of a good state is " + left.front().path), std::string::npos)
+      << r.output;
 }
 
 // A run owns its output directory: a second run into it is refused (exit 2)
