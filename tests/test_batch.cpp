@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "host/core/atomic_file.hpp"
 #include "host/io/checkpoint.hpp"
 #include "tests/cli_runner.hpp"
 
@@ -397,6 +398,92 @@ checkpoint: {steps: 30, keep: 3}
     for (double v : field) ASSERT_TRUE(std::isfinite(v) && v >= 0);
   EXPECT_EQ(summary(dir)["status"], "failed");
   EXPECT_EQ(summary(dir)["last_checkpoint"], left.front().path);
+  // The message names that checkpoint, as the newest of a good state.
+  EXPECT_NE(r.output.find("the newest checkpoint of a good state is " + left.front().path), std::string::npos)
+      << r.output;
+}
+
+// A run owns its output directory: a second run into it is refused (exit 2)
+// naming the first's pid and host, and once the first is killed (-9) its
+// lock is stale. The next run moves the killed run's outputs aside and
+// removes the temporaries of dead writers, not those of live ones.
+TEST_F(Batch, ASecondRunIntoTheSameDirectoryIsRefusedAndAKilledRunsLockIsStale) {
+  const std::string dir = out("run");
+  const pid_t first =
+      spawn("run " + config("default.yaml") + " --set time.end=10000h --quiet --output " + dir, out("log"));
+  for (int i = 0; i < 1200 && slurp(dir + "/.cytostorm.lock").empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const testing::CliResult second = run("run " + kOrgan + " --quiet --output " + dir);
+  EXPECT_EQ(second.exit_code, kExitBadInput) << second.output;
+  EXPECT_TRUE(std::regex_search(
+      second.output,
+      std::regex(fmt::format("^cytostorm: error: {}: the output directory is in use by another "
+                             "cytostorm run \\(pid {} on host {} since [^)]*\\)",
+                             dir, first, host_name()))))
+      << second.output;
+  EXPECT_EQ(std::count(second.output.begin(), second.output.end(), '\n'), 1) << second.output;
+  while (!fs::exists(dir + "/snapshot_000000.h5")) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  kill(first, SIGKILL);
+  EXPECT_EQ(wait_exit(first), 128 + SIGKILL);
+  ASSERT_TRUE(fs::exists(dir + "/.cytostorm.lock"));  // left behind, but no process holds it
+  const std::string host = host_name();
+  const std::vector<std::string> dead = {fmt::format("snapshot_000001.h5.tmp.{}@{}", first, host),
+                                         fmt::format("checkpoint_000000000100.h5.tmp.{}@{}", first, host)};
+  const std::string live = fmt::format("snapshot_000002.h5.tmp.{}@{}", ::getpid(), host);
+  for (const std::string& name : dead) std::ofstream(dir + "/" + name) << "partial";
+  std::ofstream(dir + "/" + live) << "being written";
+  const testing::CliResult next = run("run " + kOrgan + " --output " + dir + " --stop-at-step 100");
+  EXPECT_EQ(next.exit_code, kExitStopped) << next.output;
+  EXPECT_NE(next.output.find("removed 2 temporary files of killed writers from " + dir), std::string::npos)
+      << next.output;
+  EXPECT_NE(next.output.find("output files of an earlier run to " + dir + "/previous.1/"), std::string::npos)
+      << next.output;
+  for (const std::string& name : dead) EXPECT_FALSE(fs::exists(dir + "/" + name)) << name;
+  EXPECT_TRUE(fs::exists(dir + "/" + live));
+  EXPECT_EQ(summary(dir + "/previous.1")["status"], "running");  // the killed run's, kept
+  EXPECT_TRUE(fs::exists(dir + "/previous.1/snapshot_000000.h5"));
+  EXPECT_EQ(summary(dir)["previous_outputs"]["moved_to"], dir + "/previous.1");
+  EXPECT_FALSE(fs::exists(dir + "/.cytostorm.lock"));  // given back at the end
+}
+
+// A restart continues the snapshots its checkpoint saw: a snapshot changed
+// since is refused naming it; a format-1 checkpoint (no fingerprints) is
+// still read, with a warning. A checkpoint of another scenario is refused in
+// one short line; a checkpoint path that is a directory says so.
+TEST_F(Batch, RestartChecksItsOutputsAndSaysWhatIsWrongInOneLine) {
+  const std::string dir = out("run");
+  const std::string args = kOrgan + " --quiet --output " + dir;
+  ASSERT_EQ(run("run " + args + " --stop-at-step 100").exit_code, kExitStopped);
+  const std::string snapshot = dir + "/snapshot_000000.h5";
+  const std::string good = slurp(snapshot);
+  std::string bytes = good;
+  bytes[bytes.size() / 2] ^= 0x01;
+  std::ofstream(snapshot, std::ios::binary | std::ios::trunc) << bytes;
+  const testing::CliResult changed = run("run " + args + " --restart latest");
+  EXPECT_EQ(changed.exit_code, kExitBadInput) << changed.output;
+  EXPECT_NE(changed.output.find("checkpoint: the outputs in " + dir +
+                                " are not those it was written with: snapshot_000000.h5 has CRC-32"),
+            std::string::npos)
+      << changed.output;
+  EXPECT_EQ(std::count(changed.output.begin(), changed.output.end(), '\n'), 1) << changed.output;
+
+  const std::string other = run("run " + kStorm + " --quiet --output " + dir + " --restart latest").output;
+  EXPECT_NE(other.find("was written for another scenario; "), std::string::npos) << other;
+  EXPECT_TRUE(std::regex_search(other, std::regex("; \\d{2,} keys differ, first: "))) << other;
+  EXPECT_EQ(std::count(other.begin(), other.end(), '\n'), 1) << other;
+  EXPECT_LE(other.size(), 450u) << other;
+  const std::string directory = run("run " + args + " --restart " + dir).output;
+  EXPECT_NE(directory.find(dir + ": checkpoint: the path is a directory"), std::string::npos) << directory;
+
+  std::ofstream(snapshot, std::ios::binary | std::ios::trunc) << good;
+  const std::string newest = list_checkpoints(dir).front().path;
+  write_checkpoint(newest, read_checkpoint<float>(newest), 1);
+  const testing::CliResult old = run("run " + args + " --restart latest --stop-at-step 200");
+  EXPECT_EQ(old.exit_code, kExitStopped) << old.output;
+  EXPECT_NE(old.output.find("is a format-1 checkpoint"), std::string::npos) << old.output;
+  EXPECT_EQ(read_checkpoint_header(list_checkpoints(dir).front().path).format_version,
+            kCheckpointFormatVersion);
+  EXPECT_EQ(run("run " + args + " --restart latest").exit_code, 0);
 }
 
 }  // namespace

@@ -2,11 +2,16 @@
 // the file and dataset named, never read back as a silently different state.
 // The blow-up guard: NaN, infinity and negative values beyond round-off.
 #include <gtest/gtest.h>
+#include <hdf5.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <random>
 
 #include "host/io/checkpoint.hpp"
@@ -244,6 +249,109 @@ TEST_F(Checkpoints, PruningKeepsTheNewestAndRemovesDeadTemporaries) {
   EXPECT_EQ(left[1].step, 30);
 }
 
+// Overwrites one value of a dataset through the HDF5 C API: the filter
+// recomputes the Fletcher-32 checksum, so the damage passes every checksum.
+template <class T>
+void alter_value(const std::string& file, const std::string& dataset, std::size_t index, T value) {
+  const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  const hid_t d = H5Dopen2(f, dataset.c_str(), H5P_DEFAULT);
+  ASSERT_GE(d, 0);
+  const hid_t type = std::is_same_v<T, float> ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE;
+  const hid_t space = H5Dget_space(d);
+  std::vector<T> values(std::size_t(H5Sget_simple_extent_npoints(space)));
+  ASSERT_GE(H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), 0);
+  values.at(index) = value;
+  ASSERT_GE(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), 0);
+  H5Sclose(space);
+  H5Dclose(d);
+  H5Fclose(f);
+}
+
+// Valid checksums, contents no run reaches: refused on load, naming the file,
+// the dataset, the first bad voxel (i, j, k) and its value.
+TEST_F(Checkpoints, NonFiniteOrNegativeValuesWithValidChecksumsAreRefusedNamingTheVoxel) {
+  const Checkpoint<float> c = sample<float>();    // 7 x 5 x 3 voxels
+  const std::size_t voxel = 3 + 7 * (2 + 5 * 1);  // (3, 2, 1)
+  struct Case {
+    std::string dataset;
+    double value;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {"/fields/species.TNF", std::nan(""), "dataset /fields/species.TNF: voxel (3, 2, 1) holds nan (NaN)"},
+      {"/fields/population.cells", -5,
+       "dataset /fields/population.cells: voxel (3, 2, 1) holds -5 (negative)"},
+      {"/fields/secreted.TNF", HUGE_VAL,
+       "dataset /fields/secreted.TNF: voxel (3, 2, 1) holds inf (infinite)"},
+      {"/plasma/blood", -1, "dataset /plasma/blood: entry 0 holds -1 (negative)"},
+      {"/plasma/concentration", std::nan(""), "dataset /plasma/concentration: entry 0 holds nan"},
+  };
+  for (const Case& k : cases) {
+    write_checkpoint(path("c.h5"), c);
+    if (k.dataset.rfind("/fields/", 0) == 0)
+      alter_value<float>(path("c.h5"), k.dataset, voxel, float(k.value));
+    else
+      alter_value<double>(path("c.h5"), k.dataset, 0, k.value);
+    const std::string message = refusal<float>(path("c.h5"));
+    EXPECT_EQ(message.rfind(path("c.h5") + ": checkpoint: " + k.expected, 0), 0u) << message;
+    EXPECT_NE(message.find("the checksums verify"), std::string::npos) << message;
+    EXPECT_LE(message.size(), 400u);
+  }
+  // Round-off below zero (as the blow-up guard lets it through) is a state.
+  write_checkpoint(path("c.h5"), c);
+  alter_value<float>(path("c.h5"), "/fields/species.TNF", voxel, -1e-6f);  // the largest is ~1e4
+  EXPECT_EQ(refusal<float>(path("c.h5")), "");
+  // A block reader sees non-finite values; negative ones need the whole field's largest value.
+  write_checkpoint(path("c.h5"), c);
+  alter_value<float>(path("c.h5"), "/fields/species.TNF", voxel, -5.0f);
+  const Box block{{2, 1, 1}, {3, 3, 2}};
+  const Checkpoint<float> part = read_checkpoint_block<float>(path("c.h5"), block);
+  const std::vector<double> largest(part.fields.size(), 1e4);
+  EXPECT_EQ(scan_checkpoint_values(part, block, &largest)
+                .rfind("dataset /fields/species.TNF: voxel (3, 2, 1) holds -5 (negative)", 0),
+            0u);
+  alter_value<float>(path("c.h5"), "/fields/species.TNF", voxel, std::nanf(""));
+  EXPECT_THROW(read_checkpoint_block<float>(path("c.h5"), block), InputError);
+}
+
+// A checkpoint path that is not a file says what it is, and a FIFO is
+// refused without being opened (an open would wait for a writer forever).
+TEST_F(Checkpoints, PathsThatAreNotRegularFilesAreNamedWithoutOpeningThem) {
+  EXPECT_NE(refusal<float>(dir_.string()).find("the path is a directory"), std::string::npos);
+  EXPECT_NE(refusal<float>("/dev/null").find("the path is a character device"), std::string::npos);
+  EXPECT_NE(refusal<float>(path("absent.h5")).find("no such file"), std::string::npos);
+  ASSERT_EQ(::mkfifo(path("fifo.h5").c_str(), 0600), 0);
+  auto reading = std::async(std::launch::async, [&] { return refusal<float>(path("fifo.h5")); });
+  const bool answered = reading.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  if (!answered) ::close(::open(path("fifo.h5").c_str(), O_RDWR | O_NONBLOCK));  // unblock it to fail cleanly
+  ASSERT_TRUE(answered) << "reading a FIFO blocked";
+  EXPECT_NE(reading.get().find("the path is a FIFO (named pipe)"), std::string::npos);
+}
+
+// Format 2 records the outputs' fingerprints; format 1 files are still read,
+// marked as recording none.
+TEST_F(Checkpoints, OutputFingerprintsRoundTripAndFormatOneIsStillRead) {
+  Checkpoint<double> c = sample<double>();
+  c.outputs = {
+      {"geometry.h5", 4096, 0x12345678}, {"snapshot_000000.h5", 99, -1}, {"snapshot_000001.h5", -1, -1}};
+  write_checkpoint(path("v2.h5"), c);
+  const Checkpoint<double> back = read_checkpoint<double>(path("v2.h5"));
+  ASSERT_TRUE(back.outputs_recorded);
+  ASSERT_EQ(back.outputs.size(), 3u);
+  for (std::size_t n = 0; n < 3; ++n) {
+    EXPECT_EQ(back.outputs[n].name, c.outputs[n].name);
+    EXPECT_EQ(back.outputs[n].size, c.outputs[n].size);
+    EXPECT_EQ(back.outputs[n].crc32, c.outputs[n].crc32);
+  }
+  write_checkpoint(path("v1.h5"), c, 1);
+  const Checkpoint<double> old = read_checkpoint<double>(path("v1.h5"));
+  EXPECT_FALSE(old.outputs_recorded);
+  EXPECT_TRUE(old.outputs.empty());
+  expect_equal(old, c);
+  EXPECT_EQ(read_checkpoint_header(path("v1.h5")).format_version, 1);
+}
+
 TEST(TimeSeriesFlattening, RoundTripsEveryNumber) {
   TimeSeriesRow row;
   row.time_s = 60;
@@ -314,6 +422,25 @@ TEST_F(Checkpoints, GuardNamesNegativeNanAndInfiniteValuesWithTheirVoxel) {
     EXPECT_NE(message.find("position (0.05, 0.07, 0.03) mm"), std::string::npos) << message;
     EXPECT_NE(message.find("neighbours -x 5, +x 5, -y 5, +y 5, -z 5, +z 5"), std::string::npos) << message;
     EXPECT_TRUE(fs::exists(dir_ / "diagnostic_step_000000000000.h5")) << message;
+    // Without a checkpoint known to be good, it does not claim one.
+    EXPECT_NE(message.find("no checkpoint of a good state is known"), std::string::npos) << message;
+    EXPECT_EQ(message.find("the newest checkpoint is the last good state"), std::string::npos) << message;
+  }
+}
+
+TEST_F(Checkpoints, GuardNamesTheNewestCheckpointOfAGoodState) {
+  Simulation<double> sim = small_simulation();
+  std::vector<double> field = sim.field(0);
+  field[3] = std::nan("");
+  sim.set_field(0, field);
+  BlowUpGuard<double> guard(sim, {"TNF", "IL6"}, dir_.string(), {}, [] { return std::string("out/c_7.h5"); });
+  try {
+    guard.check("the test");
+    ADD_FAILURE() << "the guard let a NaN through";
+  } catch (const RuntimeFailure& e) {
+    EXPECT_NE(std::string(e.what()).find("the newest checkpoint of a good state is out/c_7.h5"),
+              std::string::npos)
+        << e.what();
   }
 }
 

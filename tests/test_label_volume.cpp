@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "host/core/atomic_file.hpp"
 #include "host/geometry/label_volume.hpp"
 
 #ifndef CYTOSTORM_SOURCE_DIR
@@ -287,7 +288,7 @@ TEST_P(NiftiRoundTrip, LabelsAndRotatedAnisotropicAffineSurvive) {
   if (extension == ".nii.gz") {
     EXPECT_EQ(static_cast<unsigned char>(read_bytes(path)[0]), 0x1f);  // really gzip
   }
-  EXPECT_FALSE(fs::exists(path + ".tmp." + std::to_string(::getpid())));
+  EXPECT_FALSE(fs::exists(detail::temporary_path(path)));
 }
 
 INSTANTIATE_TEST_SUITE_P(AllWritableTypes, NiftiRoundTrip,

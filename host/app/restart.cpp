@@ -26,6 +26,24 @@ bool is_allowed(const std::string& key, const std::vector<std::string>& allowed)
   return false;
 }
 
+// Long lists in a message are cut to about this many characters: a whole
+// message stays one readable line (about 300 characters).
+constexpr std::size_t kListBudget = 120;
+
+// "a, b, c" while it fits `budget`, else as many as fit and "... (N in all)".
+std::string summarise_list(const std::vector<std::string>& items, const char* separator, std::size_t budget) {
+  std::string text;
+  std::size_t shown = 0;
+  for (const std::string& item : items) {
+    const std::string next = (shown ? separator : "") + item;
+    if (text.size() + next.size() > budget && shown > 0) break;
+    text += next.size() > budget ? next.substr(0, budget) + "..." : next;
+    ++shown;
+  }
+  if (shown < items.size()) text += fmt::format("{}... ({} in all)", separator, items.size());
+  return text;
+}
+
 // With several ranks each reads its block, and a file one rank cannot read
 // is refused by all.
 template <class Real>
@@ -38,11 +56,22 @@ Checkpoint<Real> read_for_restart(const std::string& path, const par::Comm& comm
   } catch (const InputError& e) {
     refusal = e.what();
   }
+  if (!comm.any(!refusal.empty())) {
+    // Negative beyond round-off is judged against each field's largest value
+    // over the whole grid, as the blow-up guard does.
+    std::vector<double> largest = largest_field_values(*c);
+    if (!largest.empty()) comm.max_keep_nan(largest.data(), int(largest.size()));
+    if (const std::string bad = scan_checkpoint_values(*c, *block, &largest); !bad.empty())
+      refusal = fmt::format(
+          "{}: checkpoint: {}: the checksums verify, but no run reaches this state (the file "
+          "was altered or written by a failing process); restart from an earlier checkpoint",
+          path, bad);
+  }
   if (comm.any(!refusal.empty())) {
     if (refusal.empty())
       refusal = fmt::format(
-          "{}: checkpoint: another rank found a damaged part of this file (its "
-          "checksums do not verify)",
+          "{}: checkpoint: another rank found a damaged part of this file (its checksums do not verify, or "
+          "it holds values no run reaches)",
           path);
     throw InputError(SourceLocation{}, refusal);
   }
@@ -69,7 +98,7 @@ std::optional<Restart<Real>> load_restart(const Scenario& s, const RunOptions& o
       if (opt.restart == "auto") return std::nullopt;
       throw InputError(at, fmt::format("--restart latest: no checkpoint_*.h5 in {}", s.output.directory));
     }
-    std::string refused;
+    std::string refused;  // the newest file's refusal
     for (const CheckpointFile& file : files) {
       try {
         r.checkpoint = read_for_restart<Real>(file.path, comm, block);
@@ -77,33 +106,46 @@ std::optional<Restart<Real>> load_restart(const Scenario& s, const RunOptions& o
         break;
       } catch (const InputError& e) {
         fmt::print(opt.log, "warning: skipping {}\n", e.what());
-        refused += fmt::format("\n  {}", e.what());
+        if (refused.empty()) refused = e.what();
       }
     }
+    // Each refusal was a warning line above; the error is one line.
     if (r.path.empty())
-      throw InputError(at, fmt::format("--restart {}: none of the {} checkpoints in {} can be read:{}",
+      throw InputError(at, fmt::format("--restart {}: none of the {} checkpoints in {} can be read (each is "
+                                       "named above); the newest: {}",
                                        opt.restart, files.size(), s.output.directory, refused));
   } else {
     r.checkpoint = read_for_restart<Real>(opt.restart, comm, block);
     r.path = opt.restart;
   }
 
-  std::vector<std::string> differing;
+  std::vector<std::string> differing, refused_keys;
   for (const ScenarioDifference& d : scenario_differences(r.checkpoint.scenario_yaml, s.resolved_yaml)) {
     if (is_free_key(d.key)) continue;
     r.changed_keys.push_back(d.key);
+    if (!is_allowed(d.key, opt.allow_changes)) refused_keys.push_back(d.key);
     if (!is_allowed(d.key, opt.allow_changes))
       differing.push_back(fmt::format("{} ({} -> {})", d.key, d.before.empty() ? "absent" : d.before,
                                       d.after.empty() ? "absent" : d.after));
   }
-  if (!differing.empty())
-    throw InputError(
-        at, fmt::format("{} was written for another scenario; {} key{} differ{}: {}. Restart with the "
-                        "scenario it was written for, or name the changes with --allow-changes {} "
-                        "(the continuation is then not that of an uninterrupted run)",
-                        r.path, differing.size(), differing.size() == 1 ? "" : "s",
-                        differing.size() == 1 ? "s" : "", fmt::join(differing, ", "),
-                        fmt::join(r.changed_keys, ",")));
+  if (!differing.empty()) {
+    const std::string keys = fmt::format("{}", fmt::join(r.changed_keys, ","));
+    const std::string all = fmt::format("{}", fmt::join(differing, ", "));
+    if (all.size() + keys.size() <= 2 * kListBudget)
+      throw InputError(at,
+                       fmt::format("{} was written for another scenario; {} key{} differ{}: {}. Restart with "
+                                   "the scenario it was written for, or name the changes with "
+                                   "--allow-changes {} (the continuation is then not that of an "
+                                   "uninterrupted run)",
+                                   r.path, differing.size(), differing.size() == 1 ? "" : "s",
+                                   differing.size() == 1 ? "s" : "", all, keys));
+    // Hundreds of keys (another scenario altogether): the first few, in one line.
+    throw InputError(at,
+                     fmt::format("{} was written for another scenario; {} keys differ, first: {}; restart "
+                                 "with the scenario it was written for, or name the keys that may change "
+                                 "with --allow-changes",
+                                 r.path, differing.size(), summarise_list(refused_keys, ", ", kListBudget)));
+  }
   r.changed = !r.changed_keys.empty();
   return r;
 }
@@ -195,6 +237,30 @@ void log_restart(std::FILE* log, const Restart<Real>& restart, const RunPosition
                          : "");
 }
 
+template <class Real>
+void verify_restart_outputs(const Restart<Real>& restart, const std::string& directory, const par::Comm& comm,
+                            std::FILE* log) {
+  std::string differs;
+  if (comm.root()) {
+    if (!restart.checkpoint.outputs_recorded)
+      fmt::print(
+          log,
+          "warning: {} is a format-1 checkpoint (an earlier cytostorm), which records no fingerprints of "
+          "the outputs: the snapshots this run continues cannot be verified\n",
+          restart.path);
+    else
+      differs = compare_fingerprints(directory, restart.checkpoint.outputs);
+  }
+  comm.broadcast(differs);
+  if (!differs.empty())
+    throw InputError(
+        SourceLocation{restart.path, 0, 0, ""},
+        fmt::format("checkpoint: the outputs in {} are not those it was written with: {}; another "
+                    "run (or a hand) changed them. Restore them, or start again from t = 0 in "
+                    "another --output",
+                    directory, differs));
+}
+
 void set_aside_later_checkpoints(const std::string& directory, std::int64_t step, std::FILE* log) {
   for (const CheckpointFile& later : list_checkpoints(directory))
     if (later.step > step) {
@@ -222,6 +288,10 @@ template void check_restart_matches<double>(const Restart<double>&, const Simula
 template Continuation continue_from<double>(const Restart<double>&, Simulation<double>&,
                                             const std::vector<double>&, double, const TimeSeriesRow&,
                                             std::int64_t);
+template void verify_restart_outputs<float>(const Restart<float>&, const std::string&, const par::Comm&,
+                                            std::FILE*);
+template void verify_restart_outputs<double>(const Restart<double>&, const std::string&, const par::Comm&,
+                                             std::FILE*);
 template void log_restart<double>(std::FILE*, const Restart<double>&, const RunPosition&, int,
                                   const std::string&);
 

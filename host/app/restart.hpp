@@ -40,6 +40,15 @@ template <class Real>
 void check_restart_matches(const Restart<Real>& restart, const Simulation<Real>& sim,
                            const std::vector<std::string>& field_names);
 
+// The outputs the restart continues (geometry.h5 and the snapshots) must be
+// those the checkpoint recorded (sizes; checksums of geometry.h5 and the
+// newest snapshot): InputError naming the first that differs. A format-1
+// checkpoint recorded none: a warning on `log`. Collective; rank 0 reads.
+// The time series and fields.xmf are rebuilt from the checkpoint and need no check.
+template <class Real>
+void verify_restart_outputs(const Restart<Real>& restart, const std::string& directory, const par::Comm& comm,
+                            std::FILE* log);
+
 // Where a restarted run continues: its position in the schedule, and the
 // checkpoint's time-series rows that stand.
 struct Continuation {

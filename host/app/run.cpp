@@ -6,6 +6,7 @@
 #include <omp.h>
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <regex>
 
@@ -17,40 +18,53 @@
 #include "host/app/run_summary.hpp"
 #include "host/app/stop_signals.hpp"
 #include "host/app/validation.hpp"
+#include "host/core/atomic_file.hpp"
 #include "host/core/trace.hpp"
+#include "host/io/output_directory.hpp"
 
 namespace cyto {
 
 namespace {
 
-// Removes the files of an earlier run in the output directory (only names
-// cytostorm writes), so that a new run never sits next to stale snapshots or
-// a stale "finished" summary. Returns how many were removed.
-int clear_previous_outputs(const std::string& directory) {
-  namespace fs = std::filesystem;
-  static const std::regex ours(
-      R"((summary\.json|timeseries\.csv|timeseries\.json|populations\.csv|plasma\.csv|fields\.xmf|geometry\.h5|snapshot_\d{6}\.h5|diagnostic_step_\d{12}\.h5)(\.tmp\.\d+)?)");
-  int removed = 0;
-  std::error_code ec;
-  for (const fs::directory_entry& entry : fs::directory_iterator(directory, ec)) {
-    if (!entry.is_regular_file(ec) || !std::regex_match(entry.path().filename().string(), ours)) continue;
-    if (!fs::remove(entry.path(), ec))
-      throw RuntimeFailure(
-          fmt::format("cannot remove the earlier output {}: {}", entry.path().string(), ec.message()));
-    ++removed;
+// The run owns its output directory from here to its end: rank 0 holds the
+// lock, and every rank refuses alike when another run holds it.
+std::unique_ptr<DirectoryLock> lock_output_directory(const RunContext& run) {
+  std::unique_ptr<DirectoryLock> lock;
+  std::string refusal;
+  if (run.root) {
+    try {
+      lock = std::make_unique<DirectoryLock>(run.directory, run.log);
+    } catch (const InputError& e) {
+      refusal = e.detail();
+    }
   }
-  return removed;
+  run.comm.broadcast(refusal);
+  if (!refusal.empty()) throw InputError(SourceLocation{run.directory, 0, 0, ""}, refusal);
+  return lock;
 }
 
 // A run from t = 0 starts in a directory without an earlier run's
 // checkpoints (InputError: they are continued with --restart), and with
-// the earlier run's outputs removed; a restart sets aside the checkpoints
-// past its own.
-void prepare_output_directory(const RunContext& run, const std::optional<std::int64_t>& restart_step) {
+// the earlier run's outputs moved aside (never deleted); a restart sets
+// aside the checkpoints past its own. Either removes the temporaries of
+// killed writers. Returns where the earlier outputs went.
+MovedAside prepare_output_directory(const RunContext& run, const std::optional<std::int64_t>& restart_step) {
   const std::string& directory = run.directory;
+  if (run.root) {
+    int other_hosts = 0;
+    if (const int removed = remove_dead_temporaries(directory, &other_hosts))
+      fmt::print(run.log, "removed {} temporary file{} of killed writers from {}\n", removed,
+                 removed == 1 ? "" : "s", directory);
+    if (other_hosts > 0)
+      fmt::print(run.log,
+                 "note: {} temporary file{} in {} {} written on another host, where this run cannot tell "
+                 "whether {} writer still runs: left in place\n",
+                 other_hosts, other_hosts == 1 ? "" : "s", directory, other_hosts == 1 ? "was" : "were",
+                 other_hosts == 1 ? "its" : "their");
+  }
   if (restart_step) {
     if (run.root) set_aside_later_checkpoints(directory, *restart_step, run.log);
-    return;
+    return {};
   }
   const std::vector<CheckpointFile> earlier = list_checkpoints(directory);
   if (!earlier.empty())
@@ -59,11 +73,15 @@ void prepare_output_directory(const RunContext& run, const std::optional<std::in
                                  "continue it with --restart latest, or remove them (or choose another "
                                  "--output) to start again from t = 0",
                                  earlier.size(), earlier.size() == 1 ? "" : "s", earlier.front().path));
-  run.comm.barrier();  // every rank has looked for checkpoints before rank 0 clears the directory
-  if (run.root)
-    if (const int removed = clear_previous_outputs(directory))
-      fmt::print(run.log, "replaced {} output file{} of an earlier run in {}\n", removed,
-                 removed == 1 ? "" : "s", directory);
+  run.comm.barrier();  // every rank has looked for checkpoints before rank 0 moves outputs
+  MovedAside moved;
+  if (run.root) {
+    moved = move_aside_previous_outputs(directory);
+    if (moved.files > 0)
+      fmt::print(run.log, "moved {} output file{} of an earlier run to {}/\n", moved.files,
+                 moved.files == 1 ? "" : "s", moved.folder);
+  }
+  return moved;
 }
 
 // The time loop: segments of equal steps from one output time to the next
@@ -213,15 +231,19 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& options) {
   const RunContext run(s, options);
   ValidatedRun validated = validate_run(s, {options.backend, run.comm.size(), options.decomposition});
   if (run.root) ensure_directory(run.directory);
-  run.comm.barrier();
+  const std::unique_ptr<DirectoryLock> lock = lock_output_directory(run);  // also a barrier
   std::optional<Restart<Real>> restart = restart_if_asked<Real>(run, nullptr);
   Simulation<Real> sim(s, std::move(validated.tissues), make_backend<Real>(options.backend, options.threads),
                        ParallelOptions{run.comm, options.decomposition});
   if (run.comm.parallel()) restart = restart_if_asked<Real>(run, &sim.block());
   const std::vector<std::string> field_names = checkpoint_field_names(s, sim.fields());
-  if (restart) check_restart_matches(*restart, sim, field_names);
+  if (restart) {
+    check_restart_matches(*restart, sim, field_names);
+    verify_restart_outputs(*restart, run.directory, run.comm, run.log);
+  }
   log_run_start(run, sim, validated.total_steps);
-  prepare_output_directory(run, restart ? std::optional(restart->step()) : std::nullopt);
+  const MovedAside moved =
+      prepare_output_directory(run, restart ? std::optional(restart->step()) : std::nullopt);
   if (run.root) write_running_summary(run);
 
   const std::vector<std::uint8_t> labels = label_values(s, sim.tissues());
@@ -241,12 +263,20 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& options) {
                                        restart ? &*restart : nullptr);
   BackgroundWriter writer;
   // The guard's diagnostic snapshot waits for the writer: one HDF5 writer at a time.
-  BlowUpGuard<Real> guard(sim, display_field_names(s, sim.fields()), run.directory, [&writer] {
-    try {
-      writer.drain();
-    } catch (...) {  // reported by the caller's drain
-    }
-  });
+  BlowUpGuard<Real> guard(
+      sim, display_field_names(s, sim.fields()), run.directory,
+      [&writer] {
+        try {
+          writer.drain();
+        } catch (...) {  // reported by the caller's drain
+        }
+      },
+      // Every checkpoint is written after a clean scan; one whose write failed is not there.
+      [&checkpoints] {
+        std::error_code ec;
+        return std::filesystem::is_regular_file(checkpoints.last_path(), ec) ? checkpoints.last_path()
+                                                                             : std::string();
+      });
   TimeLoop<Real> loop(run, sim, validated, position, timings, outputs, checkpoints, writer, guard);
 
   timings.loop_start = RunClock::now();
@@ -275,6 +305,10 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& options) {
           : 0;
   nlohmann::json summary = summarise_run(run, sim, end, validated.output_times, timings, outputs, checkpoints,
                                          restart ? &*restart : nullptr);
+  if (moved.files > 0) {
+    summary["previous_outputs"] = {{"moved_to", moved.folder}, {"files", moved.files}};
+    if (run.root) write_file_atomically(run.directory + "/summary.json", summary.dump(2) + "\n");
+  }
   log_run_end(run, sim, end, outputs, checkpoints);
   return summary;
 }

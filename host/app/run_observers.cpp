@@ -181,6 +181,13 @@ void CheckpointRecorder<Real>::write(const RunPosition& at, const std::string& w
   c->timeseries_width = outputs.row_width();
   c->wall_seconds = timings.wall_before + seconds_between(run_.wall_start, RunClock::now());
   if (run_.comm.parallel()) {
+    // The snapshots before it are complete (written collectively, on this
+    // thread); rank 0 reads them, and every rank writes the same datasets.
+    std::string prints;
+    if (run_.root)
+      prints = fingerprints_to_text(snapshot_outputs(run_.directory, s.output.snapshots, c->timeseries_rows));
+    run_.comm.broadcast(prints);
+    c->outputs = fingerprints_from_text(prints);
     write_collective(*c, path);
     timings.copy_seconds += seconds_between(start, RunClock::now());
     count_written(path, why, "ranks");
@@ -207,6 +214,8 @@ void CheckpointRecorder<Real>::submit(std::shared_ptr<Checkpoint<Real>> c, const
                                       BackgroundWriter& writer) {
   writer.submit([this, c, path, keep = run_.scenario.checkpoint.keep] {
     const auto begin = RunClock::now();
+    // The writer runs its jobs in order: the snapshots before it are complete.
+    c->outputs = snapshot_outputs(run_.directory, run_.scenario.output.snapshots, c->timeseries_rows);
     write_checkpoint(path, *c);
     const double seconds = seconds_between(begin, RunClock::now());
     prune_checkpoints(run_.directory, keep);

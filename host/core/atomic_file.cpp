@@ -1,9 +1,12 @@
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <filesystem>
+#include <regex>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -60,7 +63,9 @@ void rename_into_place(const std::string& temporary, const std::string& path) {
 
 namespace detail {
 
-std::string temporary_path(const std::string& path) { return fmt::format("{}.tmp.{}", path, ::getpid()); }
+std::string temporary_path(const std::string& path) {
+  return fmt::format("{}.tmp.{}@{}", path, ::getpid(), host_name());
+}
 
 void commit_temporary_file(const std::string& temporary, const std::string& path) {
   if (const int error = sync_path(temporary, O_RDONLY); error != 0) {
@@ -81,6 +86,28 @@ void write_file_atomically(const std::string& path, const std::string& content) 
   if (::close(fd) != 0 && error == 0) error = errno;
   if (error != 0) abandon(temporary, path, error);
   rename_into_place(temporary, path);
+}
+
+std::string host_name() {
+  char name[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "unknown-host";
+  std::string host(name);
+  // A host name never holds '/', but a file name must not either.
+  for (char& c : host)
+    if (c == '/' || c == '@') c = '_';
+  return host;
+}
+
+TemporaryOwner temporary_owner(const std::string& file_name) {
+  static const std::regex temporary(R"(.+\.tmp\.(\d{1,9})(?:@(.+))?)");
+  std::smatch m;
+  if (!std::regex_match(file_name, m, temporary)) return TemporaryOwner::NotTemporary;
+  if (m[2].matched && m[2].str() != host_name()) return TemporaryOwner::OtherHost;
+  const pid_t pid = pid_t(std::stol(m[1].str()));
+  if (pid == ::getpid()) return TemporaryOwner::ThisProcess;
+  // ESRCH: no such process. EPERM means it exists (another user's).
+  if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) return TemporaryOwner::Dead;
+  return TemporaryOwner::Alive;
 }
 
 void ensure_directory(const std::string& directory) {

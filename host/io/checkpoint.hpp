@@ -11,13 +11,16 @@
 #include <vector>
 
 #include "host/io/output.hpp"
+#include "host/io/output_directory.hpp"
 #include "host/parallel/decomposition.hpp"
 #include "host/parallel/parallel.hpp"
 
 namespace cyto {
 
-// The format this build writes and the newest it reads.
-inline constexpr int kCheckpointFormatVersion = 1;
+// The format this build writes and the newest it reads. Version 2 added
+// /outputs (the fingerprints of the outputs a restart continues); version 1
+// files are still read, their outputs unverified.
+inline constexpr int kCheckpointFormatVersion = 2;
 
 // Where a run stands in its schedule of steps. Steps run in segments of
 // equal length between output times: step i of a segment runs from
@@ -63,7 +66,35 @@ struct Checkpoint {
   std::int64_t timeseries_width = 0;
 
   double wall_seconds = 0;  // wall-clock time the run had used, over all its restarts
+
+  // The outputs a restart appends to, as they were when the checkpoint was
+  // written (snapshot_outputs): a restart refuses files that differ since.
+  std::vector<OutputFingerprint> outputs;
+  bool outputs_recorded = true;  // false for a format-1 file, which has no /outputs
 };
+
+// The fingerprints a checkpoint records: with snapshots, geometry.h5 and
+// the snapshot files of the first `rows` output times (sizes; CRC-32 of
+// geometry.h5 and of the newest snapshot, so that a restart reads two files,
+// not all of them); without, none.
+std::vector<OutputFingerprint> snapshot_outputs(const std::string& directory, bool snapshots,
+                                                std::int64_t rows);
+
+// The values must be a state a run can reach: every field value finite and
+// not negative beyond round-off (below -64 epsilon of the field's precision
+// times the field's largest value: the blow-up guard's bound, so that a
+// state the guard let through is never refused, host/io/value_bounds.hpp);
+// plasma, blood and drug levels finite and >= 0. "" or what is wrong,
+// naming the dataset, the first bad voxel (i, j, k) of `block` (its offsets
+// added) or entry, and its value. `largest`: each field's largest finite
+// magnitude over the whole grid (a block's reader gets it from all ranks);
+// null: largest_field_values(checkpoint).
+template <class Real>
+std::string scan_checkpoint_values(const Checkpoint<Real>& checkpoint, const Box& block,
+                                   const std::vector<double>* largest = nullptr);
+// The largest finite magnitude of each field that `checkpoint` holds.
+template <class Real>
+std::vector<double> largest_field_values(const Checkpoint<Real>& checkpoint);
 
 // Writes `checkpoint` to `path` atomically. RuntimeFailure naming the file
 // and the OS reason on failure; a previous file at `path` is untouched.
@@ -92,20 +123,23 @@ void write_checkpoint_collective(const par::Comm& comm, const std::string& path,
 
 // Reads and verifies every dataset of a checkpoint. InputError naming the
 // file and the dataset for a damaged, truncated or foreign file, a format
-// version this build does not read, or a precision other than Real's.
+// version this build does not read, a precision other than Real's, or
+// values no run can reach (scan_checkpoint_values: a file whose checksums
+// verify can still hold them). A path that is not a regular file (a
+// directory, a device, a FIFO) is refused naming what it is, before it is opened.
 template <class Real>
 Checkpoint<Real> read_checkpoint(const std::string& path);
 
 // read_checkpoint of one process's part: the same validation of every
-// dataset, but `labels` and `fields` hold only `block` (of the global grid in
-// `grid`; dense, x fastest). Independent reads: any number of processes may
-// read blocks of one file at once, whatever the rank count that wrote it.
-// The checksums verified are those of the chunks read (of the grids, the
-// chunks `block` touches; all of every other dataset): a damaged chunk of a
-// field or the labels is refused by the processes whose blocks touch it, so
-// that a parallel restart must agree on a refusal (comm.any) for all ranks to
-// stop. InputError naming the file as read_checkpoint, and for a block that
-// does not lie inside the file's grid.
+// dataset (of the values, only that they are finite: whether a value is
+// negative beyond round-off depends on the whole field, so the caller scans
+// with the ranks' largest values, scan_checkpoint_values), but `labels` and `fields` hold only `block` (of
+// the global grid in `grid`; dense, x fastest). Independent reads: any number of processes may read blocks of
+// one file at once, whatever the rank count that wrote it. The checksums verified are those of the chunks
+// read (of the grids, the chunks `block` touches; all of every other dataset): a damaged chunk of a field or
+// the labels is refused by the processes whose blocks touch it, so that a parallel restart must agree on a
+// refusal (comm.any) for all ranks to stop. InputError naming the file as read_checkpoint, and for a block
+// that does not lie inside the file's grid.
 template <class Real>
 Checkpoint<Real> read_checkpoint_block(const std::string& path, const Box& block);
 
@@ -140,7 +174,8 @@ struct CheckpointFile {
 std::vector<CheckpointFile> list_checkpoints(const std::string& directory);
 
 // Removes all but the newest `keep` checkpoints of `directory`, and the
-// temporaries that a killed writer left behind (of other processes).
+// temporaries that a killed writer left behind (of processes of this host
+// that are gone: temporary_owner, host/core/atomic_file.hpp).
 // Returns how many files were removed.
 int prune_checkpoints(const std::string& directory, int keep);
 

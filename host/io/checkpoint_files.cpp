@@ -1,13 +1,12 @@
 // The checkpoints of an output directory: their names, the newest first,
 // and pruning to the number kept; and the time series as a checkpoint stores it.
-#include <unistd.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <regex>
 
 #include <fmt/format.h>
 
+#include "host/core/atomic_file.hpp"
 #include "host/io/checkpoint.hpp"
 
 namespace cyto {
@@ -35,16 +34,26 @@ int prune_checkpoints(const std::string& directory, int keep) {
   std::error_code ec;
   for (std::size_t i = std::size_t(std::max(keep, 1)); i < all.size(); ++i)
     if (std::filesystem::remove(all[i].path, ec)) ++removed;
-  static const std::regex temporary(R"(checkpoint_\d{12}\.h5\.tmp\.(\d+))");
-  const std::string own = std::to_string(::getpid());
+  // A killed writer's temporaries; a live writer's (another run's, or this
+  // one's next) and those of other hosts stay.
+  static const std::regex temporary(R"(checkpoint_\d{12}\.h5\.tmp\..+)");
   for (const auto& entry : std::filesystem::directory_iterator(directory, ec)) {
-    std::smatch m;
     const std::string file = entry.path().filename().string();
-    if (std::regex_match(file, m, temporary) && m[1].str() != own &&
+    if (std::regex_match(file, temporary) && temporary_owner(file) == TemporaryOwner::Dead &&
         std::filesystem::remove(entry.path(), ec))
       ++removed;
   }
   return removed;
+}
+
+std::vector<OutputFingerprint> snapshot_outputs(const std::string& directory, bool snapshots,
+                                                std::int64_t rows) {
+  std::vector<OutputFingerprint> outputs;
+  if (!snapshots) return outputs;
+  outputs.push_back(fingerprint_output(directory, "geometry.h5", true));
+  for (std::int64_t i = 0; i < rows; ++i)
+    outputs.push_back(fingerprint_output(directory, fmt::format("snapshot_{:06d}.h5", i), i + 1 == rows));
+  return outputs;
 }
 
 std::vector<double> flatten_timeseries_row(const TimeSeriesRow& row) {

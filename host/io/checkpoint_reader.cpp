@@ -1,7 +1,12 @@
 // Checkpoints read: every dataset verified (checksums, shapes, types) and a
 // damaged, truncated or foreign file refused naming the file and dataset.
+#include <sys/stat.h>
+
 #include <algorithm>
-#include <filesystem>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <limits>
 #include <type_traits>
 
 #include <fmt/format.h>
@@ -21,12 +26,42 @@ using checkpoint_format::memory_type;
   throw InputError(SourceLocation{file, 0, 0, ""}, fmt::format("checkpoint: {}", message));
 }
 
+// A checkpoint path must name a regular file; what it names instead is said,
+// and nothing is opened (opening a FIFO would block until a writer comes).
+void expect_regular_file(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) {
+    const int error = errno;
+    refuse(path, error == ENOENT ? std::string("no such file")
+                                 : fmt::format("cannot be read: {}", std::strerror(error)));
+  }
+  const auto kind = [&]() -> const char* {
+    switch (info.st_mode & S_IFMT) {
+      case S_IFREG:
+        return nullptr;
+      case S_IFDIR:
+        return "a directory";
+      case S_IFIFO:
+        return "a FIFO (named pipe)";
+      case S_IFCHR:
+        return "a character device";
+      case S_IFBLK:
+        return "a block device";
+      case S_IFSOCK:
+        return "a socket";
+      default:
+        return "not a regular file";
+    }
+  }();
+  if (kind)
+    refuse(path, fmt::format("the path is {}, expected a checkpoint file (checkpoint_<step>.h5)", kind));
+}
+
 class Reader {
  public:
   explicit Reader(std::string path) : path_(std::move(path)) {
     h5::prepare_library();
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path_, ec)) refuse(path_, "no such file");
+    expect_regular_file(path_);
     h5::Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "creating a file access list");
 #if H5_VERSION_GE(1, 10, 7)
     H5Pset_file_locking(access.get(), false, true);
@@ -219,6 +254,30 @@ CheckpointHeader read_header(const Reader& in) {
   return header;
 }
 
+// Format 2's /outputs: names, sizes and CRC-32s of the outputs, one per file.
+std::vector<OutputFingerprint> read_outputs(const Reader& in) {
+  const std::string names = in.read_text("/outputs/names");
+  const std::vector<std::int64_t> sizes = in.read<std::int64_t>("/outputs/sizes");
+  const std::vector<std::int64_t> crcs = in.read<std::int64_t>("/outputs/crc32");
+  std::vector<OutputFingerprint> outputs;
+  for (std::size_t start = 0; start < names.size();) {
+    const std::size_t end = std::min(names.find('\n', start), names.size());
+    outputs.push_back({names.substr(start, end - start), -1, -1});
+    start = end + 1;
+  }
+  if (sizes.size() != outputs.size() || crcs.size() != outputs.size())
+    refuse(in.path(),
+           fmt::format("datasets /outputs/sizes and /outputs/crc32 hold {} and {} values for {} names",
+                       sizes.size(), crcs.size(), outputs.size()));
+  for (std::size_t n = 0; n < outputs.size(); ++n) {
+    if (outputs[n].name.empty() || outputs[n].name.find('/') != std::string::npos)
+      refuse(in.path(), fmt::format("dataset /outputs/names names a file \"{}\"", outputs[n].name));
+    outputs[n].size = sizes[n];
+    outputs[n].crc32 = crcs[n];
+  }
+  return outputs;
+}
+
 // read_checkpoint and read_checkpoint_block: the whole file is validated
 // alike; of the grids (labels, fields) only `block` is read when given.
 template <class Real>
@@ -306,6 +365,19 @@ Checkpoint<Real> read_checkpoint_part(const std::string& path, const Box* block)
   if (dims.size() != 2) refuse(path, "dataset /timeseries/rows is not a table");
   c.timeseries_rows = std::int64_t(dims[0]);
   c.timeseries_width = std::int64_t(dims[1]);
+  c.outputs_recorded = header.format_version >= 2;
+  if (c.outputs_recorded) c.outputs = read_outputs(in);
+
+  // Checksums verify the bytes, not that they are a state: scanned. A block
+  // is scanned for non-finite values only (see read_checkpoint_block).
+  const Box whole{{0, 0, 0}, {c.grid.nx, c.grid.ny, c.grid.nz}};
+  const std::vector<double> unbounded(c.fields.size(), std::numeric_limits<double>::infinity());
+  if (const std::string bad = scan_checkpoint_values(c, block ? *block : whole, block ? &unbounded : nullptr);
+      !bad.empty())
+    refuse(path,
+           fmt::format("{}: the checksums verify, but no run reaches this state (the file was altered or "
+                       "written by a failing process); restart from an earlier checkpoint",
+                       bad));
   return c;
 }
 

@@ -90,6 +90,21 @@ void write_grid(hid_t file, const std::string& path, const DenseGrid& g, const B
                           values.data(), creation.get());
 }
 
+// Since format 2: the fingerprints of the outputs, one entry per file.
+void write_outputs(hid_t file, const std::vector<OutputFingerprint>& outputs) {
+  std::string names;
+  std::vector<std::int64_t> sizes, crcs;
+  for (const OutputFingerprint& f : outputs) {
+    names += (names.empty() ? "" : "\n") + f.name;
+    sizes.push_back(f.size);
+    crcs.push_back(f.crc32);
+  }
+  h5::create_group(file, "/outputs");
+  write_text(file, "/outputs/names", names);
+  write_vector(file, "/outputs/sizes", sizes);
+  write_vector(file, "/outputs/crc32", crcs);
+}
+
 // The whole content of a checkpoint file; `block`: the part of the grids
 // (labels, fields) that `c` holds.
 template <class Real>
@@ -149,6 +164,7 @@ void fill_checkpoint(hid_t file, const Checkpoint<Real>& c, int format_version, 
   write_checked(file, "/timeseries/rows", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
                 {hsize_t(c.timeseries_rows), hsize_t(c.timeseries_width)}, sizeof(double),
                 c.timeseries.data());
+  if (format_version >= 2) write_outputs(file, c.outputs);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "host/core/progress.hpp"
 #include "host/geometry/geometry.hpp"
 #include "host/io/output.hpp"
+#include "host/io/value_bounds.hpp"
 #include "host/solver/simulation.hpp"
 
 namespace cyto {
@@ -24,28 +25,22 @@ namespace cyto {
 // once, so this costs about 1% of the stepping.
 constexpr std::int64_t kGuardInterval = 100;
 
-// Below -(this x the field's largest value) a value is negative beyond round-off.
-template <class Real>
-constexpr double negative_tolerance() {
-  return 64 * double(std::numeric_limits<Real>::epsilon());
-}
-
-template <class Real>
-bool is_bad_value(double v, double tolerance) {
-  return !std::isfinite(v) || v < -tolerance;
-}
-
 template <class Real>
 class BlowUpGuard {
  public:
   // before_snapshot (if set) runs before the diagnostic snapshot is written
-  // (the run waits there for its background writes).
+  // (the run waits there for its background writes). newest_good_checkpoint
+  // (if set) names the newest checkpoint known to hold a good state (each
+  // is written after a clean scan; one restarted from was scanned on load),
+  // "" if none: the message says which state to go back to.
   BlowUpGuard(const Simulation<Real>& sim, std::vector<std::string> names, std::string directory,
-              std::function<void()> before_snapshot = {})
+              std::function<void()> before_snapshot = {},
+              std::function<std::string()> newest_good_checkpoint = {})
       : sim_(sim),
         names_(std::move(names)),
         directory_(std::move(directory)),
-        before_snapshot_(std::move(before_snapshot)) {}
+        before_snapshot_(std::move(before_snapshot)),
+        newest_good_checkpoint_(std::move(newest_good_checkpoint)) {}
 
   // Scans every field; on a bad value writes a diagnostic snapshot and throws
   // RuntimeFailure naming the step, voxel, position, tissue, species and the
@@ -107,11 +102,16 @@ class BlowUpGuard {
     throw RuntimeFailure(fmt::format(
         "blow-up: {} is {} ({}) at step {} (t = {}) in voxel ({}, {}, {}), position ({:.6g}, {:.6g}, {:.6g}) "
         "mm, tissue \"{}\"; neighbours {}; {} voxel{} of {} are bad; the previous scan (step {}) was clean; "
-        "the fields are in {}; stopped before {}, so the newest checkpoint is the last good state. Reduce "
-        "time.dt or check the rates near this voxel",
+        "the fields are in {}; stopped before {}; {}. Reduce time.dt or check the rates near this voxel",
         name, double(values[bad]), kind, sim_.steps(), format_sim_time(sim_.time()), i, j, k, p[0] * 1e3,
         p[1] * 1e3, p[2] * 1e3, s.tissues[std::size_t(sim_.tissues().tissue[std::size_t(bad)] - 1)].name,
-        around, count, count == 1 ? "" : "s", name, last_clean_step_, snapshot, before));
+        around, count, count == 1 ? "" : "s", name, last_clean_step_, snapshot, before, last_good()));
+  }
+
+  std::string last_good() const {
+    const std::string path = newest_good_checkpoint_ ? newest_good_checkpoint_() : std::string();
+    return path.empty() ? "no checkpoint of a good state is known"
+                        : fmt::format("the newest checkpoint of a good state is {}", path);
   }
 
   // diagnostic_step_<N>.h5: every field at the bad step, next to geometry.h5.
@@ -138,6 +138,7 @@ class BlowUpGuard {
   std::vector<std::string> names_;
   std::string directory_;
   std::function<void()> before_snapshot_;
+  std::function<std::string()> newest_good_checkpoint_;
   std::int64_t last_clean_step_ = -1;
 };
 
