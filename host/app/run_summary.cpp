@@ -10,6 +10,7 @@
 #include "host/core/atomic_file.hpp"
 #include "host/core/build_info.hpp"
 #include "host/core/progress.hpp"
+#include "host/parallel/wait_limit.hpp"
 
 namespace cyto {
 namespace {
@@ -25,9 +26,10 @@ void write_summary(const RunContext& run, const nlohmann::json& summary) {
   write_file_atomically(run.directory + "/summary.json", summary.dump(2) + "\n");
 }
 
-// The final summary replaces whatever a stop signal put in place.
+// The final summary replaces whatever a stop signal or a rank giving up put in place.
 void write_final_summary(const RunContext& run, const nlohmann::json& summary) {
   StopSignals::disarm();
+  par::on_giving_up(nullptr);
   write_summary(run, summary);
 }
 
@@ -78,6 +80,15 @@ void write_running_summary(const RunContext& run) {
   // it does not stay "running".
   const nlohmann::json process = process_json(run);
   const std::string directory = run.directory;
+  // A rank that stops answering: rank 0, giving up on it past the wall-time
+  // limit, records why before the job ends.
+  par::on_giving_up([path = run.directory + "/summary.json", scenario, process](const std::string& message) {
+    write_file_atomically(
+        path,
+        nlohmann::json{{"scenario", scenario}, {"status", "failed"}, {"error", message}, {"process", process}}
+                .dump(2) +
+            "\n");
+  });
   StopSignals::write_on_signal(run.directory + "/summary.json", [&](const char* signal) {
     return nlohmann::json{
                {"scenario", scenario},

@@ -104,4 +104,29 @@ rc=0
 [[ $rc == 3 || $rc == 0 ]] || { cat "$work/term.log2"; fail "restart after the kill: exit $rc"; }
 [[ $(status_of "$work/term") == stopped || $(status_of "$work/term") == finished ]] || fail "restart: summary"
 
-echo "PASS: SIGUSR1 exit 3 with a slow checkpoint; SIGTERM with grace completes the checkpoint; SIGTERM killed mid-write leaves summary 'stopping' and a restartable directory"
+# A frozen rank under --walltime 0:10 (10 s; the wait limit: 10 s + a 5 s margin).
+rm -rf "$work/frozen"
+start=$SECONDS
+"$mpiexec" -n 2 "$cytostorm" run "$work/box.yaml" --output "$work/frozen" --walltime 0:10 \
+  --set output.progress_interval=0.2s >"$work/frozen.log" 2>&1 &
+launcher=$!
+for _ in $(seq 300); do grep -q "t = " "$work/frozen.log" 2>/dev/null && break; sleep 0.05; done
+frozen=$(pgrep -P "$launcher" | tail -1)
+kill -STOP "$frozen"
+rc=0
+timeout 60 tail --pid="$launcher" -f /dev/null || fail "the job still waits 60 s after a rank froze"
+wait "$launcher" || rc=$?
+launcher=
+elapsed=$((SECONDS - start))
+echo "frozen rank under --walltime 0:10: mpirun exit $rc after ${elapsed} s"
+line=$(grep "cytostorm: error: rank" "$work/frozen.log" | head -1)
+echo "  $line"
+[[ $rc == 4 ]] || { cat "$work/frozen.log"; fail "frozen rank: exit $rc, expected 4"; }
+[[ $line =~ rank\ [01]\ waited\ [0-9]+\ s\ for\ .*\ in\ the\ .*past\ --walltime ]] ||
+  { cat "$work/frozen.log"; fail "frozen rank: no one-line report of the wait"; }
+((${#line} <= 300)) || fail "the report is longer than 300 characters"
+((elapsed >= 14 && elapsed <= 40)) || fail "gave up after ${elapsed} s, expected about 15 s"
+# Rank 0 gave up too (or was the frozen one): either way the summary does not claim the run goes on.
+[[ $(status_of "$work/frozen") =~ ^(failed|stopping)$ ]] || { cat "$work/frozen/summary.json"; fail "frozen rank: summary"; }
+
+echo "PASS: SIGUSR1 exit 3 with a slow checkpoint; SIGTERM with grace completes the checkpoint; SIGTERM killed mid-write leaves summary 'stopping' and a restartable directory; a frozen rank ends the job with exit 4 past --walltime"
