@@ -43,8 +43,9 @@ void check(int code, const char* what) {
 }
 
 // A collective as MPI's blocking call, or (while waits are limited) its
-// non-blocking form polled against the deadline. Same algorithm family and
-// same exact results: sums are of integers, the others are minima and maxima.
+// non-blocking form polled against the deadline. The results are the same
+// whatever order MPI reduces in: sums are of integers, the others are minima
+// and maxima.
 template <class Blocking, class Start>
 void collective(const Comm& comm, const char* what, Blocking blocking, Start start) {
   if (!waits_limited()) {
