@@ -1,11 +1,16 @@
 #include "host/app/run_summary.hpp"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
+
+#include "host/app/stop_signals.hpp"
 
 #include "host/app/validation.hpp"
 #include "host/core/atomic_file.hpp"
 #include "host/core/build_info.hpp"
 #include "host/core/progress.hpp"
+#include "host/parallel/wait_limit.hpp"
 
 namespace cyto {
 namespace {
@@ -19,6 +24,24 @@ nlohmann::json backend_summary(const Backend<Real>& backend) {
 
 void write_summary(const RunContext& run, const nlohmann::json& summary) {
   write_file_atomically(run.directory + "/summary.json", summary.dump(2) + "\n");
+}
+
+// The final summary replaces whatever a stop signal or a rank giving up put in place.
+void write_final_summary(const RunContext& run, const nlohmann::json& summary) {
+  StopSignals::disarm();
+  par::on_giving_up(nullptr);
+  write_summary(run, summary);
+}
+
+std::string host_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "?";
+  return name;
+}
+
+// Who runs: a reader can tell whether a "running" or "stopping" run is still alive.
+nlohmann::json process_json(const RunContext& run) {
+  return {{"pid", ::getpid()}, {"host", host_name()}, {"ranks", run.comm.size()}};
 }
 
 }  // namespace
@@ -49,19 +72,48 @@ void log_run_start(const RunContext& run, const Simulation<Real>& sim, std::int6
 
 void write_running_summary(const RunContext& run) {
   const Scenario& s = run.scenario;
+  const nlohmann::json scenario = {{"name", s.name}, {"file", s.source_file}};
   write_summary(
-      run, nlohmann::json{{"scenario", {{"name", s.name}, {"file", s.source_file}}}, {"status", "running"}});
+      run, nlohmann::json{{"scenario", scenario}, {"status", "running"}, {"process", process_json(run)}});
+  // From the stop signal on, the summary says so: if the process is killed
+  // before its checkpoint is complete (a launcher's SIGKILL after SIGTERM),
+  // it does not stay "running".
+  const nlohmann::json process = process_json(run);
+  const std::string directory = run.directory;
+  // A rank that stops answering: rank 0, giving up on it past the wall-time
+  // limit, records why before the job ends.
+  par::on_giving_up([path = run.directory + "/summary.json", scenario, process](const std::string& message) {
+    write_file_atomically(
+        path,
+        nlohmann::json{{"scenario", scenario}, {"status", "failed"}, {"error", message}, {"process", process}}
+                .dump(2) +
+            "\n");
+  });
+  StopSignals::write_on_signal(run.directory + "/summary.json", [&](const char* signal) {
+    return nlohmann::json{
+               {"scenario", scenario},
+               {"status", "stopping"},
+               {"stop_reason", fmt::format("{} received", signal)},
+               {"process", process},
+               {"note", fmt::format("the run received {} and is writing a checkpoint; if its process "
+                                    "is gone and this still says stopping, it was killed before "
+                                    "the checkpoint was complete: continue from the newest "
+                                    "complete one with --restart latest --output {}",
+                                    signal, directory)}}
+               .dump(2) +
+           "\n";
+  });
 }
 
 void write_failed_summary(const RunContext& run, const std::string& error, std::int64_t step, double time_s,
                           const std::string& last_checkpoint) {
   const Scenario& s = run.scenario;
-  write_summary(run, nlohmann::json{{"scenario", {{"name", s.name}, {"file", s.source_file}}},
-                                    {"status", "failed"},
-                                    {"error", error},
-                                    {"step", step},
-                                    {"time_s", time_s},
-                                    {"last_checkpoint", last_checkpoint}});
+  write_final_summary(run, nlohmann::json{{"scenario", {{"name", s.name}, {"file", s.source_file}}},
+                                          {"status", "failed"},
+                                          {"error", error},
+                                          {"step", step},
+                                          {"time_s", time_s},
+                                          {"last_checkpoint", last_checkpoint}});
 }
 
 template <class Real>
@@ -136,7 +188,7 @@ nlohmann::json summarise_run(const RunContext& run, const Simulation<Real>& sim,
                                 : sim.backend().device_halos() ? "staged through pinned host memory"
                                                                : "host memory"}};
   }
-  if (run.root) write_summary(run, summary);
+  if (run.root) write_final_summary(run, summary);
   return summary;
 }
 

@@ -23,6 +23,7 @@
 #include "host/geometry/organ_mesh.hpp"
 #include "host/parallel/decomposition.hpp"
 #include "host/parallel/parallel.hpp"
+#include "host/parallel/wait_limit.hpp"
 #include "host/scenario/config.hpp"
 
 namespace {
@@ -142,6 +143,7 @@ struct RunCommand {
       return fail(cyto::kExitBadInput, "--allow-changes: only meaningful with --restart");
     options.allow_changes = allow_changes;
     if (cmd->count("--walltime")) options.walltime_s = cyto::parse_walltime(walltime);
+    if (options.walltime_s) cyto::par::limit_waits(started, *options.walltime_s);  // a frozen rank
     if (cmd->count("--stop-at-step")) options.stop_at_step = stop_at_step;
     const nlohmann::json summary =
         cyto::run_scenario(cyto::load_scenario(common.scenario, common.overrides), options);

@@ -43,7 +43,8 @@ enum ExitCode : int {
   kExitSuccess = 0,
   kExitRuntimeFailure = 1,
   kExitBadInput = 2,
-  kExitStopped = 3,  // stopped early (signal, --walltime, --stop-at-step) after writing a checkpoint
+  kExitStopped = 3,       // stopped early (signal, --walltime, --stop-at-step) after writing a checkpoint
+  kExitUnresponsive = 4,  // MPI: a rank stopped answering; the others gave up past the --walltime deadline
 };
 
 }  // namespace cyto

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "host/core/error.hpp"
+#include "host/parallel/wait_limit.hpp"
 
 #ifdef CYTOSTORM_HAVE_MPI
 #if __has_include(<mpi-ext.h>)
@@ -39,6 +40,21 @@ void check(int code, const char* what) {
   int length = 0;
   MPI_Error_string(code, text, &length);
   throw RuntimeFailure(fmt::format("MPI {} failed: {}", what, std::string(text, std::size_t(length))));
+}
+
+// A collective as MPI's blocking call, or (while waits are limited) its
+// non-blocking form polled against the deadline. The results are the same
+// whatever order MPI reduces in: sums are of integers, the others are minima
+// and maxima.
+template <class Blocking, class Start>
+void collective(const Comm& comm, const char* what, Blocking blocking, Start start) {
+  if (!waits_limited()) {
+    check(blocking(), what);
+    return;
+  }
+  MPI_Request request = MPI_REQUEST_NULL;
+  check(start(&request), what);
+  complete(request, comm, what);
 }
 
 void max_keep_nan_op(void* in, void* inout, int* count, MPI_Datatype*) {
@@ -134,13 +150,21 @@ Comm Comm::world() {
 
 void Comm::barrier() const {
 #ifdef CYTOSTORM_HAVE_MPI
-  if (parallel()) check(MPI_Barrier(comm_), "barrier");
+  if (parallel())
+    collective(
+        *this, "barrier", [&] { return MPI_Barrier(comm_); },
+        [&](MPI_Request* r) { return MPI_Ibarrier(comm_, r); });
 #endif
 }
 
 void Comm::sum(std::int64_t* values, int count) const {
 #ifdef CYTOSTORM_HAVE_MPI
-  if (parallel()) check(MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_INT64_T, MPI_SUM, comm_), "sum");
+  if (parallel())
+    collective(
+        *this, "sum", [&] { return MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_INT64_T, MPI_SUM, comm_); },
+        [&](MPI_Request* r) {
+          return MPI_Iallreduce(MPI_IN_PLACE, values, count, MPI_INT64_T, MPI_SUM, comm_, r);
+        });
 #else
   (void)values;
   (void)count;
@@ -149,7 +173,13 @@ void Comm::sum(std::int64_t* values, int count) const {
 
 void Comm::min(double* values, int count) const {
 #ifdef CYTOSTORM_HAVE_MPI
-  if (parallel()) check(MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_DOUBLE, MPI_MIN, comm_), "minimum");
+  if (parallel())
+    collective(
+        *this, "minimum",
+        [&] { return MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_DOUBLE, MPI_MIN, comm_); },
+        [&](MPI_Request* r) {
+          return MPI_Iallreduce(MPI_IN_PLACE, values, count, MPI_DOUBLE, MPI_MIN, comm_, r);
+        });
 #else
   (void)values;
   (void)count;
@@ -161,9 +191,17 @@ void Comm::max_keep_nan(double* values, int count) const {
   if (!parallel()) return;
   MPI_Op op;
   MPI_Op_create(&max_keep_nan_op, 1, &op);
-  const int code = MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_DOUBLE, op, comm_);
+  try {
+    collective(
+        *this, "maximum", [&] { return MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_DOUBLE, op, comm_); },
+        [&](MPI_Request* r) {
+          return MPI_Iallreduce(MPI_IN_PLACE, values, count, MPI_DOUBLE, op, comm_, r);
+        });
+  } catch (...) {
+    MPI_Op_free(&op);
+    throw;
+  }
   MPI_Op_free(&op);
-  check(code, "maximum");
 #else
   (void)values;
   (void)count;
@@ -174,7 +212,10 @@ bool Comm::any(bool flag) const {
 #ifdef CYTOSTORM_HAVE_MPI
   if (parallel()) {
     int value = flag ? 1 : 0;
-    check(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_INT, MPI_LOR, comm_), "flag reduction");
+    collective(
+        *this, "flag reduction",
+        [&] { return MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_INT, MPI_LOR, comm_); },
+        [&](MPI_Request* r) { return MPI_Iallreduce(MPI_IN_PLACE, &value, 1, MPI_INT, MPI_LOR, comm_, r); });
     return value != 0;
   }
 #endif
@@ -183,7 +224,10 @@ bool Comm::any(bool flag) const {
 
 void Comm::broadcast(void* data, std::size_t bytes, int from) const {
 #ifdef CYTOSTORM_HAVE_MPI
-  if (parallel()) check(MPI_Bcast(data, int(bytes), MPI_BYTE, from, comm_), "broadcast");
+  if (parallel())
+    collective(
+        *this, "broadcast", [&] { return MPI_Bcast(data, int(bytes), MPI_BYTE, from, comm_); },
+        [&](MPI_Request* r) { return MPI_Ibcast(data, int(bytes), MPI_BYTE, from, comm_, r); });
 #else
   (void)data;
   (void)bytes;
@@ -208,7 +252,12 @@ std::vector<std::vector<std::byte>> Comm::gather(const void* data, std::size_t b
 #ifdef CYTOSTORM_HAVE_MPI
   const std::int64_t mine = std::int64_t(bytes);
   std::vector<std::int64_t> sizes(root() ? std::size_t(size_) : 0);
-  check(MPI_Gather(&mine, 1, MPI_INT64_T, sizes.data(), 1, MPI_INT64_T, 0, comm_), "gather of sizes");
+  collective(
+      *this, "gather of sizes",
+      [&] { return MPI_Gather(&mine, 1, MPI_INT64_T, sizes.data(), 1, MPI_INT64_T, 0, comm_); },
+      [&](MPI_Request* r) {
+        return MPI_Igather(&mine, 1, MPI_INT64_T, sizes.data(), 1, MPI_INT64_T, 0, comm_, r);
+      });
   // Point-to-point, one rank at a time: a field block may exceed MPI's int counts in a Gatherv.
   if (root()) {
     parts.resize(std::size_t(size_));
@@ -263,6 +312,7 @@ void Messages::post(bool sending, void* data, std::size_t bytes, int peer, int t
   do {
     const int piece = int(std::min(kPieceBytes, bytes - done));
     requests_.emplace_back();
+    peers_.push_back(peer);
     if (sending)
       check(MPI_Isend(p + done, piece, MPI_BYTE, peer, tag, comm_.handle(), &requests_.back()), "send");
     else
@@ -282,8 +332,15 @@ void Messages::post(bool sending, void* data, std::size_t bytes, int peer, int t
 void Messages::wait() {
 #ifdef CYTOSTORM_HAVE_MPI
   if (requests_.empty()) return;
+  if (waits_limited()) {
+    complete_all(requests_, peers_, comm_, "exchange of messages (halos or gathered blocks)");
+    requests_.clear();
+    peers_.clear();
+    return;
+  }
   const int code = MPI_Waitall(int(requests_.size()), requests_.data(), MPI_STATUSES_IGNORE);
   requests_.clear();
+  peers_.clear();
   check(code, "wait for messages");
 #endif
 }

@@ -101,6 +101,7 @@ class Messages {
   const Comm& comm_;
 #ifdef CYTOSTORM_HAVE_MPI
   std::vector<MPI_Request> requests_;
+  std::vector<int> peers_;  // of each request: named when a wait gives up
 #endif
 };
 

@@ -136,6 +136,9 @@ EOF
 #   exit0, exit1, exit2: exits so (exit0 writes a final checkpoint)
 #   exit3: writes a new checkpoint (rank 0: one collective file) and exits 3
 #   exit3-no-checkpoint: exits 3 without one
+#   exit4: exits 4 (a rank stopped answering)
+#   exit1-stopped: writes a new checkpoint and a "stopped" summary.json, then
+#     exits 1 (mpirun after SIGTERM: its own exit code, whatever the ranks did)
 #   wait: marks OUTPUT/ready.<rank>, waits (up to 60 s) for SIGUSR1, SIGTERM
 #     or SIGINT, logs it, writes a checkpoint and exits 3
 #   no-handlers: marks OUTPUT/ready.<rank> and waits without handlers (a
@@ -146,9 +149,9 @@ calls=$(printf '%q' "$calls")
 printf '%s\n' "\$*" >>$(printf '%q' "$cyto_args")
 printf '%s\n' "\$\$" >>$(printf '%q' "$tmp/pids")
 rank=\${SLURM_PROCID:-0}
-printf 'rank %s: OMP_NUM_THREADS=%s OMP_PROC_BIND=%s OMP_PLACES=%s OMPI_MCA_opal_cuda_support=%s\n' "\$rank" \
+printf 'rank %s: OMP_NUM_THREADS=%s OMP_PROC_BIND=%s OMP_PLACES=%s OMPI_MCA_opal_cuda_support=%s OMPI_MCA_odls_base_sigkill_timeout=%s\n' "\$rank" \
   "\${OMP_NUM_THREADS-unset}" "\${OMP_PROC_BIND-unset}" "\${OMP_PLACES-unset}" \
-  "\${OMPI_MCA_opal_cuda_support-unset}" >>$(printf '%q' "$rank_env")
+  "\${OMPI_MCA_opal_cuda_support-unset}" "\${OMPI_MCA_odls_base_sigkill_timeout-unset}" >>$(printf '%q' "$rank_env")
 output=
 previous=
 for arg in "\$@"; do
@@ -167,6 +170,12 @@ case \${FAKE_CYTOSTORM:-exit0} in
   exit2) exit 2 ;;
   exit3) checkpoint 60; exit 3 ;;
   exit3-no-checkpoint) exit 3 ;;
+  exit4) exit 4 ;;
+  exit1-stopped)
+    checkpoint 60
+    ((rank == 0)) && printf '{\n  "status": "stopped"\n}\n' >"\$output/summary.json"
+    exit 1
+    ;;
   wait)
     stop=
     for sig in USR1 TERM INT; do trap "stop=\$sig" "\$sig"; done
@@ -390,7 +399,7 @@ expect sweep-out-of-range 2 none "$tmp/sweep-out-of-range.log" "array task 2 has
 # script's default) and no OpenMP or Open MPI settings of our own (the
 # script exports its own).
 #   launch_mpi NAME [VAR=VALUE ...] -- [script arguments ...]
-unset OMP_NUM_THREADS OMP_PROC_BIND OMP_PLACES OMPI_MCA_opal_cuda_support
+unset OMP_NUM_THREADS OMP_PROC_BIND OMP_PLACES OMPI_MCA_opal_cuda_support OMPI_MCA_odls_base_sigkill_timeout
 launch_mpi() {
   local name=$1
   shift
@@ -409,7 +418,7 @@ expect mpi-first 3 6001 \
   "$calls" "srun --kill-on-bad-exit=0 --cpu-bind=cores --cpus-per-task=16 $tmp/bin/fake-cytostorm run configs/default.yaml" \
   "$cyto_args" "--output $out --backend gpu --restart auto --threads 16" \
   "$cyto_args" "--walltime 23:58:00" "$calls" "squeue -h -j 6001 -o %L" \
-  "$rank_env" "rank 1: OMP_NUM_THREADS=16 OMP_PROC_BIND=close OMP_PLACES=cores OMPI_MCA_opal_cuda_support=true" \
+  "$rank_env" "rank 1: OMP_NUM_THREADS=16 OMP_PROC_BIND=close OMP_PLACES=cores OMPI_MCA_opal_cuda_support=true OMPI_MCA_odls_base_sigkill_timeout=25" \
   "$tmp/mpi-first.log" "stopped at $out/checkpoint_000000000060.h5: requeueing job 6001"
 fail_if mpi-first "$cyto_args" --decomposition "--decomposition passed although DECOMPOSITION is unset"
 if (($(wc -l <"$cyto_args") != 2)); then fail mpi-first "expected 2 ranks started, found $(wc -l <"$cyto_args")"; fi
@@ -450,6 +459,15 @@ launch_mpi mpi-failure SLURM_JOB_ID=6004 FAKE_SQUEUE=UNLIMITED FAKE_CYTOSTORM=ex
 expect mpi-failure 1 none "$tmp/mpi-failure.log" "runtime failure (exit 1"
 launch_mpi mpi-bad-input SLURM_JOB_ID=6004 FAKE_SQUEUE=UNLIMITED FAKE_CYTOSTORM=exit2 --
 expect mpi-bad-input 2 none "$tmp/mpi-bad-input.log" "bad input (exit 2"
+
+# A rank stopped answering: not requeued.
+out=$tmp/mpi-unresponsive
+launch_mpi mpi-unresponsive SLURM_JOB_ID=6007 FAKE_SQUEUE=UNLIMITED FAKE_CYTOSTORM=exit4 --
+expect mpi-unresponsive 4 none "$tmp/mpi-unresponsive.log" "a rank stopped answering (exit 4"
+# mpirun's exit 1 after SIGTERM, with the ranks' summary saying stopped: a stop (exit 3, requeued).
+out=$tmp/mpi-mpirun-term
+launch_mpi mpi-mpirun-term SLURM_JOB_ID=6008 FAKE_SQUEUE=UNLIMITED FAKE_CYTOSTORM=exit1-stopped --
+expect mpi-mpirun-term 3 6008 "$tmp/mpi-mpirun-term.log" "the ranks stopped with a checkpoint (summary.json): exit 3"
 
 out=$tmp/mpi-max
 launch_mpi mpi-max SLURM_JOB_ID=6005 SLURM_RESTART_COUNT=3 MAX_REQUEUES=3 FAKE_SQUEUE=UNLIMITED FAKE_CYTOSTORM=exit3 --
