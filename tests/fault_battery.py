@@ -11,9 +11,8 @@ Trials (N of the kill -9 kind, about N/5 of each other kind, at least 2):
               datasets that exist with its shapes, and --restart auto ends
               bitwise equal to an uninterrupted run (tables and snapshots).
   concurrent  two runs of different scenarios into one directory at once.
-              Refused (a lock) or one coherent set: pass. A mix of the two
-              runs' files: XFAIL until the output-directory lock of issue 16
-              class 2 lands (--strict makes it a failure).
+              Refused (the output-directory lock) or one coherent set:
+              pass. A mix of the two runs' files: FAIL.
   disk        a full disk: a 2 MiB-ish tmpfs where mounting works (root),
               else RLIMIT_FSIZE (prlimit --fsize: a write past it fails with
               EFBIG as on a full disk). Expect exit 1 with one error line,
@@ -253,10 +252,9 @@ class Battery:
                             if "cytostorm: error:" in l), "")
             note = f"the other was refused: {refusal}" if refused else "the other's files were replaced"
             return self.record("concurrent", "pass", f"{what}: one coherent set ({'a' if same_a else 'b'}); {note}")
-        detail = f"{what}: a mix of both runs' files ({'; '.join(problems[:2]) or 'outputs match neither run'})"
-        if refused or self.args.strict:
-            return self.record("concurrent", "FAIL", detail)
-        self.record("concurrent", "XFAIL", detail + " [expected until the output-directory lock lands]")
+        # The output-directory lock makes the second run refuse: a mix is a failure.
+        self.record("concurrent", "FAIL",
+                    f"{what}: a mix of both runs' files ({'; '.join(problems[:2]) or 'outputs match neither run'})")
 
     # ---- full disk ----
     def small_disk(self, directory, size):
@@ -426,8 +424,8 @@ def main():
     parser.add_argument("--only", help="comma-separated kinds: kill9,concurrent,disk,damaged,mpirun")
     parser.add_argument("--no-mount", action="store_true", help="full disk by RLIMIT_FSIZE even as root")
     parser.add_argument("--strict", action="store_true",
-                        help="expected failures fail: a mix of two runs' files in one directory (until the lock "
-                             "lands), error lines over ~300 characters (until long messages are summarised)")
+                        help="expected failures fail: error lines over ~300 characters (until long messages are "
+                             "summarised)")
     args = parser.parse_args()
     if args.seed is None:
         args.seed = int(time.time()) % 100000
