@@ -407,6 +407,12 @@ TEST_F(Cli, CheckRefusesEverythingRunRefuses) {
     if (at != std::string::npos) text.replace(at, from.size(), to);
     return text;
   };
+  // One population secreting TNF by `rule` (a secretion rule's rates and factors).
+  const auto secreting = [](const std::string& rule) {
+    return "populations: [{name: cells, initial: 1e8 cells/mL}]\nrules:\n  - {type: secretion, population: "
+           "cells, species: TNF, " +
+           rule + "}\n";
+  };
   // A binary STL whose triangle count disagrees with its size, placed by a scenario.
   std::string stl(80, ' ');
   const unsigned char count[4] = {5, 0, 0, 0};
@@ -463,6 +469,22 @@ TEST_F(Cli, CheckRefusesEverythingRunRefuses) {
        "grid: a grid of 200 x 160 x 500000 voxels .* needs about .* more than the .* of memory"},
       {"", "precision: double\n", time, "--precision float --set 'species.0.initial=1e31 pg/mL'",
        "initial value 1e\\+31 is too large for float precision"},
+      // Ranges against the precision: values, per-step products, Hill powers (precision_range.hpp).
+      {"", "precision: double\n" + secreting("rate: 1e308 pg/cell/min"), time, "",
+       "s\\.yaml:\\d+:\\d+: rules\\[0\\]: rate 1\\.67e\\+306 is too large for double precision"},
+      {"", "precision: double\n" + secreting("rate: 1e295 pg/cell/min"), time, "",
+       "s\\.yaml:\\d+:\\d+: rules\\[0\\]: secretion rate x largest density x dt = .* per step overflows "
+       "double precision"},
+      {"",
+       secreting("rate: 1e-3 pg/cell/min, max_rate: 1 pg/cell/min, activators: {species: TNF, half_max: 10 "
+                 "pg/mL, hill: 256}"),
+       time, "", "s\\.yaml:\\d+:\\d+: rules\\[0\\]: activators\\[0\\]\\.hill 256 overflows float precision"},
+      {"",
+       "precision: double\n" + secreting("rate: 1 pg/cell/min, inhibitors: "
+                                         "{species: TNF, half_max: 10 pg/mL, hill: 40}"),
+       time, "", "rules\\[0\\]: inhibitors\\[0\\]\\.hill 40 overflows double precision"},
+      {"", "populations: [{name: cells, seeding: {density: 1e24 cells/mL}}]\n", time, "",
+       "s\\.yaml:\\d+:\\d+: .*seeding density 1e\\+24 cells/mL is 8e\\+15 cells in a voxel, more than"},
       {"", "", "time: {end: 10 min, dt: 1 min, substepping: false}\n", "",
        "s\\.yaml:\\d+:\\d+: time\\.dt: dt = 1 min exceeds the explicit diffusion stability limit"},
       {"", "", time, "--set 'species.0.diffusion=1e22 um^2/min'",
