@@ -353,11 +353,17 @@ TEST_F(Cli, RegionsThatMissEveryTissueVoxelAreBadInput) {
 }
 
 TEST_F(Cli, OverflowStopsTheRunNamingSpeciesAndVoxel) {
-  // A source that overflows double within the hour: exit 1 and a message
-  // that says where, never a "finished" run full of infinities.
-  const std::string huge_source = "precision: double\nsources:\n  - {species: TNF, rate: 1e306 pg/mL/s}\n";
+  // Uptake far too stiff for the explicit reaction step (clearance x density
+  // x dt = 3e18): the values grow ~1e71 a step and overflow double within
+  // minutes: exit 1 and a message that says where, never a "finished" run
+  // full of infinities. (Values that overflow by themselves, such as a
+  // source of 1e306 pg/mL/s, are refused before the run:
+  // CheckRefusesEverythingRunRefuses.)
+  const std::string stiff_uptake =
+      "precision: double\npopulations: [{name: cells, initial: 1e8 cells/mL}]\n"
+      "rules:\n  - {type: uptake, population: cells, species: TNF, clearance: 1e10 mL/cell/s}\n";
   const Result r =
-      run_cli("run " + scenario(huge_source) + " --set time.end=60min --set output.interval=30min");
+      run_cli("run " + scenario(stiff_uptake) + " --set time.end=60min --set output.interval=30min");
   expect_one_line_error(
       r, 1,
       "blow-up: TNF is -?(inf|nan) \\((NaN|infinite)\\) at step \\d+ \\(t = .*\\) in voxel "
@@ -470,6 +476,9 @@ TEST_F(Cli, CheckRefusesEverythingRunRefuses) {
       {"", "precision: double\n", time, "--precision float --set 'species.0.initial=1e31 pg/mL'",
        "initial value 1e\\+31 is too large for float precision"},
       // Ranges against the precision: values, per-step products, Hill powers (precision_range.hpp).
+      {"", "precision: double\nsources:\n  - {species: TNF, rate: 1e306 pg/mL/s}\n", time, "",
+       "s\\.yaml:\\d+:\\d+: sources\\[0\\]: source rate \\(pg/mL/s\\) 1e\\+306 is too large for double "
+       "precision"},
       {"", "precision: double\n" + secreting("rate: 1e308 pg/cell/min"), time, "",
        "s\\.yaml:\\d+:\\d+: rules\\[0\\]: rate 1\\.67e\\+306 is too large for double precision"},
       {"", "precision: double\n" + secreting("rate: 1e295 pg/cell/min"), time, "",
