@@ -25,6 +25,16 @@
 
 #include "kernels/qualifiers.hpp"
 
+// The power is a call, not inlined, on the device: inlined, its ~40
+// operations in double took registers from the fused step kernels (stack
+// frames and spills in every double kernel, ptxas -v) although the branch is
+// taken only by non-integer powers.
+#if defined(__CUDACC__)
+#define CYTO_HD_CALL __host__ __device__ __noinline__
+#else
+#define CYTO_HD_CALL inline
+#endif
+
 namespace cyto {
 
 // ln(m) for m in [sqrt(1/2), sqrt(2)): 2 s sum_k s^2k / (2k + 1).
@@ -96,7 +106,7 @@ CYTO_HD double portable_exp2(double y) {
 }
 
 // x^n for x >= 0 (or NaN) and n >= 1, as the Hill factors use it.
-CYTO_HD double portable_pow(double x, double n) {
+CYTO_HD_CALL double portable_pow(double x, double n) {
   if (!(x > 0.0)) return x == 0.0 ? 0.0 : x;  // 0^n = 0 for n > 0; NaN stays NaN
   if (!(x < HUGE_VAL)) return x;
   return portable_exp2(n * portable_log2(x));
