@@ -25,6 +25,7 @@
 
 #include "kernels/grid_layout.hpp"
 #include "kernels/limits.hpp"
+#include "kernels/portable_power_k.hpp"
 #include "kernels/qualifiers.hpp"
 
 namespace cyto {
@@ -45,7 +46,8 @@ template <class Real>
 struct HillFactorK {
   std::int16_t field = 0;
   std::uint8_t inhibits = 0;
-  std::uint8_t integer_power = 0;  // n for n = 1..4 (repeated products, bitwise across backends); 0: pow
+  std::uint8_t integer_power =
+      0;  // n for n = 1..4 (repeated products); 0: portable_pow (bitwise across backends)
   Real inv_half_max = 0;
   Real power = 1;
 };
@@ -126,11 +128,8 @@ CYTO_HD Real hill_power(Real x, const HillFactorK<Real>& f) {
     case 4:
       return (x * x) * (x * x);
     default:
-#ifdef __CUDA_ARCH__
-      return pow(x, f.power);
-#else
-      return std::pow(x, f.power);
-#endif
+      // Not the library's pow, whose last bits differ between glibc and CUDA.
+      return portable_pow(x, f.power);
   }
 }
 

@@ -353,11 +353,17 @@ TEST_F(Cli, RegionsThatMissEveryTissueVoxelAreBadInput) {
 }
 
 TEST_F(Cli, OverflowStopsTheRunNamingSpeciesAndVoxel) {
-  // A source that overflows double within the hour: exit 1 and a message
-  // that says where, never a "finished" run full of infinities.
-  const std::string huge_source = "precision: double\nsources:\n  - {species: TNF, rate: 1e306 pg/mL/s}\n";
+  // Uptake far too stiff for the explicit reaction step (clearance x density
+  // x dt = 3e18): the values grow ~1e71 a step and overflow double within
+  // minutes: exit 1 and a message that says where, never a "finished" run
+  // full of infinities. (Values that overflow by themselves, such as a
+  // source of 1e306 pg/mL/s, are refused before the run:
+  // CheckRefusesEverythingRunRefuses.)
+  const std::string stiff_uptake =
+      "precision: double\npopulations: [{name: cells, initial: 1e8 cells/mL}]\n"
+      "rules:\n  - {type: uptake, population: cells, species: TNF, clearance: 1e10 mL/cell/s}\n";
   const Result r =
-      run_cli("run " + scenario(huge_source) + " --set time.end=60min --set output.interval=30min");
+      run_cli("run " + scenario(stiff_uptake) + " --set time.end=60min --set output.interval=30min");
   expect_one_line_error(
       r, 1,
       "blow-up: TNF is -?(inf|nan) \\((NaN|infinite)\\) at step \\d+ \\(t = .*\\) in voxel "
@@ -406,6 +412,12 @@ TEST_F(Cli, CheckRefusesEverythingRunRefuses) {
     const std::size_t at = text.find(from);
     if (at != std::string::npos) text.replace(at, from.size(), to);
     return text;
+  };
+  // One population secreting TNF by `rule` (a secretion rule's rates and factors).
+  const auto secreting = [](const std::string& rule) {
+    return "populations: [{name: cells, initial: 1e8 cells/mL}]\nrules:\n  - {type: secretion, population: "
+           "cells, species: TNF, " +
+           rule + "}\n";
   };
   // A binary STL whose triangle count disagrees with its size, placed by a scenario.
   std::string stl(80, ' ');
@@ -463,6 +475,25 @@ TEST_F(Cli, CheckRefusesEverythingRunRefuses) {
        "grid: a grid of 200 x 160 x 500000 voxels .* needs about .* more than the .* of memory"},
       {"", "precision: double\n", time, "--precision float --set 'species.0.initial=1e31 pg/mL'",
        "initial value 1e\\+31 is too large for float precision"},
+      // Ranges against the precision: values, per-step products, Hill powers (precision_range.hpp).
+      {"", "precision: double\nsources:\n  - {species: TNF, rate: 1e306 pg/mL/s}\n", time, "",
+       "s\\.yaml:\\d+:\\d+: sources\\[0\\]: source rate \\(pg/mL/s\\) 1e\\+306 is too large for double "
+       "precision"},
+      {"", "precision: double\n" + secreting("rate: 1e308 pg/cell/min"), time, "",
+       "s\\.yaml:\\d+:\\d+: rules\\[0\\]: rate 1\\.67e\\+306 is too large for double precision"},
+      {"", "precision: double\n" + secreting("rate: 1e295 pg/cell/min"), time, "",
+       "s\\.yaml:\\d+:\\d+: rules\\[0\\]: secretion rate x largest density x dt = .* per step overflows "
+       "double precision"},
+      {"",
+       secreting("rate: 1e-3 pg/cell/min, max_rate: 1 pg/cell/min, activators: {species: TNF, half_max: 10 "
+                 "pg/mL, hill: 256}"),
+       time, "", "s\\.yaml:\\d+:\\d+: rules\\[0\\]: activators\\[0\\]\\.hill 256 overflows float precision"},
+      {"",
+       "precision: double\n" + secreting("rate: 1 pg/cell/min, inhibitors: "
+                                         "{species: TNF, half_max: 10 pg/mL, hill: 40}"),
+       time, "", "rules\\[0\\]: inhibitors\\[0\\]\\.hill 40 overflows double precision"},
+      {"", "populations: [{name: cells, seeding: {density: 1e24 cells/mL}}]\n", time, "",
+       "s\\.yaml:\\d+:\\d+: .*seeding density 1e\\+24 cells/mL is 8e\\+15 cells in a voxel, more than"},
       {"", "", "time: {end: 10 min, dt: 1 min, substepping: false}\n", "",
        "s\\.yaml:\\d+:\\d+: time\\.dt: dt = 1 min exceeds the explicit diffusion stability limit"},
       {"", "", time, "--set 'species.0.diffusion=1e22 um^2/min'",

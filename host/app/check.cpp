@@ -8,9 +8,12 @@
 #include "host/app/validation.hpp"
 #include "host/core/progress.hpp"
 #include "host/geometry/geometry_description.hpp"
+#include "host/model/initial_state.hpp"
 #include "host/parallel/decomposition.hpp"
 #include "host/parallel/parallel.hpp"
 #include "host/scenario/config.hpp"
+#include "host/scenario/scenario_description.hpp"
+#include "host/scenario/units.hpp"
 
 namespace cyto {
 namespace {
@@ -60,6 +63,23 @@ std::string describe_tissues(const Scenario& s, const PlacedGeometry& geometry, 
             100 * (on_grid / in_file - 1));
       }
     }
+  }
+  return out;
+}
+
+// What each random seeding drew, next to what it asked for: a wrong draw
+// shows here before a run, not as a quietly thin population after it.
+std::string describe_seeding(const Scenario& s, const TissueMap& tissues) {
+  if (s.seedings.empty()) return {};
+  std::string out = "Seeded cells (drawn, Poisson per voxel; mean +- sd over the region's voxels):\n";
+  for (const SeedingSummary& d : seeding_summaries(s, tissues)) {
+    const Seeding& sd = s.seedings[d.seeding];
+    out += fmt::format(
+        "  {} {}: requested {} = {:.6g} cells/voxel; drawn {:.6g} +- {:.4g} cells/voxel "
+        "over {} voxels = {} ({:.6g} cells)\n",
+        s.populations[std::size_t(sd.population)].name, describe_region(sd.region, s),
+        format_quantity(sd.density, Quantity::CellDensity), d.requested_mean, d.mean_cells, d.sd_cells,
+        d.voxels, format_quantity(d.mean_density, Quantity::CellDensity), d.total_cells);
   }
   return out;
 }
@@ -118,6 +138,7 @@ std::string check_scenario(Scenario s, const RunOptions& options) {
                      precision_name(s.precision));
   out += fmt::format("GPU memory (gpu backend): {}\n",
                      format_bytes(gpu_memory_estimate_bytes(s, disc.grid, tissues.tissue_voxels)));
+  out += describe_seeding(s, tissues);
   out += describe_time_plan(s, v);
   out += fmt::format("GPU: {}\n", gpu_support_summary());
   out += fmt::format("{}\n", par::mpi_summary());

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "host/app/precision_range.hpp"
 #include "host/model/cell_model.hpp"
 #include "host/model/initial_state.hpp"
 #include "host/parallel/decomposition.hpp"
@@ -32,25 +33,6 @@ void check_memory(const Scenario& s, const DenseGrid& g) {
                                  "the {} of memory on this machine; use larger voxels or fewer species",
                                  g.nx, g.ny, g.nz, s.species.size(), precision_name(s.precision),
                                  format_bytes(needed), format_bytes(available)));
-}
-
-// In float precision a concentration or rate beyond ~1e30 overflows within a
-// few steps; refuse it rather than produce infinities.
-void check_precision_range(const Scenario& s) {
-  if (s.precision != Precision::Float) return;
-  static constexpr double kFloatSafe = 1e30;
-  const auto check = [](double value, const SourceLocation& where, const char* what) {
-    if (std::abs(value) > kFloatSafe)
-      throw InputError(where, fmt::format("{} {:.3g} is too large for float precision (|value| <= {:.0e}); "
-                                          "use precision: double or other units",
-                                          what, value, kFloatSafe));
-  };
-  for (const Species& sp : s.species)
-    for (const InitialValue& init : sp.initial) check(init.value, init.where, "initial value");
-  for (const Source& src : s.sources) check(src.rate, src.where, "source rate (pg/mL/s)");
-  for (const DirichletBoundary& b : s.boundaries) check(b.value, b.where, "Dirichlet value");
-  for (const Population& p : s.populations)
-    for (const InitialValue& init : p.initial) check(init.value, init.where, "initial density (cells/mL)");
 }
 
 // The output times: 0, every output.interval, and time.end; refused beyond kMaxOutputs.
@@ -115,9 +97,10 @@ ValidatedRun validate_run(const Scenario& s, const PlacedGeometry& geometry, con
   ValidatedRun v;
   // Everything that can be refused from the numbers alone comes before the
   // grid is allocated, so a check on a login node cannot exhaust its memory.
-  check_memory(s, make_dense_grid(geometry.grid));
-  check_precision_range(s);
+  const DenseGrid grid = make_dense_grid(geometry.grid);
+  check_memory(s, grid);
   v.plan = plan_time(s);
+  check_precision_range(s, grid, v.plan.max_dt);
   v.output_times = output_times(s);
   v.total_steps = planned_steps(v.output_times, v.plan.max_dt);
   v.backend = resolve_backend_kind(target.backend);

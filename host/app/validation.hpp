@@ -9,8 +9,9 @@
 //   the geometry files             load_geometry (host/geometry)
 //   the grid's voxels per axis     make_dense_grid (host/geometry)
 //   the memory on this machine     here
-//   float precision's range        here (after --precision)
 //   the stable time step, steps    plan_time (host/model)
+//   ranges against the precision   check_precision_range (precision_range.hpp,
+//                                  after --precision; products need dt)
 //   the number of outputs          here
 //   the backend runs here          resolve_backend_kind (host/backends)
 //   the fields the backend holds   here, with the backend kind's max_fields

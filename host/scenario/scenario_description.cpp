@@ -20,13 +20,6 @@ std::string point(const Vec3& p) {
                      format_quantity(p[1], Quantity::Length), format_quantity(p[2], Quantity::Length));
 }
 
-std::string describe_region(const Region& r, const Scenario& s) {
-  const std::string within = r.shape ? fmt::format("within {}", describe_shape(*r.shape)) : "";
-  if (!r.tissue) return r.shape ? within : "in all tissue";
-  const std::string tissue = fmt::format("in {}", s.tissues[*r.tissue].name);
-  return r.shape ? tissue + " " + within : tissue;
-}
-
 // A mass in the largest of pg, ng, ug, mg, g that keeps it at least 1.
 std::string mass(double pg) {
   static constexpr std::array<std::pair<const char*, double>, 5> kUnits{
@@ -320,6 +313,13 @@ std::string describe_run_settings(const Scenario& s) {
 }
 
 }  // namespace
+
+std::string describe_region(const Region& r, const Scenario& s) {
+  const std::string within = r.shape ? fmt::format("within {}", describe_shape(*r.shape)) : "";
+  if (!r.tissue) return r.shape ? within : "in all tissue";
+  const std::string tissue = fmt::format("in {}", s.tissues[*r.tissue].name);
+  return r.shape ? tissue + " " + within : tissue;
+}
 
 std::string describe_shape(const Shape& s) {
   switch (s.kind) {

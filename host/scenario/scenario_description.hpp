@@ -25,6 +25,8 @@ std::string describe_heading(const Scenario& s);
 std::string describe_grid(const GridSettings& grid);
 // "Tissues (n)" and each tissue's label.
 std::string describe_tissues(const Scenario& s);
+// "in liver within sphere at (...), radius ...", "in all tissue"
+std::string describe_region(const Region& r, const Scenario& s);
 // "sphere at (...), radius ..."
 std::string describe_shape(const Shape& shape);
 // "Geometry" item i: a shape, a mesh or a volume by its file name, followed
