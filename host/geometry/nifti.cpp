@@ -12,7 +12,10 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include "host/core/atomic_file.hpp"
+#include "host/core/input_file.hpp"
 #include "host/geometry/label_volume_common.hpp"
 
 namespace cyto::label_io {
@@ -297,9 +300,14 @@ std::vector<unsigned char> read_nifti_voxels(gzFile file, const std::string& pat
 }  // namespace
 
 LabelVolume read_nifti(const std::string& path, double unit_if_unspecified_m) {
-  errno = 0;
-  GzHandle file(gzopen(path.c_str(), "rb"));
-  if (!file) bad(path, fmt::format("cannot open: {}", errno != 0 ? std::strerror(errno) : "out of memory"));
+  // A regular file, checked before anything is read (a FIFO or a device would block or never end);
+  // gzdopen takes the descriptor over.
+  const int fd = InputFile(path, "", kMaxFileBytes).release();
+  GzHandle file(gzdopen(fd, "rb"));
+  if (!file) {
+    ::close(fd);
+    bad(path, "cannot open: out of memory");
+  }
   gzbuffer(file.get(), 1 << 17);
 
   const NiftiHeader header = read_nifti_header(file.get(), path);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 
 #include "host/scenario/units.hpp"
 
@@ -57,6 +58,79 @@ std::string join_or(const std::vector<std::string>& words) {
 std::string with_article(std::string_view word) {
   const bool vowel = !word.empty() && std::string_view("aeiou").find(word[0]) != std::string_view::npos;
   return fmt::format("{} {}", vowel ? "an" : "a", word);
+}
+
+// ---- the file ----
+
+namespace {
+
+// The 0-based line of the last "---" marker at or before `line`: where the
+// document that starts at `line` was opened.
+int separator_line(const std::string& text, int line) {
+  int found = line, current = 0;
+  std::size_t start = 0;
+  while (start <= text.size() && current <= line) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    const std::string_view l(text.data() + start, end - start);
+    if (l.starts_with("---") && (l.size() == 3 || std::isspace(static_cast<unsigned char>(l[3]))))
+      found = current;
+    start = end + 1;
+    ++current;
+  }
+  return found;
+}
+
+// yaml-cpp keeps every pair of a map whose key is repeated, and lookups see
+// only the first: refuse the second, wherever it is. Aliases share their
+// anchor's node (and mark): each node is walked once.
+void refuse_duplicate_keys(const YAML::Node& node, const std::string& path, const std::string& file,
+                           std::set<int>& walked) {
+  if (!node.IsMap() && !node.IsSequence()) return;
+  if (!walked.insert(node.Mark().pos).second) return;
+  if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i)
+      refuse_duplicate_keys(node[i], index_path(path, i), file, walked);
+    return;
+  }
+  std::vector<std::pair<std::string, YAML::Mark>> seen;
+  for (const auto& pair : node) {
+    if (!pair.first.IsScalar()) continue;  // the section readers refuse non-scalar keys
+    const std::string& key = pair.first.Scalar();
+    const auto first = std::find_if(seen.begin(), seen.end(), [&](const auto& s) { return s.first == key; });
+    if (first != seen.end()) {
+      const YAML::Mark& m = pair.first.Mark();
+      throw InputError(
+          SourceLocation{file, m.line + 1, m.column + 1, child_path(path, key)},
+          fmt::format("duplicate key \"{}\" (first given at line {})", key, first->second.line + 1));
+    }
+    seen.emplace_back(key, pair.first.Mark());
+    refuse_duplicate_keys(pair.second, child_path(path, key), file, walked);
+  }
+}
+
+}  // namespace
+
+YAML::Node load_document(const std::string& text, const std::string& file) {
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(text);
+  } catch (const YAML::Exception& e) {
+    const bool known = !e.mark.is_null();
+    throw InputError(SourceLocation{file, known ? e.mark.line + 1 : 0, known ? e.mark.column + 1 : 0, ""},
+                     fmt::format("invalid YAML: {}", e.msg));
+  }
+  if (documents.empty()) return YAML::Node();
+  if (documents.size() > 1) {
+    const int line = separator_line(text, documents[1].Mark().line) + 1;
+    throw InputError(
+        SourceLocation{file, line, 1, ""},
+        fmt::format("a second YAML document starts here (\"---\"; {} documents in all): a scenario "
+                    "file holds one document; remove the \"---\" or move its keys into the first",
+                    documents.size()));
+  }
+  std::set<int> walked;
+  refuse_duplicate_keys(documents[0], "", file, walked);
+  return documents[0];
 }
 
 // ---- positions ----

@@ -7,6 +7,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,20 @@
 #include "host/core/error.hpp"
 
 namespace cyto::reader {
+
+// ---- the file ----
+
+// The most bytes a scenario file may hold: scenarios are a few KiB; this
+// bounds what is read from a path that turns out to be a device or a file
+// that keeps growing (docs/reference/limits.md).
+inline constexpr std::uint64_t kMaxScenarioFileBytes = std::uint64_t{16} << 20;
+
+// The one YAML document of a scenario's text, with nothing the reader would
+// otherwise ignore in silence: a second document ("---" and more keys) and
+// a key given twice in any map are InputErrors at `file`, naming the line
+// of the "---" or of both keys; invalid YAML is one at yaml-cpp's position.
+// An empty text is a null node.
+YAML::Node load_document(const std::string& text, const std::string& file);
 
 // ---- key paths: "species[1].diffusion.parenchyma" ----
 
