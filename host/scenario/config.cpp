@@ -90,7 +90,12 @@ Scenario parse_scenario(const std::string& yaml_text, const std::string& display
   if (root.IsMap() || root.IsNull()) applied = reader::apply_overrides(root, overrides);
 
   const Document doc(display_name, std::move(applied));
-  Scenario s = read_scenario(doc, std::filesystem::path(display_name).parent_path().string(), root);
+  Scenario s;
+  try {
+    s = read_scenario(doc, std::filesystem::path(display_name).parent_path().string(), root);
+  } catch (const InputError& e) {
+    throw reader::blame_unclosed_quote(yaml_text, display_name, e);  // the likely cause, where it is
+  }
   s.source_file = display_name;
   s.resolved_yaml = YAML::Dump(root);
   return s;

@@ -28,7 +28,7 @@ bool is_within(const std::string& path, const std::string& ancestor) {
 std::string describe_found(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Scalar:
-      return fmt::format("\"{}\"", node.Scalar());
+      return quote_value(node.Scalar());
     case YAML::NodeType::Sequence:
       return fmt::format("a list of {} item{}", node.size(), node.size() == 1 ? "" : "s");
     case YAML::NodeType::Map:
@@ -108,7 +108,95 @@ void refuse_duplicate_keys(const YAML::Node& node, const std::string& path, cons
   }
 }
 
+// Where the quoted scalar opened at text[open] ends: the index of its
+// closing quote, or npos.
+std::size_t closing_quote(const std::string& text, std::size_t open) {
+  const char q = text[open];
+  for (std::size_t i = open + 1; i < text.size(); ++i) {
+    if (q == '"' && text[i] == '\\') {
+      ++i;
+    } else if (text[i] == q) {
+      if (q == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
+        ++i;  // '' is a quote inside single quotes
+      } else {
+        return i;
+      }
+    }
+  }
+  return std::string::npos;
+}
+
+// A "missing required key" whose key is written at the start of a line the
+// unclosed quote swallowed: the key is there, inside the runaway value.
+bool swallowed_key(const std::string& text, const UnclosedQuote& q, const std::string& detail) {
+  const std::string prefix = "missing required key \"";
+  if (!detail.starts_with(prefix)) return false;
+  const std::string key = detail.substr(prefix.size(), detail.find('"', prefix.size()) - prefix.size());
+  int line = 1;
+  for (std::size_t start = 0; start < text.size(); ++line) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    if (line > q.line && (q.closes_at_line == 0 || line <= q.closes_at_line)) {
+      std::string_view l(text.data() + start, end - start);
+      while (!l.empty() && (l.front() == ' ' || l.front() == '-')) l.remove_prefix(1);
+      if (l.starts_with(key + ":")) return true;
+    }
+    start = end + 1;
+  }
+  return false;
+}
+
 }  // namespace
+
+std::optional<UnclosedQuote> find_unclosed_quote(const std::string& text) {
+  int line = 1;
+  std::size_t line_start = 0;
+  char before = '\n';  // the last non-blank character: a quote opens a value only after these
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+      line_start = i + 1;
+      before = '\n';
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\r') continue;
+    if (c == '#' && (before == '\n' || (i > 0 && (text[i - 1] == ' ' || text[i - 1] == '\t')))) {
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;  // a comment
+      continue;
+    }
+    if ((c == '"' || c == '\'') && std::string_view("\n:-[{,?").find(before) != std::string_view::npos) {
+      const std::size_t close = closing_quote(text, i);
+      const std::size_t end_of_line = std::min(text.find('\n', i), text.size());
+      if (close == std::string::npos || close > end_of_line) {
+        const int closes_at = close == std::string::npos
+                                  ? 0
+                                  : line + static_cast<int>(std::count(
+                                               text.begin() + static_cast<std::ptrdiff_t>(i),
+                                               text.begin() + static_cast<std::ptrdiff_t>(close), '\n'));
+        return UnclosedQuote{line, static_cast<int>(i - line_start) + 1, c, closes_at};
+      }
+      i = close;
+      before = c;
+      continue;
+    }
+    before = c;
+  }
+  return std::nullopt;
+}
+
+InputError blame_unclosed_quote(const std::string& text, const std::string& file, const InputError& e) {
+  const std::optional<UnclosedQuote> q = find_unclosed_quote(text);
+  if (!q || e.where().file != file) return e;
+  if (e.where().line > 0 && e.where().line < q->line && !swallowed_key(text, *q, e.detail()))
+    return e;  // the complaint comes before the quote and is not about what it swallowed
+  const std::string runs_to = q->closes_at_line > 0
+                                  ? fmt::format("reads on to line {} as one value", q->closes_at_line)
+                                  : std::string("reads the rest of the file as one value");
+  return InputError(SourceLocation{file, q->line, q->column, ""},
+                    fmt::format("the {} quote opened here is not closed on its line, so YAML {}; close it "
+                                "(what that caused: {})",
+                                q->quote == '"' ? "double" : "single", runs_to, e.detail()));
+}
 
 YAML::Node load_document(const std::string& text, const std::string& file) {
   std::vector<YAML::Node> documents;
@@ -116,8 +204,10 @@ YAML::Node load_document(const std::string& text, const std::string& file) {
     documents = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
     const bool known = !e.mark.is_null();
-    throw InputError(SourceLocation{file, known ? e.mark.line + 1 : 0, known ? e.mark.column + 1 : 0, ""},
-                     fmt::format("invalid YAML: {}", e.msg));
+    throw blame_unclosed_quote(
+        text, file,
+        InputError(SourceLocation{file, known ? e.mark.line + 1 : 0, known ? e.mark.column + 1 : 0, ""},
+                   fmt::format("invalid YAML: {}", e.msg)));
   }
   if (documents.empty()) return YAML::Node();
   if (documents.size() > 1) {

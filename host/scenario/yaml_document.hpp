@@ -32,6 +32,20 @@ inline constexpr std::uint64_t kMaxScenarioFileBytes = std::uint64_t{16} << 20;
 // An empty text is a null node.
 YAML::Node load_document(const std::string& text, const std::string& file);
 
+// A quoted value whose quote is not closed on the line that opens it: YAML
+// reads on (to the next such quote, or the end of the file) and swallows
+// the keys between, so the parser's or reader's complaint lands elsewhere.
+struct UnclosedQuote {
+  int line = 0, column = 0;  // 1-based, of the opening quote
+  char quote = '"';
+  int closes_at_line = 0;  // 0: never closed
+};
+std::optional<UnclosedQuote> find_unclosed_quote(const std::string& text);
+
+// `e` blamed on the first unclosed quote before its position, if there is
+// one (the quote is the likely cause); else `e` itself.
+InputError blame_unclosed_quote(const std::string& text, const std::string& file, const InputError& e);
+
 // ---- key paths: "species[1].diffusion.parenchyma" ----
 
 std::string child_path(const std::string& parent, std::string_view key);
