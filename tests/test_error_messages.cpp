@@ -5,7 +5,13 @@
 
 #include <string>
 
+#include <filesystem>
+#include <fstream>
+
 #include "host/core/error.hpp"
+#include "host/geometry/mesh_io.hpp"
+#include "host/geometry/organ_mesh.hpp"
+#include "host/geometry/placed_geometry.hpp"
 #include "host/scenario/config.hpp"
 #include "tests/config_cases.hpp"
 
@@ -74,6 +80,39 @@ TEST(ErrorMessages, QuotedValuesOverLinesStillReadWhereValid) {
   EXPECT_EQ(cyto::parse_scenario(scenario({}, "description: \"two\n  lines\"\n"), kFile).description,
             "two lines");
   EXPECT_EQ(cyto::parse_scenario(scenario({}, "description: 'it''s'\n"), kFile).description, "it's");
+}
+
+// A mesh read in the wrong unit: the file's extent in its units and the
+// unit that makes it organ-sized, instead of "no voxels" or a memory figure.
+TEST(ErrorMessages, MeshInTheWrongUnitNamesItsExtentAndTheLikelyUnit) {
+  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "cytostorm_mesh_units";
+  std::filesystem::create_directories(dir);
+  cyto::write_obj((dir / "lobe.obj").string(), cyto::make_lobed_organ(1), 7);  // about 4 x 3 x 1.8 units
+  auto error_with = [&](const std::string& units, const std::string& voxel) {
+    std::ofstream((dir / "s.yaml").string())
+        << "name: t\ngrid: {voxel: " << voxel << "}\ntissues: [{name: liver, label: 1}]\n"
+        << "geometry: [{tissue: liver, mesh: {file: lobe.obj, units: " << units << "}}]\n"
+        << "species: [{name: TNF, diffusion: 100}]\ntime: {end: 1 h}\noutput: {interval: 10 min}\n";
+    try {
+      const cyto::Scenario s = cyto::load_scenario((dir / "s.yaml").string());
+      cyto::load_geometry(s);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  const std::string small = error_with("um", "1 mm");
+  EXPECT_NE(small.find("s.yaml:4:"), std::string::npos) << small;
+  EXPECT_NE(small.find("geometry[0].mesh.file: the mesh spans 4.1"), std::string::npos) << small;
+  EXPECT_NE(small.find("read as um"), std::string::npos) << small;
+  EXPECT_NE(small.find("smaller than one voxel"), std::string::npos) << small;
+  EXPECT_NE(small.find("if the file is in cm, set units: cm"), std::string::npos) << small;
+  const std::string large = error_with("m", "50 um");
+  EXPECT_NE(large.find("read as m"), std::string::npos) << large;
+  EXPECT_NE(large.find("voxels of 50 um"), std::string::npos) << large;
+  EXPECT_NE(large.find("if the file is in cm, set units: cm"), std::string::npos) << large;
+  EXPECT_EQ(error_with("cm", "1 mm"), "accepted");
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
