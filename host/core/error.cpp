@@ -76,7 +76,7 @@ std::string one_line(std::string_view message) {
     pos = close + 1;
   }
   if (text.size() <= kMaxErrorLine) return text;
-  const std::size_t tail = 60;
+  const std::size_t tail = 200;
   const std::string cut =
       fmt::format(" ... [{} characters left out] ... ", text.size() - (kMaxErrorLine - 40));
   const std::size_t head = kMaxErrorLine - 40 - tail;
