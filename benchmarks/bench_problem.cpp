@@ -3,24 +3,22 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include "host/core/error.hpp"
+#include "host/core/input_file.hpp"
 #include "host/geometry/geometry.hpp"
 #include "host/scenario/config.hpp"
+#include "host/scenario/yaml_document.hpp"
 
 namespace cyto::bench {
 namespace {
 
+// Through the one input-file gate: a regular file of a scenario's size.
 std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return read_input_file(path, "scenario file", reader::kMaxScenarioFileBytes);
 }
 
 // The cube's voxels per side. InputError where the suite could not resize

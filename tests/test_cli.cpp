@@ -541,4 +541,45 @@ TEST_F(Cli, EmptyOutputOptionIsBadInput) {
   expect_one_line_error(run_cli("run " + scenario() + " --output ''"), 2, "--output: expected a directory");
 }
 
+// An option's value that looks like an option is a forgotten value: refused
+// for every subcommand, and nothing is created under the option's name.
+TEST_F(Cli, OptionValuesThatLookLikeOptionsAreRefused) {
+  const std::string yaml = scenario();
+  const std::vector<std::string> cases = {"run " + yaml + " --output --quiet",
+                                          "run " + yaml + " --restart --quiet",
+                                          "run " + yaml + " --walltime --quiet",
+                                          "run " + yaml + " --allow-changes --quiet",
+                                          "check " + yaml + " --set --backend",
+                                          "check " + yaml + " --decomposition -x",
+                                          "bench --output --quick",
+                                          "bench-voxelise --mesh --size",
+                                          "bench-checkpoint --directory --size",
+                                          "run " + yaml + " --output=--quiet --quiet"};
+  for (const std::string& args : cases) {
+    SCOPED_TRACE(args);
+    expect_one_line_error(run_cli(args), 2,
+                          R"(error: [a-z-]+ --?[a-z-]+: expected a value, found the option "-)");
+  }
+  EXPECT_FALSE(fs::exists("--quiet"));
+  EXPECT_FALSE(fs::exists(dir_ / "out"));  // nothing ran
+  // A negative number is a value.
+  expect_one_line_error(run_cli("run " + yaml + " --walltime -5"), 2, "--walltime");
+}
+
+// A 10 MB value gives a line of about 300 characters that still names the
+// file, line:col and key, and the value's size.
+TEST_F(Cli, HugeValueGivesOneShortLine) {
+  std::ifstream in(scenario());
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string diffusion = "diffusion: 1200 um^2/min";
+  text.replace(text.find(diffusion), diffusion.size(),
+               "diffusion: \"" + std::string(10u << 20, '7') + " um\"");
+  const Result r = run_cli("check " + write("huge.yaml", text));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_LE(r.output.size(), 340u) << r.output.substr(0, 400);
+  EXPECT_TRUE(std::regex_search(
+      r.output, std::regex(R"(huge\.yaml:13:\d+: species\[0\]\.diffusion: .*\(10485763 characters\))")))
+      << r.output.substr(0, 400);
+}
+
 }  // namespace

@@ -54,6 +54,12 @@ constexpr double kPi = 3.14159265358979323846;
   return ::testing::AssertionSuccess();
 }
 
+// NIfTI's sform and qform are RAS; the world frame is LPS (label_volume.hpp): x and y negated.
+std::array<double, 12> lps_of_ras(std::array<double, 12> m) {
+  for (int n = 0; n < 8; ++n) m[n] = -m[n];
+  return m;
+}
+
 // --- files --------------------------------------------------------------------------------------
 
 // A fresh directory per test, removed with everything in it afterwards.
@@ -332,8 +338,9 @@ TEST_F(LabelVolumeTest, NiftiQformOnlyFollowsTheStandardsMethod2) {
   spec.srow = {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9};  // sform_code = 0: must be ignored
   write_bytes(dir_.file("q.nii"), small_nifti<std::uint8_t>(2, {1, 2, 3, 4, 5, 6, 7, 8}, spec));
   const LabelVolume read = read_label_volume(dir_.file("q.nii"), 1.0);
-  // i -> +y * 2, j -> -x * 3, k -> -z * 4 (mm), origin (10, 20, 30) mm.
-  const std::array<double, 12> expected = {0, -3e-3, 0, 10e-3, 2e-3, 0, 0, 20e-3, 0, 0, -4e-3, 30e-3};
+  // RAS: i -> +y * 2, j -> -x * 3, k -> -z * 4 (mm), origin (10, 20, 30) mm; read in LPS.
+  const std::array<double, 12> expected =
+      lps_of_ras({0, -3e-3, 0, 10e-3, 2e-3, 0, 0, 20e-3, 0, 0, -4e-3, 30e-3});
   EXPECT_TRUE(AffineNear(read.index_to_world, expected, 1e-6));
   EXPECT_EQ(read.labels, (std::vector<std::int32_t>{1, 2, 3, 4, 5, 6, 7, 8}));
 
@@ -349,7 +356,8 @@ TEST_F(LabelVolumeTest, NiftiSformWinsOverQform) {
   spec.sform_code = 2;
   spec.srow = {0.5f, 0, 0, 1, 0, 0.25f, 0, 2, 0, 0, 4, 3};
   write_bytes(dir_.file("s.nii"), small_nifti<std::uint8_t>(2, {0, 0, 0, 0, 0, 0, 0, 0}, spec));
-  const std::array<double, 12> expected = {0.5e-3, 0, 0, 1e-3, 0, 0.25e-3, 0, 2e-3, 0, 0, 4e-3, 3e-3};
+  const std::array<double, 12> expected =
+      lps_of_ras({0.5e-3, 0, 0, 1e-3, 0, 0.25e-3, 0, 2e-3, 0, 0, 4e-3, 3e-3});
   EXPECT_TRUE(AffineNear(read_label_volume(dir_.file("s.nii"), 1.0).index_to_world, expected, 1e-12));
 }
 
@@ -385,7 +393,8 @@ TEST_F(LabelVolumeTest, NiftiBigEndianReadsLikeLittleEndian) {
   EXPECT_EQ(be.labels, le.labels);
   EXPECT_EQ(be.index_to_world, le.index_to_world);
   EXPECT_EQ(be.dims, (std::array<int, 3>{2, 2, 2}));
-  const std::array<double, 12> expected = {0, -0.75e-3, 0, 5e-3, 0.5e-3, 0, 0, 6e-3, 0, 0, 2e-3, 7e-3};
+  const std::array<double, 12> expected =
+      lps_of_ras({0, -0.75e-3, 0, 5e-3, 0.5e-3, 0, 0, 6e-3, 0, 0, 2e-3, 7e-3});
   EXPECT_TRUE(AffineNear(be.index_to_world, expected, 1e-12));
   EXPECT_EQ(be.format, "NIfTI-1 (int16, big-endian)");
   EXPECT_EQ(le.format, "NIfTI-1 (int16)");

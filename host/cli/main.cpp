@@ -1,5 +1,6 @@
 // cytostorm command line: run, check, bench. Every error ends here as one line on
 // stderr and a documented exit code (docs/reference/exit-codes.md).
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -69,9 +70,35 @@ cyto::RunOptions verdict_options(const CLI::App* cmd, const VerdictOptions& o) {
   return options;
 }
 
+// One line of at most about 300 characters, whatever the message holds (cyto::one_line).
 int fail(int code, const std::string& message) {
-  fmt::print(stderr, "cytostorm: error: {}\n", message);
+  fmt::print(stderr, "cytostorm: error: {}\n", cyto::one_line(message));
   return code;
+}
+
+// "-x" or "--word": what an option looks like (a negative number does not).
+bool looks_like_option(const std::string& value) {
+  return value.size() >= 2 && value[0] == '-' &&
+         (value[1] == '-' || std::isalpha(static_cast<unsigned char>(value[1])));
+}
+
+// A value that looks like an option is a forgotten value ("--output --quiet"
+// would make a directory named "--quiet"): refused for every option that
+// takes a value, of every subcommand, here at the root.
+std::optional<std::string> value_that_looks_like_an_option(const CLI::App& app) {
+  for (const CLI::App* cmd : app.get_subcommands()) {
+    for (const CLI::Option* option : cmd->get_options()) {
+      if (option->get_type_size() == 0 || option->count() == 0) continue;  // flags
+      for (const std::string& value : option->results()) {
+        if (!looks_like_option(value)) continue;
+        return fmt::format(
+            "{} {}: expected a value, found the option \"{}\"; was the value forgotten? (values that start "
+            "with \"-\" are refused)",
+            cmd->get_name(), option->get_name(), value);
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 // Under MPI, bad input is found alike on every rank (same scenario, same
@@ -83,7 +110,7 @@ int fail_parallel(int code, const std::string& message) {
   if (!world.parallel()) return fail(code, message);
   if (code == cyto::kExitBadInput) return world.root() ? fail(code, message) : code;
   fmt::print(stderr, "cytostorm: error: {}{}\n", world.root() ? "" : fmt::format("rank {}: ", world.rank()),
-             message);
+             cyto::one_line(message));
   std::fflush(stderr);
   cyto::par::abort_job(world, code);
   return code;
@@ -363,6 +390,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return fail(cyto::kExitBadInput, fmt::format("{} (see cytostorm --help)", e.what()));
   }
+  if (const auto message = value_that_looks_like_an_option(app))
+    return fail(cyto::kExitBadInput, fmt::format("{} (see cytostorm --help)", *message));
 
   try {
     if (bench.chosen()) return bench.execute();

@@ -2,8 +2,10 @@
 // exits with a documented code. Library code never calls exit().
 #pragma once
 
+#include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace cyto {
 
@@ -37,6 +39,25 @@ class RuntimeFailure : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// Error lines are read on terminals and in batch logs. Quoted values are
+// elided so that a line stays near 300 characters; a message that still
+// exceeds kMaxErrorLine (a list of hundreds of items) is cut in the middle.
+// The ceiling sits above the longest designed messages (a blow-up's report,
+// ~550 characters), which keep every part (docs/reference/exit-codes.md).
+inline constexpr std::size_t kMaxErrorLine = 1000;
+
+// A value quoted in a message: the whole of a short one; a long one (or one
+// spanning lines) as its start and end with its size, e.g.
+// "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx ... xxxxxxxxxx" (10485760 characters).
+std::string quote_value(std::string_view value);
+
+// The message as one line of at most kMaxErrorLine characters (plus what
+// the caller prefixes): control characters escaped, long quoted values
+// elided with their size, and what still exceeds the limit cut in the
+// middle, keeping the position at the start. Every error printed goes
+// through it (the CLI's fail()).
+std::string one_line(std::string_view message);
 
 // Documented process exit codes (docs/reference/exit-codes.md).
 enum ExitCode : int {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "host/scenario/scenario_description.hpp"
 
 namespace cyto {
@@ -26,6 +28,13 @@ std::string file_facts(const GeometryItem& g, const PlacedItem& placed) {
 std::string describe_scenario(const Scenario& s, const PlacedGeometry& geometry) {
   std::string out = describe_heading(s) + describe_grid(geometry.grid) + describe_tissues(s);
   out += "Geometry (painted by priority, then in order; later items win)\n";
+  // Where files are placed, the frame they are placed in.
+  const bool files = std::any_of(s.geometry.begin(), s.geometry.end(),
+                                 [](const GeometryItem& g) { return g.kind != GeometryKind::Shape; });
+  if (files)
+    out +=
+        "  World frame: LPS (+x left, +y posterior, +z superior, as DICOM and ITK); NIfTI's RAS is converted "
+        "(x, y negated), MetaImage is LPS; meshes, shapes and unoriented NIfTI keep their axes\n";
   for (std::size_t i = 0; i < s.geometry.size(); ++i) {
     const PlacedItem& placed = geometry.items[i];
     out += describe_geometry_item(s, i, file_facts(s.geometry[i], placed),

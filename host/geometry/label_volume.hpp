@@ -13,6 +13,11 @@ namespace cyto {
 
 // A label map on a (possibly rotated) regular grid. Voxel (i,j,k) has its CENTRE at world position
 // index_to_world * (i, j, k, 1), in metres; labels are stored x (i) fastest.
+//
+// The world frame is LPS, for every format: +x toward the patient's left, +y posterior, +z superior
+// (DICOM's and ITK's frame, and MetaImage's). NIfTI's sform and qform are RAS: the reader negates x
+// and y, and the writer negates them back. A NIfTI without orientation (qform_code = sform_code = 0)
+// has no frame and keeps its axes, as meshes do.
 struct LabelVolume {
   std::array<int, 3> dims{0, 0, 0};
   std::array<double, 12> index_to_world{};  // row-major 3x4 affine, metres
@@ -31,7 +36,7 @@ LabelVolume read_label_volume(const std::string& path, double unit_if_unspecifie
 
 // Writers for tests and tools: NIfTI-1 single file (.nii or .nii.gz by extension), datatype chosen by
 // the caller (2 uint8, 4 int16, 8 int32, 512 uint16), sform_code = qform_code = 1 (scanner), sform =
-// the affine in mm, qform from the rotation part, xyzt_units = mm; and MetaImage .mhd + .raw
+// the affine in mm and RAS, qform from the rotation part, xyzt_units = mm; and MetaImage .mhd + .raw
 // (uncompressed) or + .zraw (compressed), in mm (MetaImage has no unit field: read it back with
 // unit_if_unspecified_m = 1e-3). Atomic (temp name + rename); RuntimeFailure on I/O error and on a
 // volume the file cannot hold (a label outside the datatype's range, inconsistent dims).

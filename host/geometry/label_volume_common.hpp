@@ -16,6 +16,10 @@ namespace cyto::label_io {
 
 // Beyond this a label map is certainly a broken header, and int32 indices would overflow.
 inline constexpr std::uint64_t kMaxVoxels = std::uint64_t{1} << 31;
+// The most bytes a label-map file may hold: a header, 2^31 voxels of 8
+// bytes and room for extensions. Reads are bounded by the header's own
+// sizes; this refuses a file that cannot be a label map before reading it.
+inline constexpr std::uint64_t kMaxFileBytes = (kMaxVoxels * 8) + (std::uint64_t{1} << 30);
 // Reads and inflates in pieces no larger than this (zlib counts in 32-bit uInt).
 inline constexpr std::size_t kChunk = std::size_t{1} << 20;
 

@@ -2,18 +2,13 @@
 // need. The formats: stl.cpp, obj.cpp.
 #include "host/geometry/mesh_io.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <limits>
 
 #include <fmt/format.h>
 
+#include "host/core/input_file.hpp"
 #include "host/geometry/mesh_io_common.hpp"
 
 namespace cyto {
@@ -22,31 +17,7 @@ namespace {
 using namespace mesh_io;  // the shared pieces
 
 std::string read_whole_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail(path, 0, fmt::format("cannot open mesh file: {}", std::strerror(errno)));
-  struct stat info {};
-  int error = ::fstat(fd, &info) != 0 ? errno : 0;
-  if (error == 0 && S_ISDIR(info.st_mode)) error = EISDIR;
-  if (error != 0) {
-    ::close(fd);
-    fail(path, 0, fmt::format("cannot read mesh file: {}", std::strerror(error)));
-  }
-  std::string bytes;
-  if (S_ISREG(info.st_mode) && info.st_size > 0) bytes.reserve(static_cast<std::size_t>(info.st_size));
-  char buffer[1 << 16];
-  while (true) {
-    const ssize_t got = ::read(fd, buffer, sizeof buffer);
-    if (got == 0) break;
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      error = errno;
-      ::close(fd);
-      fail(path, 0, fmt::format("cannot read mesh file: {}", std::strerror(error)));
-    }
-    bytes.append(buffer, static_cast<std::size_t>(got));
-  }
-  ::close(fd);
-  return bytes;
+  return read_input_file(path, "mesh file", kMaxMeshFileBytes);
 }
 
 }  // namespace

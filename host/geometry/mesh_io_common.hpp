@@ -16,6 +16,11 @@ namespace cyto::mesh_io {
 // Indices are int32; a count must stay below this so that every index fits.
 inline constexpr std::size_t kMaxCount = static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max());
 
+// The most bytes a mesh file may hold (binary or text): 4 GiB, about 86
+// million binary STL triangles or tens of millions of text ones; it bounds
+// what is read from a file that keeps growing (docs/reference/limits.md).
+inline constexpr std::uint64_t kMaxMeshFileBytes = std::uint64_t{4} << 30;
+
 // InputError at the file and (text formats) line; line 0 for the whole file.
 [[noreturn]] void fail(const std::string& name, int line, const std::string& message);
 

@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -17,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "host/core/atomic_file.hpp"
+#include "host/core/input_file.hpp"
 #include "host/geometry/label_volume_common.hpp"
 
 namespace cyto::label_io {
@@ -47,11 +47,7 @@ struct MetaHeader {
 };
 
 MetaHeader parse_meta_header(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) bad(path, fmt::format("cannot open: {}", std::strerror(errno)));
-  std::string text(kMaxMetaHeaderBytes, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
+  const std::string text = InputFile(path, "", kMaxFileBytes).read_prefix(kMaxMetaHeaderBytes);
 
   MetaHeader header;
   std::size_t start = 0;
@@ -352,17 +348,14 @@ MetaData open_meta_data(const std::string& path, const MetaHeader& header, const
   } else {
     data.path = (std::filesystem::path(path).parent_path() / data_name).string();
   }
-  errno = 0;
-  data.file.reset(std::fopen(data.path.c_str(), "rb"));
-  if (!data.file || std::filesystem::is_directory(data.path)) {
-    bad(path,
-        fmt::format("cannot open data file {}: {}", data.path,
-                    errno != 0 ? std::strerror(errno) : "not a file"),
-        data_file.line);
+  // A regular file, checked before anything is read; reported at the header line that names it.
+  try {
+    InputFile in(data.path, "data file " + data.path, kMaxFileBytes);
+    data.size = in.size();
+    data.file.reset(in.release_as_stdio());
+  } catch (const InputError& e) {
+    bad(path, e.detail(), data_file.line);
   }
-  std::error_code error;
-  data.size = std::filesystem::file_size(data.path, error);
-  if (error) bad(data.path, fmt::format("cannot read: {}", error.message()));
   return data;
 }
 

@@ -12,7 +12,10 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include "host/core/atomic_file.hpp"
+#include "host/core/input_file.hpp"
 #include "host/geometry/label_volume_common.hpp"
 
 namespace cyto::label_io {
@@ -211,7 +214,15 @@ std::array<double, 3> read_nifti_pixdim(const NiftiHeader& h, const std::string&
   return pixdim;
 }
 
-// Orientation, in file units: the sform, else the qform, else pixdim alone (with a note).
+// NIfTI's world is RAS (+x right, +y anterior); the project's is LPS (+x left, +y posterior, as DICOM,
+// ITK and MetaImage): x and y change sign, both ways (label_volume.hpp).
+std::array<double, 12> ras_lps_swapped(std::array<double, 12> m) {
+  for (int n = 0; n < 8; ++n) m[n] = -m[n];
+  return m;
+}
+
+// Orientation, in file units and the LPS world: the sform, else the qform (both RAS in the file), else
+// pixdim alone (no frame: the axes as they are, with a note).
 std::array<double, 12> read_nifti_orientation(const NiftiHeader& h, const std::string& path,
                                               LabelVolume& volume) {
   const int qform_code = h.i16(252), sform_code = h.i16(254);
@@ -219,6 +230,7 @@ std::array<double, 12> read_nifti_orientation(const NiftiHeader& h, const std::s
   if (sform_code > 0) {
     for (int n = 0; n < 12; ++n) affine[n] = h.f32(280 + 4 * n);
     check_affine(affine, path, "the sform (srow_x/y/z)");
+    affine = ras_lps_swapped(affine);
   } else if (qform_code > 0) {
     const std::array<double, 3> pixdim = read_nifti_pixdim(h, path, "qform");
     const double qfac = h.f32(76) < 0 ? -1.0 : 1.0;  // pixdim[0]; 0 means 1
@@ -228,6 +240,7 @@ std::array<double, 12> read_nifti_orientation(const NiftiHeader& h, const std::s
     }
     affine = nifti_quaternion_affine(b, c, d, qfac, pixdim, {h.f32(268), h.f32(272), h.f32(276)});
     check_affine(affine, path, "the qform");
+    affine = ras_lps_swapped(affine);
   } else {
     const std::array<double, 3> pixdim = read_nifti_pixdim(h, path, "grid spacing");
     affine = {pixdim[0], 0, 0, 0, 0, pixdim[1], 0, 0, 0, 0, pixdim[2], 0};
@@ -297,9 +310,14 @@ std::vector<unsigned char> read_nifti_voxels(gzFile file, const std::string& pat
 }  // namespace
 
 LabelVolume read_nifti(const std::string& path, double unit_if_unspecified_m) {
-  errno = 0;
-  GzHandle file(gzopen(path.c_str(), "rb"));
-  if (!file) bad(path, fmt::format("cannot open: {}", errno != 0 ? std::strerror(errno) : "out of memory"));
+  // A regular file, checked before anything is read (a FIFO or a device would block or never end);
+  // gzdopen takes the descriptor over.
+  const int fd = InputFile(path, "", kMaxFileBytes).release();
+  GzHandle file(gzdopen(fd, "rb"));
+  if (!file) {
+    ::close(fd);
+    bad(path, "cannot open: out of memory");
+  }
   gzbuffer(file.get(), 1 << 17);
 
   const NiftiHeader header = read_nifti_header(file.get(), path);
@@ -441,11 +459,11 @@ NiftiVoxelData nifti_voxel_data(const std::string& path, const LabelVolume& volu
   return data;
 }
 
-// Header and extension flag (vox_offset bytes): the affine in mm as the sform, and split into voxel
-// sizes and a rotation for the qform.
+// Header and extension flag (vox_offset bytes): the affine in mm and in NIfTI's RAS as the sform, and
+// split into voxel sizes and a rotation for the qform.
 std::string nifti_header(const LabelVolume& volume, int nifti_datatype, int bits) {
-  std::array<double, 12> mm{};
-  for (int n = 0; n < 12; ++n) mm[n] = volume.index_to_world[n] * 1e3;
+  std::array<double, 12> mm = ras_lps_swapped(volume.index_to_world);
+  for (double& v : mm) v *= 1e3;
   const std::array<double, 3> spacing_m = volume.spacing();
   Matrix3 rotation{};
   for (int r = 0; r < 3; ++r) {

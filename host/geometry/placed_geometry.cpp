@@ -6,10 +6,12 @@
 #include <cmath>
 #include <map>
 #include <string>
+#include <utility>
 
 #include "host/geometry/geometry.hpp"
 #include "host/geometry/label_to_tissue.hpp"
 #include "host/scenario/grid_fit.hpp"
+#include "host/scenario/units.hpp"
 
 namespace cyto {
 namespace {
@@ -28,6 +30,8 @@ auto read_named_file(const SourceLocation& where, Read&& read) {
 PlacedMesh place_mesh(const MeshFile& file) {
   PlacedMesh placed;
   placed.mesh = read_named_file(file.where, [&] { return read_mesh(file.file); });
+  const MeshBounds raw = mesh_bounds(placed.mesh);
+  for (int a = 0; a < 3; ++a) placed.file_extent[a] = raw.hi[a] - raw.lo[a];
   const std::array<double, 12> a = placement_affine(file.placement);
   for (auto& v : placed.mesh.vertices) {
     const std::array<double, 3> x = v;
@@ -172,6 +176,51 @@ void size_grid_from_geometry(GridSettings& g, const std::vector<PlacedItem>& ite
   }
 }
 
+// "mm" for 1e-3, else "<metres> m".
+std::string unit_name(double metres) {
+  for (const auto& [name, value] : {std::pair{"m", 1.0}, {"cm", 1e-2}, {"mm", 1e-3}, {"um", 1e-6}})
+    if (metres == value) return name;
+  return fmt::format("{} m", metres);
+}
+
+// A mesh in metres read as mm is smaller than a voxel ("no voxels"), and
+// one in mm read as metres needs more voxels than any machine holds: both
+// are refused here naming the file's extent in its units and the unit that
+// makes it organ-sized (5 mm to 2 m, nearest 10 cm).
+void check_mesh_scale(const MeshFile& file, const PlacedItem& placed, const Vec3& spacing) {
+  double voxels = 1, most = 0;
+  for (int a = 0; a < 3; ++a) {
+    const double across = (placed.bounds.hi[a] - placed.bounds.lo[a]) / spacing[a];
+    voxels *= std::max(across, 1.0);
+    most = std::max(most, across);
+  }
+  const bool too_small = most<1, too_large = voxels> 1099511627776.0;  // 2^40
+  if (!too_small && !too_large) return;
+  const auto& e = placed.mesh->file_extent;
+  const double size = std::max({e[0], e[1], e[2]}) * file.placement.unit *
+                      std::max({file.placement.scale[0], file.placement.scale[1], file.placement.scale[2]});
+  std::string suggestion;
+  double best = 0;
+  for (const double unit : {1.0, 1e-2, 1e-3, 1e-6}) {
+    const double organ = size / file.placement.unit * unit;
+    if (unit == file.placement.unit || organ < 5e-3 || organ > 2.0) continue;
+    const double distance = std::abs(std::log10(organ / 0.1));
+    if (suggestion.empty() || distance < best) {
+      suggestion = unit_name(unit);
+      best = distance;
+    }
+  }
+  const std::string voxel = format_quantity(std::min({spacing[0], spacing[1], spacing[2]}), Quantity::Length);
+  throw InputError(
+      file.where,
+      fmt::format("the mesh spans {:.4g} x {:.4g} x {:.4g} in its file units, read as {} ({}): {}{}", e[0],
+                  e[1], e[2], unit_name(file.placement.unit), format_quantity(size, Quantity::Length),
+                  too_small ? "smaller than one voxel of " + voxel + ", so it has no voxels"
+                            : fmt::format("{:.3g} voxels of {}", voxels, voxel),
+                  suggestion.empty() ? std::string("; check units: and scale:")
+                                     : fmt::format("; if the file is in {0}, set units: {0}", suggestion)));
+}
+
 void check_region_inside_grid(const Region& region, const GridSettings& grid) {
   if (region.shape) check_shape_inside_grid(*region.shape, grid);
 }
@@ -219,6 +268,8 @@ PlacedGeometry load_geometry(const Scenario& s) {
     if (item.kind == GeometryKind::Shape) {
       if (sized_here) check_shape_inside_grid(item.shape, placed.grid);
     } else {
+      if (item.kind == GeometryKind::Surface)
+        check_mesh_scale(item.mesh, placed.items[n], placed.grid.spacing);
       check_box_meets_grid(placed.items[n].bounds, placed.grid, item.where,
                            item.kind == GeometryKind::Surface ? "mesh" : "volume's labelled region");
     }

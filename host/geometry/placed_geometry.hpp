@@ -21,7 +21,8 @@ namespace cyto {
 // enclosed volume from the file's triangles (divergence theorem).
 struct PlacedMesh {
   TriangleMesh mesh;
-  double enclosed_volume = 0;  // m^3, signed (negative: inward-oriented)
+  double enclosed_volume = 0;           // m^3, signed (negative: inward-oriented)
+  std::array<double, 3> file_extent{};  // the vertices' box in the file's own units, before placement
 };
 
 // A label map (NIfTI or MetaImage) placed in the world.

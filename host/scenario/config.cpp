@@ -7,13 +7,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <utility>
 
+#include "host/core/input_file.hpp"
 #include "host/scenario/overrides.hpp"
 #include "host/scenario/read_sections.hpp"
 #include "host/scenario/yaml_values.hpp"
@@ -87,41 +84,26 @@ Scenario read_scenario(const Document& doc, const std::string& base_directory, c
 
 Scenario parse_scenario(const std::string& yaml_text, const std::string& display_name,
                         const std::vector<std::string>& overrides) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml_text);
-  } catch (const YAML::Exception& e) {
-    const bool known = !e.mark.is_null();
-    throw InputError(
-        SourceLocation{display_name, known ? e.mark.line + 1 : 0, known ? e.mark.column + 1 : 0, ""},
-        fmt::format("invalid YAML: {}", e.msg));
-  }
+  YAML::Node root = reader::load_document(yaml_text, display_name);
   // A top level that is not a map is reported by validation, at the file.
   std::vector<reader::Override> applied;
   if (root.IsMap() || root.IsNull()) applied = reader::apply_overrides(root, overrides);
 
   const Document doc(display_name, std::move(applied));
-  Scenario s = read_scenario(doc, std::filesystem::path(display_name).parent_path().string(), root);
+  Scenario s;
+  try {
+    s = read_scenario(doc, std::filesystem::path(display_name).parent_path().string(), root);
+  } catch (const InputError& e) {
+    throw reader::blame_unclosed_quote(yaml_text, display_name, e);  // the likely cause, where it is
+  }
   s.source_file = display_name;
   s.resolved_yaml = YAML::Dump(root);
   return s;
 }
 
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw InputError(SourceLocation{path, 0, 0, ""},
-                     fmt::format("cannot open scenario file: {}", std::strerror(EISDIR)));
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw InputError(SourceLocation{path, 0, 0, ""},
-                     fmt::format("cannot open scenario file: {}", std::strerror(errno)));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad())
-    throw InputError(SourceLocation{path, 0, 0, ""},
-                     fmt::format("cannot read scenario file: {}", std::strerror(errno)));
-  return parse_scenario(text.str(), path, overrides);
+  return parse_scenario(read_input_file(path, "scenario file", reader::kMaxScenarioFileBytes), path,
+                        overrides);
 }
 
 }  // namespace cyto

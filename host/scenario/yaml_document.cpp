@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 
 #include "host/scenario/units.hpp"
 
@@ -27,7 +28,7 @@ bool is_within(const std::string& path, const std::string& ancestor) {
 std::string describe_found(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Scalar:
-      return fmt::format("\"{}\"", node.Scalar());
+      return quote_value(node.Scalar());
     case YAML::NodeType::Sequence:
       return fmt::format("a list of {} item{}", node.size(), node.size() == 1 ? "" : "s");
     case YAML::NodeType::Map:
@@ -57,6 +58,169 @@ std::string join_or(const std::vector<std::string>& words) {
 std::string with_article(std::string_view word) {
   const bool vowel = !word.empty() && std::string_view("aeiou").find(word[0]) != std::string_view::npos;
   return fmt::format("{} {}", vowel ? "an" : "a", word);
+}
+
+// ---- the file ----
+
+namespace {
+
+// The 0-based line of the last "---" marker at or before `line`: where the
+// document that starts at `line` was opened.
+int separator_line(const std::string& text, int line) {
+  int found = line, current = 0;
+  std::size_t start = 0;
+  while (start <= text.size() && current <= line) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    const std::string_view l(text.data() + start, end - start);
+    if (l.starts_with("---") && (l.size() == 3 || std::isspace(static_cast<unsigned char>(l[3]))))
+      found = current;
+    start = end + 1;
+    ++current;
+  }
+  return found;
+}
+
+// yaml-cpp keeps every pair of a map whose key is repeated, and lookups see
+// only the first: refuse the second, wherever it is. Aliases share their
+// anchor's node (and mark): each node is walked once.
+void refuse_duplicate_keys(const YAML::Node& node, const std::string& path, const std::string& file,
+                           std::set<int>& walked) {
+  if (!node.IsMap() && !node.IsSequence()) return;
+  if (!walked.insert(node.Mark().pos).second) return;
+  if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i)
+      refuse_duplicate_keys(node[i], index_path(path, i), file, walked);
+    return;
+  }
+  std::vector<std::pair<std::string, YAML::Mark>> seen;
+  for (const auto& pair : node) {
+    if (!pair.first.IsScalar()) continue;  // the section readers refuse non-scalar keys
+    const std::string& key = pair.first.Scalar();
+    const auto first = std::find_if(seen.begin(), seen.end(), [&](const auto& s) { return s.first == key; });
+    if (first != seen.end()) {
+      const YAML::Mark& m = pair.first.Mark();
+      throw InputError(
+          SourceLocation{file, m.line + 1, m.column + 1, child_path(path, key)},
+          fmt::format("duplicate key \"{}\" (first given at line {})", key, first->second.line + 1));
+    }
+    seen.emplace_back(key, pair.first.Mark());
+    refuse_duplicate_keys(pair.second, child_path(path, key), file, walked);
+  }
+}
+
+// Where the quoted scalar opened at text[open] ends: the index of its
+// closing quote, or npos.
+std::size_t closing_quote(const std::string& text, std::size_t open) {
+  const char q = text[open];
+  for (std::size_t i = open + 1; i < text.size(); ++i) {
+    if (q == '"' && text[i] == '\\') {
+      ++i;
+    } else if (text[i] == q) {
+      if (q == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
+        ++i;  // '' is a quote inside single quotes
+      } else {
+        return i;
+      }
+    }
+  }
+  return std::string::npos;
+}
+
+// A "missing required key" whose key is written at the start of a line the
+// unclosed quote swallowed: the key is there, inside the runaway value.
+bool swallowed_key(const std::string& text, const UnclosedQuote& q, const std::string& detail) {
+  const std::string prefix = "missing required key \"";
+  if (!detail.starts_with(prefix)) return false;
+  const std::string key = detail.substr(prefix.size(), detail.find('"', prefix.size()) - prefix.size());
+  int line = 1;
+  for (std::size_t start = 0; start < text.size(); ++line) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    if (line > q.line && (q.closes_at_line == 0 || line <= q.closes_at_line)) {
+      std::string_view l(text.data() + start, end - start);
+      while (!l.empty() && (l.front() == ' ' || l.front() == '-')) l.remove_prefix(1);
+      if (l.starts_with(key + ":")) return true;
+    }
+    start = end + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::optional<UnclosedQuote> find_unclosed_quote(const std::string& text) {
+  int line = 1;
+  std::size_t line_start = 0;
+  char before = '\n';  // the last non-blank character: a quote opens a value only after these
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+      line_start = i + 1;
+      before = '\n';
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\r') continue;
+    if (c == '#' && (before == '\n' || (i > 0 && (text[i - 1] == ' ' || text[i - 1] == '\t')))) {
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;  // a comment
+      continue;
+    }
+    if ((c == '"' || c == '\'') && std::string_view("\n:-[{,?").find(before) != std::string_view::npos) {
+      const std::size_t close = closing_quote(text, i);
+      const std::size_t end_of_line = std::min(text.find('\n', i), text.size());
+      if (close == std::string::npos || close > end_of_line) {
+        const int closes_at = close == std::string::npos
+                                  ? 0
+                                  : line + static_cast<int>(std::count(
+                                               text.begin() + static_cast<std::ptrdiff_t>(i),
+                                               text.begin() + static_cast<std::ptrdiff_t>(close), '\n'));
+        return UnclosedQuote{line, static_cast<int>(i - line_start) + 1, c, closes_at};
+      }
+      i = close;
+      before = c;
+      continue;
+    }
+    before = c;
+  }
+  return std::nullopt;
+}
+
+InputError blame_unclosed_quote(const std::string& text, const std::string& file, const InputError& e) {
+  const std::optional<UnclosedQuote> q = find_unclosed_quote(text);
+  if (!q || e.where().file != file) return e;
+  if (e.where().line > 0 && e.where().line < q->line && !swallowed_key(text, *q, e.detail()))
+    return e;  // the complaint comes before the quote and is not about what it swallowed
+  const std::string runs_to = q->closes_at_line > 0
+                                  ? fmt::format("reads on to line {} as one value", q->closes_at_line)
+                                  : std::string("reads the rest of the file as one value");
+  return InputError(SourceLocation{file, q->line, q->column, ""},
+                    fmt::format("the {} quote opened here is not closed on its line, so YAML {}; close it "
+                                "(what that caused: {})",
+                                q->quote == '"' ? "double" : "single", runs_to, e.detail()));
+}
+
+YAML::Node load_document(const std::string& text, const std::string& file) {
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(text);
+  } catch (const YAML::Exception& e) {
+    const bool known = !e.mark.is_null();
+    throw blame_unclosed_quote(
+        text, file,
+        InputError(SourceLocation{file, known ? e.mark.line + 1 : 0, known ? e.mark.column + 1 : 0, ""},
+                   fmt::format("invalid YAML: {}", e.msg)));
+  }
+  if (documents.empty()) return YAML::Node();
+  if (documents.size() > 1) {
+    const int line = separator_line(text, documents[1].Mark().line) + 1;
+    throw InputError(
+        SourceLocation{file, line, 1, ""},
+        fmt::format("a second YAML document starts here (\"---\"; {} documents in all): a scenario "
+                    "file holds one document; remove the \"---\" or move its keys into the first",
+                    documents.size()));
+  }
+  std::set<int> walked;
+  refuse_duplicate_keys(documents[0], "", file, walked);
+  return documents[0];
 }
 
 // ---- positions ----

@@ -7,6 +7,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,34 @@
 #include "host/core/error.hpp"
 
 namespace cyto::reader {
+
+// ---- the file ----
+
+// The most bytes a scenario file may hold: scenarios are a few KiB; this
+// bounds what is read from a path that turns out to be a device or a file
+// that keeps growing (docs/reference/limits.md).
+inline constexpr std::uint64_t kMaxScenarioFileBytes = std::uint64_t{16} << 20;
+
+// The one YAML document of a scenario's text, with nothing the reader would
+// otherwise ignore in silence: a second document ("---" and more keys) and
+// a key given twice in any map are InputErrors at `file`, naming the line
+// of the "---" or of both keys; invalid YAML is one at yaml-cpp's position.
+// An empty text is a null node.
+YAML::Node load_document(const std::string& text, const std::string& file);
+
+// A quoted value whose quote is not closed on the line that opens it: YAML
+// reads on (to the next such quote, or the end of the file) and swallows
+// the keys between, so the parser's or reader's complaint lands elsewhere.
+struct UnclosedQuote {
+  int line = 0, column = 0;  // 1-based, of the opening quote
+  char quote = '"';
+  int closes_at_line = 0;  // 0: never closed
+};
+std::optional<UnclosedQuote> find_unclosed_quote(const std::string& text);
+
+// `e` blamed on the first unclosed quote before its position, if there is
+// one (the quote is the likely cause); else `e` itself.
+InputError blame_unclosed_quote(const std::string& text, const std::string& file, const InputError& e);
 
 // ---- key paths: "species[1].diffusion.parenchyma" ----
 
