@@ -25,16 +25,10 @@
 
 #include "kernels/qualifiers.hpp"
 
-// The power is a call, not inlined, on the device: inlined, its ~40
-// operations in double took registers from the fused step kernels (stack
-// frames and spills in every double kernel, ptxas -v) although the branch is
-// taken only by non-integer powers. Still `inline` for linkage: the header
-// is compiled into every .cu file, and one definition must serve them all.
-#if defined(__CUDACC__)
-#define CYTO_HD_CALL inline __host__ __device__ __noinline__
-#else
-#define CYTO_HD_CALL inline
-#endif
+// The power is a call (CYTO_HD_CALL), not inlined, on the device: inlined,
+// its ~40 operations in double took registers from the fused step kernels
+// (stack frames and spills in every double kernel, ptxas -v) although the
+// branch is taken only by non-integer powers.
 
 namespace cyto {
 
