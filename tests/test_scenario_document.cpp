@@ -2,6 +2,7 @@
 // ignore in silence (a second document, a key given twice anywhere) is
 // refused at the line that holds it, and valid files read as before.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -44,6 +45,22 @@ TEST(ScenarioDocument, SecondDocumentIsRefusedAtItsSeparatorLine) {
   expect_at(error_of(scenario_plus("--- # later\nname: u\n---\nname: v\n")), 8, 1, "", "3 documents in all");
   // Even an empty second document: the "---" says the author meant one.
   expect_at(error_of(scenario_plus("---\n")), 8, 1, "", "a second YAML document");
+}
+
+// Found by the scenario fuzzer: a "," no node can start with made yaml-cpp
+// 0.7's LoadAll loop forever, allocating until the out-of-memory killer
+// came (22 GB within two minutes for "," alone). Each is one error at the
+// comma, at once; and a trailing "," after a flow map is no longer dropped
+// in silence. The alarm turns a relapse into a failure instead of a hang.
+TEST(ScenarioDocument, AStrayCommaIsOneErrorNotAnEndlessLoop) {
+  alarm(20);
+  expect_at(error_of(","), 1, 1, "",
+            "invalid YAML: no value can start with \",\" (a \",\" separates items only "
+            "inside [ ] or { })");
+  expect_at(error_of(" ,a"), 1, 2, "", "no value can start with \",\"");
+  expect_at(error_of("{name: t},"), 1, 10, "", "no value can start with \",\"");
+  expect_at(error_of(scenario() + ",\n"), 8, 1, "", "");  // after the scenario's 7 lines
+  alarm(0);
 }
 
 TEST(ScenarioDocument, OneDocumentWithMarkersStillReads) {

@@ -57,7 +57,7 @@ struct TileCounts {
   }
   // Tissue per tile slab along `axis`.
   std::vector<std::int64_t> marginal(int axis) const {
-    std::vector<std::int64_t> m(std::size_t(tiles[std::size_t(axis)]));
+    std::vector<std::int64_t> m(static_cast<std::size_t>(tiles[std::size_t(axis)]));
     for (int t = 0; t < tiles[std::size_t(axis)]; ++t) {
       std::array<int, 3> lo{0, 0, 0}, hi = tiles;
       lo[std::size_t(axis)] = t;

@@ -6,7 +6,11 @@
 #include <algorithm>
 #include <cctype>
 #include <set>
+#include <sstream>
 
+#include <yaml-cpp/eventhandler.h>
+
+#include "host/core/error.hpp"
 #include "host/scenario/units.hpp"
 
 namespace cyto::reader {
@@ -198,29 +202,79 @@ InputError blame_unclosed_quote(const std::string& text, const std::string& file
                                 q->quote == '"' ? "double" : "single", runs_to, e.detail()));
 }
 
-YAML::Node load_document(const std::string& text, const std::string& file) {
-  std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(text);
-  } catch (const YAML::Exception& e) {
-    const bool known = !e.mark.is_null();
-    throw blame_unclosed_quote(
-        text, file,
-        InputError(SourceLocation{file, known ? e.mark.line + 1 : 0, known ? e.mark.column + 1 : 0, ""},
-                   fmt::format("invalid YAML: {}", e.msg)));
+namespace {
+
+// The start of each document yaml-cpp's parser finds, for at most `most`
+// documents. yaml-cpp 0.7's LoadAll loops forever, allocating, on a token
+// no node begins with (a "," outside [ ] or { }: "," alone, "{a: 1},"):
+// the parser reports a new empty document at the same position again and
+// again (yaml-cpp issue 1040, fixed upstream in 0.8.x). Here the documents
+// are counted with a bound, and a document that starts where the previous
+// one did is that stuck token.
+constexpr std::size_t kMostDocumentsCounted = 1000;
+
+struct DocumentStarts : YAML::EventHandler {
+  std::vector<YAML::Mark> starts;
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
   }
-  if (documents.empty()) return YAML::Node();
-  if (documents.size() > 1) {
-    const int line = separator_line(text, documents[1].Mark().line) + 1;
+  void OnMapEnd() override {}
+};
+
+InputError invalid_yaml(const std::string& text, const std::string& file, const YAML::Exception& e) {
+  const bool known = !e.mark.is_null();
+  return blame_unclosed_quote(
+      text, file,
+      InputError(SourceLocation{file, known ? e.mark.line + 1 : 0, known ? e.mark.column + 1 : 0, ""},
+                 fmt::format("invalid YAML: {}", e.msg)));
+}
+
+}  // namespace
+
+YAML::Node load_document(const std::string& text, const std::string& file) {
+  DocumentStarts documents;
+  YAML::Node first;
+  try {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    // Stops at a stuck token (below), and at a bound: a scenario holds one document.
+    while (documents.starts.size() < kMostDocumentsCounted && parser.HandleNextDocument(documents)) {
+      const auto& s = documents.starts;
+      if (s.size() > 1 && s[s.size() - 1].pos == s[s.size() - 2].pos) break;
+    }
+    first = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw invalid_yaml(text, file, e);
+  }
+  const std::vector<YAML::Mark>& starts = documents.starts;
+  for (std::size_t n = 1; n < starts.size(); ++n)
+    if (starts[n].pos == starts[n - 1].pos) {
+      const std::size_t at = std::size_t(std::max(starts[n].pos, 0));
+      const std::string token = at < text.size() ? std::string(1, text[at]) : std::string("end of file");
+      throw blame_unclosed_quote(
+          text, file,
+          InputError(SourceLocation{file, starts[n].line + 1, starts[n].column + 1, ""},
+                     fmt::format("invalid YAML: no value can start with {}{}", quote_value(token),
+                                 token == "," ? " (a \",\" separates items only inside [ ] or { })" : "")));
+    }
+  if (starts.size() > 1) {
+    const int line = separator_line(text, starts[1].line) + 1;
     throw InputError(
         SourceLocation{file, line, 1, ""},
-        fmt::format("a second YAML document starts here (\"---\"; {} documents in all): a scenario "
-                    "file holds one document; remove the \"---\" or move its keys into the first",
-                    documents.size()));
+        fmt::format("a second YAML document starts here (\"---\"; {}{} documents in all): a scenario file "
+                    "holds one document; remove the \"---\" or move its keys into the first",
+                    starts.size() >= kMostDocumentsCounted ? "at least " : "", starts.size()));
   }
   std::set<int> walked;
-  refuse_duplicate_keys(documents[0], "", file, walked);
-  return documents[0];
+  refuse_duplicate_keys(first, "", file, walked);
+  return first;
 }
 
 // ---- positions ----
