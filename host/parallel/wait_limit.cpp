@@ -25,6 +25,69 @@ Limit g_limit;
 std::function<void(const std::string&)> g_last_words;
 
 #ifdef CYTOSTORM_HAVE_MPI
+// A collective does not say which rank it misses. A rank about to give up
+// calls the roll (kRollCall to every other rank); every rank that is
+// waiting polls, and answers (kPresent) from its poll loop. The ranks that
+// stay silent for kRollCallPatience are the ones not answering: frozen,
+// stopped, or still computing far past the deadline. Tags above any the
+// halo exchange uses (0-5).
+constexpr int kRollCallTag = 32001;
+constexpr int kPresentTag = 32002;
+constexpr double kRollCallPatience = 2.0;  // s; a waiting rank answers within milliseconds
+
+void answer_roll_calls(const Comm& comm) {
+  for (;;) {
+    int pending = 0;
+    MPI_Status status;
+    if (MPI_Iprobe(MPI_ANY_SOURCE, kRollCallTag, comm.handle(), &pending, &status) != MPI_SUCCESS || !pending)
+      return;
+    int call = 0;
+    const int me = comm.rank();
+    if (MPI_Recv(&call, 1, MPI_INT, status.MPI_SOURCE, kRollCallTag, comm.handle(), MPI_STATUS_IGNORE) !=
+            MPI_SUCCESS ||
+        MPI_Send(&me, 1, MPI_INT, status.MPI_SOURCE, kPresentTag, comm.handle()) != MPI_SUCCESS)
+      return;  // the job is ending anyway
+  }
+}
+
+// "rank 2" / "ranks 2, 5" that did not answer the roll, or "" if all did.
+std::string silent_ranks(const Comm& comm) {
+  const int ranks = comm.size(), me = comm.rank();
+  std::vector<char> answered(std::size_t(ranks), 0);
+  answered[std::size_t(me)] = 1;
+  int call = 0, heard = 1;
+  std::vector<MPI_Request> calls;
+  for (int r = 0; r < ranks; ++r) {
+    if (r == me) continue;
+    calls.emplace_back(MPI_REQUEST_NULL);
+    MPI_Isend(&call, 1, MPI_INT, r, kRollCallTag, comm.handle(), &calls.back());
+  }
+  const Clock::time_point until = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                     std::chrono::duration<double>(kRollCallPatience));
+  while (heard < ranks && Clock::now() < until) {
+    answer_roll_calls(comm);  // another rank giving up at the same time calls its own roll
+    int pending = 0;
+    MPI_Status status;
+    if (MPI_Iprobe(MPI_ANY_SOURCE, kPresentTag, comm.handle(), &pending, &status) == MPI_SUCCESS && pending) {
+      int who = 0;
+      MPI_Recv(&who, 1, MPI_INT, status.MPI_SOURCE, kPresentTag, comm.handle(), MPI_STATUS_IGNORE);
+      if (!answered[std::size_t(status.MPI_SOURCE)]) ++heard;
+      answered[std::size_t(status.MPI_SOURCE)] = 1;
+    } else {
+      std::this_thread::yield();
+    }
+  }
+  // The calls to silent ranks never complete; the job is ended right after.
+  std::string names;
+  int silent = 0;
+  for (int r = 0; r < ranks; ++r)
+    if (!answered[std::size_t(r)]) {
+      if (++silent <= 8) names += fmt::format("{}{}", names.empty() ? "" : ", ", r);
+    }
+  if (silent > 8) names += fmt::format(" and {} more", silent - 8);
+  return silent == 0 ? std::string() : fmt::format("rank{} {}", silent == 1 ? "" : "s", names);
+}
+
 // One line, then MPI_Abort: the launcher ends every rank (the frozen one too).
 [[noreturn]] void give_up(const Comm& comm, const std::string& what, const std::string& peer,
                           Clock::time_point waiting_since) {
@@ -50,7 +113,10 @@ void poll(const Comm& comm, const char* what, Done done, Peer peer) {
   const Clock::time_point since = Clock::now();
   for (unsigned spins = 0; !done(); ++spins) {
     if (spins > 1000) std::this_thread::yield();
-    if ((spins & 63) == 0 && Clock::now() > g_limit.deadline) give_up(comm, what, peer(), since);
+    if ((spins & 63) == 0) {
+      answer_roll_calls(comm);
+      if (Clock::now() > g_limit.deadline) give_up(comm, what, peer(), since);
+    }
   }
 }
 
@@ -90,7 +156,14 @@ void complete(MPI_Request& request, const Comm& comm, const char* what) {
         check(MPI_Test(&request, &finished, MPI_STATUS_IGNORE), what);
         return finished != 0;
       },
-      [] { return std::string("another rank"); });  // a collective does not say which rank is missing
+      [&comm] {
+        const std::string silent = silent_ranks(comm);
+        return silent.empty()
+                   ? std::string(
+                         "another rank (every rank answers a roll call: they wait in "
+                         "different collectives)")
+                   : fmt::format("{} (silent to a roll call for {:.0f} s)", silent, kRollCallPatience);
+      });
 }
 
 void complete_all(std::vector<MPI_Request>& requests, const std::vector<int>& peers, const Comm& comm,

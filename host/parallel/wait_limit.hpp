@@ -5,7 +5,8 @@
 // run cannot act on --walltime and sits until the batch system kills it.
 // From started + walltime + a margin (5% of the walltime, at least 5 s, at
 // most 60 s) on, a rank still waiting prints one line ("rank 0 waited 12 s
-// for rank 1 in the halo exchange ...") and ends the job with
+// for rank 1 in the halo exchange ...": a collective finds the silent rank
+// by a roll call the waiting ranks answer) and ends the job with
 // kExitUnresponsive. By then a run that is answering has long stopped with
 // its checkpoint (--walltime stops it before the limit).
 //

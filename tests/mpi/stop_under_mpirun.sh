@@ -11,9 +11,11 @@
 #   summary.json must say "stopping" (never "running"), only a temporary is
 #   left of the checkpoint, and --restart latest continues from the newest
 #   complete one.
+# The lock of the output directory under mpirun (held by rank 0, refused to a
+# second run of one process or several ranks).
 # Then a frozen rank (SIGSTOP, never continued) under --walltime: the others
-# give up past the deadline with one line naming the collective, and the job
-# ends with exit 4.
+# give up past the deadline with one line naming the collective and the
+# frozen rank, and the job ends with exit 4.
 set -uo pipefail
 cytostorm=$1 mpiexec=$2
 work=$(mktemp -d)
@@ -104,6 +106,36 @@ rc=0
 [[ $rc == 3 || $rc == 0 ]] || { cat "$work/term.log2"; fail "restart after the kill: exit $rc"; }
 [[ $(status_of "$work/term") == stopped || $(status_of "$work/term") == finished ]] || fail "restart: summary"
 
+# One run per directory under mpirun too: rank 0 holds the lock for the whole
+# job; a second run into the directory, one process or several ranks, is
+# refused with exit 2 and one line naming rank 0's pid; the stopped job gives
+# the lock back.
+rm -rf "$work/locked"
+"$mpiexec" -n 2 "$cytostorm" run "$work/box.yaml" --output "$work/locked" --set time.end=1000h \
+  --set output.progress_interval=0.2s >"$work/locked.log" 2>&1 &
+launcher=$!
+for _ in $(seq 300); do grep -q "t = " "$work/locked.log" 2>/dev/null && break; sleep 0.05; done
+holder=
+for pid in $(pgrep -P "$launcher"); do
+  [[ $(tr '\0' '\n' <"/proc/$pid/environ" | sed -n 's/^OMPI_COMM_WORLD_RANK=//p') == 0 ]] && holder=$pid
+done
+rc=0
+"$cytostorm" run "$work/box.yaml" --output "$work/locked" --quiet >"$work/locked.second" 2>&1 || rc=$?
+[[ $rc == 2 ]] && grep -q "in use by another cytostorm run (pid $holder on host" "$work/locked.second" ||
+  { cat "$work/locked.second"; fail "a run into a directory a 2-rank job holds: exit $rc"; }
+rc=0
+"$mpiexec" -n 2 "$cytostorm" run "$work/box.yaml" --output "$work/locked" --quiet >"$work/locked.third" 2>&1 || rc=$?
+[[ $rc == 2 && $(grep -c "cytostorm: error:" "$work/locked.third") == 1 ]] &&
+  grep -q "in use by another cytostorm run (pid $holder on host" "$work/locked.third" ||
+  { cat "$work/locked.third"; fail "a 2-rank run into a directory a 2-rank job holds: exit $rc"; }
+kill -USR1 "$launcher"
+rc=0
+wait "$launcher" || rc=$?
+launcher=
+[[ $rc == 3 ]] || { cat "$work/locked.log"; fail "the locking job after SIGUSR1: exit $rc"; }
+[[ -e $work/locked/.cytostorm.lock ]] && fail "the stopped job left its lock file"
+echo "lock under mpirun: held by rank 0 (pid $holder); a 1-process and a 2-rank run refused with exit 2; given back at the stop"
+
 # A frozen rank under --walltime 0:10 (10 s; the wait limit: 10 s + a 5 s margin).
 rm -rf "$work/frozen"
 start=$SECONDS
@@ -112,6 +144,7 @@ start=$SECONDS
 launcher=$!
 for _ in $(seq 300); do grep -q "t = " "$work/frozen.log" 2>/dev/null && break; sleep 0.05; done
 frozen=$(pgrep -P "$launcher" | tail -1)
+frozen_rank=$(tr '\0' '\n' <"/proc/$frozen/environ" | sed -n 's/^OMPI_COMM_WORLD_RANK=//p')
 kill -STOP "$frozen"
 rc=0
 timeout 60 tail --pid="$launcher" -f /dev/null || fail "the job still waits 60 s after a rank froze"
@@ -124,9 +157,11 @@ echo "  $line"
 [[ $rc == 4 ]] || { cat "$work/frozen.log"; fail "frozen rank: exit $rc, expected 4"; }
 [[ $line =~ rank\ [01]\ waited\ [0-9]+\ s\ for\ .*\ in\ the\ .*past\ --walltime ]] ||
   { cat "$work/frozen.log"; fail "frozen rank: no one-line report of the wait"; }
+# The report names the frozen rank (a halo exchange knows it; a collective finds it by a roll call).
+[[ $line == *"for rank $frozen_rank "* ]] || { cat "$work/frozen.log"; fail "frozen rank $frozen_rank is not the one named"; }
 ((${#line} <= 300)) || fail "the report is longer than 300 characters"
 ((elapsed >= 14 && elapsed <= 40)) || fail "gave up after ${elapsed} s, expected about 15 s"
 # Rank 0 gave up too (or was the frozen one): either way the summary does not claim the run goes on.
 [[ $(status_of "$work/frozen") =~ ^(failed|stopping)$ ]] || { cat "$work/frozen/summary.json"; fail "frozen rank: summary"; }
 
-echo "PASS: SIGUSR1 exit 3 with a slow checkpoint; SIGTERM with grace completes the checkpoint; SIGTERM killed mid-write leaves summary 'stopping' and a restartable directory; a frozen rank ends the job with exit 4 past --walltime"
+echo "PASS: SIGUSR1 exit 3 with a slow checkpoint; the lock held by rank 0; SIGTERM with grace completes the checkpoint; SIGTERM killed mid-write leaves summary 'stopping' and a restartable directory; a frozen rank ends the job with exit 4 past --walltime"
