@@ -378,7 +378,7 @@ TEST_F(Cli, OverflowStopsTheRunNamingSpeciesAndVoxel) {
   EXPECT_TRUE(diagnostic);
 }
 
-TEST_F(Cli, RerunReplacesEarlierOutputsAndAKilledRunIsNotFinished) {
+TEST_F(Cli, RerunReplacesEarlierOutputsAndAKilledRunIsNotFinishedAndReportedKilled) {
   ASSERT_EQ(run_cli("run " + scenario() + " --quiet").exit_code, 0);
   const fs::path out = dir_ / "out";
   std::ofstream(out / "snapshot_000099.h5") << "stale";
@@ -393,6 +393,25 @@ TEST_F(Cli, RerunReplacesEarlierOutputsAndAKilledRunIsNotFinished) {
   EXPECT_TRUE(fs::exists(out / "notes.txt"));            // not ours: kept
   const auto summary = nlohmann::json::parse(std::ifstream(out / "summary.json"));
   EXPECT_EQ(summary["status"], "running");
+  // `check` and the next run tell it from a live run: its process is gone and
+  // nobody holds the directory.
+  const std::string killed = "holds a run that was killed \\(pid " + summary["process"]["pid"].dump() +
+                             " on host [^)]+\\): summary.json still says \"running\" but no process holds "
+                             "the directory; a run from t = 0 moves its outputs to previous";
+  const Result check = run_cli("check " + slow + " --set output.interval=10000h");
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+  EXPECT_TRUE(std::regex_search(check.output, std::regex("Output directory: .*/out " + killed)))
+      << check.output;
+  const Result rerun = run_cli("run " + scenario());
+  EXPECT_EQ(rerun.exit_code, 0) << rerun.output;
+  EXPECT_TRUE(std::regex_search(
+      rerun.output,
+      std::regex("note: the earlier run in .*/out was killed \\(pid " + summary["process"]["pid"].dump())))
+      << rerun.output;
+  const Result after = run_cli("check " + scenario());
+  EXPECT_NE(after.output.find("/out holds a run that ended (summary.json: status \"finished\")"),
+            std::string::npos)
+      << after.output;
 }
 
 // One validation pass for check and run: every bad input that `run` refuses
@@ -534,6 +553,11 @@ TEST_F(Cli, CheckRefusesEverythingRunRefuses) {
     expect_one_line_error(ran, 2, c.pattern);
     EXPECT_EQ(std::count(checked.output.begin(), checked.output.end(), '\n'), 1) << checked.output;
     EXPECT_EQ(checked.output, ran.output);
+    // At most about 300 characters besides the test's own directory paths.
+    std::string without_paths = checked.output;
+    for (std::size_t at; (at = without_paths.find(dir_.string())) != std::string::npos;)
+      without_paths.erase(at, dir_.string().size());
+    EXPECT_LE(without_paths.size(), 300u) << checked.output;
   }
 }
 

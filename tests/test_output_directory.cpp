@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "host/app/earlier_run.hpp"
 #include "host/core/atomic_file.hpp"
 #include "host/core/error.hpp"
 #include "host/io/output_directory.hpp"
@@ -179,6 +180,65 @@ TEST_F(OutputDirectory, FingerprintsFindAChangedFileButNotAMissingOne) {
     EXPECT_EQ(back[n].size, recorded[n].size);
     EXPECT_EQ(back[n].crc32, recorded[n].crc32);
   }
+}
+
+// What the directory holds, from summary.json and the lock: a run that
+// ended, one in progress (its lock is held), one killed (it says "running"
+// or "stopping", but nobody holds the lock), or a summary that is not one.
+TEST_F(OutputDirectory, AnEarlierRunIsToldEndedInProgressOrKilled) {
+  EXPECT_EQ(inspect_earlier_run(dir()).state, EarlierRun::State::None);
+  EXPECT_EQ(inspect_earlier_run(dir() + "/missing").description, "does not exist yet");
+  const auto summary = [&](const std::string& status, pid_t pid) {
+    touch("summary.json",
+          fmt::format(R"({{"status": "{}", "process": {{"pid": {}, "host": "{}", "ranks": 1}}}})", status,
+                      pid, host_name()));
+  };
+  summary("finished", ::getpid());
+  EXPECT_EQ(inspect_earlier_run(dir()).state, EarlierRun::State::Ended);
+
+  // Killed: a dead pid, no lock file at all.
+  const pid_t dead = dead_pid();
+  for (const char* status : {"running", "stopping"}) {
+    summary(status, dead);
+    const EarlierRun killed = inspect_earlier_run(dir());
+    EXPECT_EQ(killed.state, EarlierRun::State::Killed) << status;
+    EXPECT_EQ(killed.process, fmt::format("pid {} on host {}", dead, host_name()));
+    EXPECT_NE(killed.description.find(fmt::format("was killed (pid {} on host", dead)), std::string::npos)
+        << killed.description;
+  }
+
+  // In progress: a live process holds the lock; after SIGKILL the lock file
+  // stays but nobody holds it, and the same summary reads as killed.
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  const pid_t holder = fork();
+  if (holder == 0) {
+    DirectoryLock lock(dir(), stderr);
+    const char byte = 'y';
+    if (write(ready[1], &byte, 1) != 1) _exit(1);
+    for (;;) pause();
+  }
+  char byte = 0;
+  ASSERT_EQ(read(ready[0], &byte, 1), 1);
+  summary("running", holder);
+  const EarlierRun live = inspect_earlier_run(dir());
+  EXPECT_EQ(live.state, EarlierRun::State::InProgress);
+  EXPECT_NE(live.description.find(fmt::format("in progress (pid {} on host", holder)), std::string::npos)
+      << live.description;
+  kill(holder, SIGKILL);
+  waitpid(holder, nullptr, 0);
+  ASSERT_TRUE(has(kLockFileName));
+  EXPECT_EQ(inspect_earlier_run(dir()).state, EarlierRun::State::Killed);
+  close(ready[0]);
+  close(ready[1]);
+
+  touch("summary.json", "{\"status\": \"runn");
+  const EarlierRun unreadable = inspect_earlier_run(dir());
+  EXPECT_EQ(unreadable.state, EarlierRun::State::Unknown);
+  EXPECT_NE(unreadable.description.find("cannot be read"), std::string::npos) << unreadable.description;
+  fs::remove(dir_ / "summary.json");
+  fs::create_directory(dir_ / "summary.json");  // not a file
+  EXPECT_EQ(inspect_earlier_run(dir()).state, EarlierRun::State::Unknown);
 }
 
 }  // namespace

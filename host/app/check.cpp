@@ -5,9 +5,11 @@
 
 #include <fmt/format.h>
 
+#include "host/app/earlier_run.hpp"
 #include "host/app/validation.hpp"
 #include "host/core/progress.hpp"
 #include "host/geometry/geometry_description.hpp"
+#include "host/io/checkpoint.hpp"
 #include "host/model/initial_state.hpp"
 #include "host/parallel/decomposition.hpp"
 #include "host/parallel/parallel.hpp"
@@ -118,6 +120,25 @@ std::string describe_decompositions(const TissueMap& tissues) {
   return fmt::format("MPI blocks (largest block's tissue / mean): {}\n", plans);
 }
 
+// What the output directory holds: a run now would be refused (a run in
+// progress, checkpoints a fresh run must not overwrite), continue one that
+// was killed, or move earlier outputs aside.
+std::string describe_output_directory(const std::string& directory) {
+  const EarlierRun earlier = inspect_earlier_run(directory);
+  std::string out = fmt::format("Output directory: {} {}", directory, earlier.description);
+  if (earlier.state != EarlierRun::State::InProgress) {
+    const std::vector<CheckpointFile> checkpoints = list_checkpoints(directory);
+    if (!checkpoints.empty())
+      out += fmt::format(
+          "; {} checkpoint{} (newest step {}): --restart latest continues, a run from t = 0 "
+          "is refused",
+          checkpoints.size(), checkpoints.size() == 1 ? "" : "s", checkpoints.front().step);
+    else if (earlier.state != EarlierRun::State::None)
+      out += "; a run from t = 0 moves its outputs to previous.<n>/";
+  }
+  return out + "\n";
+}
+
 }  // namespace
 
 std::string check_scenario(Scenario s, const RunOptions& options) {
@@ -143,6 +164,7 @@ std::string check_scenario(Scenario s, const RunOptions& options) {
   out += fmt::format("GPU: {}\n", gpu_support_summary());
   out += fmt::format("{}\n", par::mpi_summary());
   out += describe_decompositions(tissues);
+  out += describe_output_directory(s.output.directory);
   return out;
 }
 

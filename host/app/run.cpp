@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "host/app/earlier_run.hpp"
 #include "host/app/restart.hpp"
 #include "host/app/run_context.hpp"
 #include "host/app/run_observers.hpp"
@@ -27,11 +28,15 @@ namespace cyto {
 namespace {
 
 // The run owns its output directory from here to its end: rank 0 holds the
-// lock, and every rank refuses alike when another run holds it.
-std::unique_ptr<DirectoryLock> lock_output_directory(const RunContext& run) {
+// lock, and every rank refuses alike when another run holds it. What the
+// directory held before (`earlier`, rank 0) is read first: once this run
+// holds the lock, an earlier run's "running" summary can no longer be told
+// from this one's.
+std::unique_ptr<DirectoryLock> lock_output_directory(const RunContext& run, EarlierRun& earlier) {
   std::unique_ptr<DirectoryLock> lock;
   std::string refusal;
   if (run.root) {
+    earlier = inspect_earlier_run(run.directory);
     try {
       lock = std::make_unique<DirectoryLock>(run.directory, run.log);
     } catch (const InputError& e) {
@@ -48,8 +53,13 @@ std::unique_ptr<DirectoryLock> lock_output_directory(const RunContext& run) {
 // the earlier run's outputs moved aside (never deleted); a restart sets
 // aside the checkpoints past its own. Either removes the temporaries of
 // killed writers. Returns where the earlier outputs went.
-MovedAside prepare_output_directory(const RunContext& run, const std::optional<std::int64_t>& restart_step) {
+MovedAside prepare_output_directory(const RunContext& run, const std::optional<std::int64_t>& restart_step,
+                                    const EarlierRun& earlier_run) {
   const std::string& directory = run.directory;
+  if (run.root && earlier_run.state == EarlierRun::State::Killed)
+    fmt::print(run.log, "note: the earlier run in {} was killed{}: its summary.json said \"{}\"{}\n",
+               directory, earlier_run.process.empty() ? "" : " (" + earlier_run.process + ")",
+               earlier_run.status, restart_step ? "; this run continues it" : "");
   if (run.root) {
     int other_hosts = 0;
     if (const int removed = remove_dead_temporaries(directory, &other_hosts))
@@ -231,7 +241,8 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& options) {
   const RunContext run(s, options);
   ValidatedRun validated = validate_run(s, {options.backend, run.comm.size(), options.decomposition});
   if (run.root) ensure_directory(run.directory);
-  const std::unique_ptr<DirectoryLock> lock = lock_output_directory(run);  // also a barrier
+  EarlierRun earlier;
+  const std::unique_ptr<DirectoryLock> lock = lock_output_directory(run, earlier);  // also a barrier
   std::optional<Restart<Real>> restart = restart_if_asked<Real>(run, nullptr);
   Simulation<Real> sim(s, std::move(validated.tissues), make_backend<Real>(options.backend, options.threads),
                        ParallelOptions{run.comm, options.decomposition});
@@ -243,7 +254,7 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& options) {
   }
   log_run_start(run, sim, validated.total_steps);
   const MovedAside moved =
-      prepare_output_directory(run, restart ? std::optional(restart->step()) : std::nullopt);
+      prepare_output_directory(run, restart ? std::optional(restart->step()) : std::nullopt, earlier);
   if (run.root) write_running_summary(run);
 
   const std::vector<std::uint8_t> labels = label_values(s, sim.tissues());

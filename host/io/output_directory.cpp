@@ -115,6 +115,31 @@ DirectoryLock::~DirectoryLock() {
   ::close(fd_);
 }
 
+LockProbe probe_directory_lock(const std::string& directory) {
+  const std::string path = directory + "/" + kLockFileName;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return {errno == ENOENT ? LockProbe::State::Free : LockProbe::State::Unknown, {}};
+  struct flock query {};
+  query.l_type = F_WRLCK;
+  query.l_whence = SEEK_SET;
+  int result = ::fcntl(fd, F_OFD_GETLK, &query);
+  if (result != 0 && errno == EINVAL) {
+    query = {};
+    query.l_type = F_WRLCK;
+    query.l_whence = SEEK_SET;
+    result = ::fcntl(fd, F_GETLK, &query);
+  }
+  LockProbe probe;
+  if (result != 0)
+    probe.state = LockProbe::State::Unknown;
+  else if (query.l_type != F_UNLCK) {
+    probe.state = LockProbe::State::Held;
+    probe.holder = read_holder(fd);
+  }
+  ::close(fd);
+  return probe;
+}
+
 int remove_dead_temporaries(const std::string& directory, int* other_hosts) {
   int removed = 0, elsewhere = 0;
   std::error_code ec;

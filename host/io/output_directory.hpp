@@ -39,6 +39,15 @@ class DirectoryLock {
   int fd_ = -1;
 };
 
+// Whether a run holds the lock of `directory` now, asked without taking it:
+// Held (with the holder's record), Free (no lock file, or nobody holds it),
+// or Unknown (the file system does not answer lock queries).
+struct LockProbe {
+  enum class State { Free, Held, Unknown } state = State::Free;
+  std::string holder;  // "pid 12 on host n1 since ..." when Held
+};
+LockProbe probe_directory_lock(const std::string& directory);
+
 // Removes the temporaries (`<name>.tmp.<pid>@<host>`) that killed writers of
 // cytostorm's files left in `directory`: only those whose process is gone
 // (TemporaryOwner::Dead). Those of live processes and of other hosts stay;
