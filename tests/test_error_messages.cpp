@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "host/core/error.hpp"
+#include "host/geometry/label_volume.hpp"
 #include "host/geometry/mesh_io.hpp"
 #include "host/geometry/organ_mesh.hpp"
 #include "host/geometry/placed_geometry.hpp"
@@ -112,6 +113,56 @@ TEST(ErrorMessages, MeshInTheWrongUnitNamesItsExtentAndTheLikelyUnit) {
   EXPECT_NE(large.find("voxels of 50 um"), std::string::npos) << large;
   EXPECT_NE(large.find("if the file is in cm, set units: cm"), std::string::npos) << large;
   EXPECT_EQ(error_with("cm", "1 mm"), "accepted");
+  std::filesystem::remove_all(dir);
+}
+
+// A label map in the wrong unit alike: a MetaImage written in metres (read
+// as mm by default) is smaller than a voxel; a NIfTI in mm given units: m
+// (which wins over its header's unit) needs too many voxels. Both name the
+// image's extent in its file units and the unit that makes it organ-sized.
+TEST(ErrorMessages, LabelMapInTheWrongUnitNamesItsExtentAndTheLikelyUnit) {
+  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "cytostorm_volume_units";
+  std::filesystem::create_directories(dir);
+  // 40 x 30 x 20 voxels of 3 mm (12 x 9 x 6 cm) with a labelled block inside.
+  cyto::LabelVolume organ;
+  organ.dims = {40, 30, 20};
+  organ.index_to_world = {3e-3, 0, 0, 0, 0, 3e-3, 0, 0, 0, 0, 3e-3, 0};
+  organ.labels.assign(40 * 30 * 20, 0);
+  for (int k = 5; k < 15; ++k)
+    for (int j = 5; j < 25; ++j)
+      for (int i = 5; i < 35; ++i) organ.labels[std::size_t((k * 30 + j) * 40 + i)] = 1;
+  cyto::write_nifti((dir / "organ.nii").string(), organ, 2);
+  cyto::LabelVolume in_metres = organ;  // the same numbers, meant as metres
+  for (double& m : in_metres.index_to_world) m *= 1e-3;
+  cyto::write_metaimage((dir / "organ_m.mhd").string(), in_metres, false);
+  auto error_with = [&](const std::string& file, const std::string& units, const std::string& voxel) {
+    std::ofstream((dir / "s.yaml").string())
+        << "name: t\ngrid: {voxel: " << voxel << "}\ntissues: [{name: liver, label: 1}]\n"
+        << "geometry: [{volume: {file: " << file << ", labels: {1: liver}" << units << "}}]\n"
+        << "species: [{name: TNF, diffusion: 100}]\ntime: {end: 1 h}\noutput: {interval: 10 min}\n";
+    try {
+      const cyto::Scenario s = cyto::load_scenario((dir / "s.yaml").string());
+      cyto::load_geometry(s);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  const std::string small = error_with("organ_m.mhd", "", "1 mm");
+  EXPECT_NE(small.find("s.yaml:4:"), std::string::npos) << small;
+  EXPECT_NE(small.find("geometry[0].volume.file: the label map spans 0.12 x 0.09 x 0.06 in its file units, "
+                       "read as mm (120 um): smaller than one voxel of 1 mm"),
+            std::string::npos)
+      << small;
+  EXPECT_NE(small.find("if the file is in m, set units: m"), std::string::npos) << small;
+  EXPECT_EQ(error_with("organ_m.mhd", ", units: m", "1 mm"), "accepted");
+  const std::string large = error_with("organ.nii", ", units: m", "50 um");
+  EXPECT_NE(large.find("the label map spans 120 x 90 x 60 in its file units, read as m (120 m)"),
+            std::string::npos)
+      << large;
+  EXPECT_NE(large.find("if the file is in mm, set units: mm"), std::string::npos) << large;
+  EXPECT_EQ(error_with("organ.nii", "", "1 mm"), "accepted");
+  EXPECT_EQ(error_with("organ.nii", ", units: mm", "1 mm"), "accepted");
   std::filesystem::remove_all(dir);
 }
 

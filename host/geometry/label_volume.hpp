@@ -24,6 +24,8 @@ struct LabelVolume {
   std::vector<std::int32_t> labels;
   std::string format;              // e.g. "NIfTI-1 (int16)" or "MetaImage (MET_UCHAR, zlib)"
   std::vector<std::string> notes;  // non-fatal findings to show the user, e.g. a corrected header value
+  double unit = 1e-3;              // metres per file unit, as applied to index_to_world
+  bool unit_from_file = false;     // the header names the unit (NIfTI xyzt_units); else it was assumed
   std::array<double, 3> spacing() const;  // column norms of the 3x3 part, metres
 };
 

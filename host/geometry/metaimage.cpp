@@ -409,6 +409,7 @@ LabelVolume read_metaimage(const std::string& path, double unit_if_unspecified_m
   const MetaStorage storage = read_meta_storage(header, r, element_type);
   const std::array<double, 12> affine = read_meta_orientation(header, r, path);
   for (int n = 0; n < 12; ++n) volume.index_to_world[n] = affine[n] * unit_if_unspecified_m;
+  volume.unit = unit_if_unspecified_m;
   volume.notes.push_back(fmt::format("MetaImage headers carry no length unit; assumed 1 unit = {}",
                                      describe_unit(unit_if_unspecified_m)));
 

@@ -330,6 +330,8 @@ LabelVolume read_nifti(const std::string& path, double unit_if_unspecified_m) {
   const std::array<double, 12> affine = read_nifti_orientation(header, path, volume);
   const double unit = read_nifti_length_unit(header, path, unit_if_unspecified_m, volume);
   for (int n = 0; n < 12; ++n) volume.index_to_world[n] = affine[n] * unit;
+  volume.unit = unit;
+  volume.unit_from_file = (header.bytes[123] & 7) != 0;
 
   const std::uint64_t expected = voxels * static_cast<std::uint64_t>(scalar_bytes(type.scalar));
   const std::vector<unsigned char> raw = read_nifti_voxels(file.get(), path, gzipped, data_offset, expected);

@@ -27,6 +27,13 @@ auto read_named_file(const SourceLocation& where, Read&& read) {
   }
 }
 
+// "mm" for 1e-3, else "<metres> m".
+std::string unit_name(double metres) {
+  for (const auto& [name, value] : {std::pair{"m", 1.0}, {"cm", 1e-2}, {"mm", 1e-3}, {"um", 1e-6}})
+    if (metres == value) return name;
+  return fmt::format("{} m", metres);
+}
+
 PlacedMesh place_mesh(const MeshFile& file) {
   PlacedMesh placed;
   placed.mesh = read_named_file(file.where, [&] { return read_mesh(file.file); });
@@ -121,21 +128,32 @@ Bounds mapped_label_bounds(const LabelVolume& vol, const LabelToTissue& tissue_o
 
 PlacedVolume place_volume(const VolumeFile& file) {
   PlacedVolume placed;
-  // The file's own unit (NIfTI) wins over the scenario's unless the
-  // scenario names one; MetaImage has none and is read in mm by default.
+  // A unit the scenario names wins over the file's own (NIfTI xyzt_units, with
+  // a note when they differ: headers with a wrong unit exist); otherwise the
+  // file's own applies, or mm where it has none (MetaImage).
   const double unit_if_unspecified = file.unit_given ? file.placement.unit : 1e-3;
   placed.volume =
       read_named_file(file.where, [&] { return read_label_volume(file.file, unit_if_unspecified); });
+  LabelVolume& volume = placed.volume;
   if (file.unit_given) {
     // The scenario named the unit: the reader's "assumed" note would mislead.
-    auto& notes = placed.volume.notes;
+    auto& notes = volume.notes;
     notes.erase(
         std::remove_if(notes.begin(), notes.end(),
                        [](const std::string& n) { return n.find("; assumed 1 unit") != std::string::npos; }),
         notes.end());
+    if (volume.unit != file.placement.unit) {
+      notes.push_back(fmt::format("the header's length unit ({}) is replaced by the scenario's units: {}",
+                                  unit_name(volume.unit), unit_name(file.placement.unit)));
+      for (double& m : volume.index_to_world) m *= file.placement.unit / volume.unit;
+      volume.unit = file.placement.unit;
+    }
   }
-  place_label_volume(placed.volume, file.placement);
-  placed.source_voxels = count_mapped_labels(file, placed.volume);
+  const std::array<double, 3> h = volume.spacing();
+  for (int a = 0; a < 3; ++a)
+    placed.file_extent[a] = double(volume.dims[std::size_t(a)]) * h[a] / volume.unit;
+  place_label_volume(volume, file.placement);
+  placed.source_voxels = count_mapped_labels(file, volume);
   return placed;
 }
 
@@ -176,45 +194,45 @@ void size_grid_from_geometry(GridSettings& g, const std::vector<PlacedItem>& ite
   }
 }
 
-// "mm" for 1e-3, else "<metres> m".
-std::string unit_name(double metres) {
-  for (const auto& [name, value] : {std::pair{"m", 1.0}, {"cm", 1e-2}, {"mm", 1e-3}, {"um", 1e-6}})
-    if (metres == value) return name;
-  return fmt::format("{} m", metres);
+// "120 mm", "1.2e+05 m": a length in the unit that reads best.
+std::string readable_length(double metres) {
+  for (const auto& [name, value] : {std::pair{"m", 1.0}, {"cm", 1e-2}, {"mm", 1e-3}})
+    if (metres >= value) return fmt::format("{:.4g} {}", metres / value, name);
+  return fmt::format("{:.4g} um", metres * 1e6);
 }
 
-// A mesh in metres read as mm is smaller than a voxel ("no voxels"), and
-// one in mm read as metres needs more voxels than any machine holds: both
-// are refused here naming the file's extent in its units and the unit that
-// makes it organ-sized (5 mm to 2 m, nearest 10 cm).
-void check_mesh_scale(const MeshFile& file, const PlacedItem& placed, const Vec3& spacing) {
+// A mesh or label map in metres read as mm is smaller than a voxel ("no
+// voxels"), and one in mm read as metres needs more voxels than any machine
+// holds: both are refused here naming the file's extent in its units and the
+// unit that makes it organ-sized (5 mm to 2 m, nearest 10 cm).
+void check_file_scale(const SourceLocation& where, const char* what, const std::array<double, 3>& file_extent,
+                      double unit, const Vec3& scale, const Bounds& placed, const Vec3& spacing) {
   double voxels = 1, most = 0;
   for (int a = 0; a < 3; ++a) {
-    const double across = (placed.bounds.hi[a] - placed.bounds.lo[a]) / spacing[a];
+    const double across = (placed.hi[a] - placed.lo[a]) / spacing[a];
     voxels *= std::max(across, 1.0);
     most = std::max(most, across);
   }
   const bool too_small = most<1, too_large = voxels> 1099511627776.0;  // 2^40
   if (!too_small && !too_large) return;
-  const auto& e = placed.mesh->file_extent;
-  const double size = std::max({e[0], e[1], e[2]}) * file.placement.unit *
-                      std::max({file.placement.scale[0], file.placement.scale[1], file.placement.scale[2]});
+  const auto& e = file_extent;
+  const double size = std::max({e[0], e[1], e[2]}) * unit * std::max({scale[0], scale[1], scale[2]});
   std::string suggestion;
   double best = 0;
-  for (const double unit : {1.0, 1e-2, 1e-3, 1e-6}) {
-    const double organ = size / file.placement.unit * unit;
-    if (unit == file.placement.unit || organ < 5e-3 || organ > 2.0) continue;
+  for (const double candidate : {1.0, 1e-2, 1e-3, 1e-6}) {
+    const double organ = size / unit * candidate;
+    if (candidate == unit || organ < 5e-3 || organ > 2.0) continue;
     const double distance = std::abs(std::log10(organ / 0.1));
     if (suggestion.empty() || distance < best) {
-      suggestion = unit_name(unit);
+      suggestion = unit_name(candidate);
       best = distance;
     }
   }
-  const std::string voxel = format_quantity(std::min({spacing[0], spacing[1], spacing[2]}), Quantity::Length);
+  const std::string voxel = readable_length(std::min({spacing[0], spacing[1], spacing[2]}));
   throw InputError(
-      file.where,
-      fmt::format("the mesh spans {:.4g} x {:.4g} x {:.4g} in its file units, read as {} ({}): {}{}", e[0],
-                  e[1], e[2], unit_name(file.placement.unit), format_quantity(size, Quantity::Length),
+      where,
+      fmt::format("the {} spans {:.4g} x {:.4g} x {:.4g} in its file units, read as {} ({}): {}{}", what,
+                  e[0], e[1], e[2], unit_name(unit), readable_length(size),
                   too_small ? "smaller than one voxel of " + voxel + ", so it has no voxels"
                             : fmt::format("{:.3g} voxels of {}", voxels, voxel),
                   suggestion.empty() ? std::string("; check units: and scale:")
@@ -268,8 +286,13 @@ PlacedGeometry load_geometry(const Scenario& s) {
     if (item.kind == GeometryKind::Shape) {
       if (sized_here) check_shape_inside_grid(item.shape, placed.grid);
     } else {
+      const PlacedItem& p = placed.items[n];
       if (item.kind == GeometryKind::Surface)
-        check_mesh_scale(item.mesh, placed.items[n], placed.grid.spacing);
+        check_file_scale(item.mesh.where, "mesh", p.mesh->file_extent, item.mesh.placement.unit,
+                         item.mesh.placement.scale, p.bounds, placed.grid.spacing);
+      else
+        check_file_scale(item.volume.where, "label map", p.volume->file_extent, p.volume->volume.unit,
+                         item.volume.placement.scale, p.bounds, placed.grid.spacing);
       check_box_meets_grid(placed.items[n].bounds, placed.grid, item.where,
                            item.kind == GeometryKind::Surface ? "mesh" : "volume's labelled region");
     }

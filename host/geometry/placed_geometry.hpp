@@ -31,6 +31,7 @@ struct PlacedVolume {
   // Voxels in the file of each label the scenario maps, in the order of
   // VolumeFile::labels.
   std::vector<std::int64_t> source_voxels;
+  std::array<double, 3> file_extent{};  // the image's box in the file's own units, before placement
 };
 
 // One geometry item of the scenario, placed.
