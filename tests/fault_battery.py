@@ -20,8 +20,7 @@ Trials (N of the kill -9 kind, about N/5 of each other kind, at least 2):
               restart from the newest checkpoint (with room) bitwise.
   damaged     a checkpoint with flipped bytes, truncated, zero-length, or
               another scenario's: refused with exit 2 and one line naming
-              the file (over ~300 characters: XFAIL until issue 16 class 12
-              summarises long lists; --strict fails it), or (a flip in bytes
+              the file (at most ~300 characters besides paths), or (a flip in bytes
               nothing reads) accepted with bitwise results;
               --restart latest falls back to the older one, bitwise.
   mpirun      SIGTERM, SIGUSR1 or SIGINT to mpirun (2 ranks) at a random
@@ -332,11 +331,8 @@ class Battery:
             verdict = "refused: " + lines[0].split("error: ", 1)[1].replace(str(self.work), "W")[:90]
             if not one_short_line(lines, self.work):
                 length = len(lines[0].replace(str(self.work), "W"))
-                detail = f"{kind}: {verdict}...: one line, but {length} characters (at most ~300)"
-                if self.args.strict:
-                    return self.record("damaged", "FAIL", detail)
-                verdict += f" [XFAIL: {length} characters, until issue 16 class 12 summarises long messages]"
-                self.outcomes[("damaged", "XFAIL-length")] += 1
+                return self.record("damaged", "FAIL", f"{kind}: {verdict}...: one line, but {length} characters "
+                                   "(at most ~300)")
         elif explicit.returncode == 0:
             if diff := self.differences(self.ref_a, directory):  # accepted: it must have been harmless
                 return self.record("damaged", "FAIL", f"{kind}: accepted and wrong: {', '.join(diff[:5])}")
@@ -423,9 +419,6 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--only", help="comma-separated kinds: kill9,concurrent,disk,damaged,mpirun")
     parser.add_argument("--no-mount", action="store_true", help="full disk by RLIMIT_FSIZE even as root")
-    parser.add_argument("--strict", action="store_true",
-                        help="expected failures fail: error lines over ~300 characters (until long messages are "
-                             "summarised)")
     args = parser.parse_args()
     if args.seed is None:
         args.seed = int(time.time()) % 100000

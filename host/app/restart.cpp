@@ -131,20 +131,18 @@ std::optional<Restart<Real>> load_restart(const Scenario& s, const RunOptions& o
   if (!differing.empty()) {
     const std::string keys = fmt::format("{}", fmt::join(r.changed_keys, ","));
     const std::string all = fmt::format("{}", fmt::join(differing, ", "));
-    if (all.size() + keys.size() <= 2 * kListBudget)
+    if (all.size() + keys.size() <= kListBudget + 30)
       throw InputError(at,
-                       fmt::format("{} was written for another scenario; {} key{} differ{}: {}. Restart with "
-                                   "the scenario it was written for, or name the changes with "
-                                   "--allow-changes {} (the continuation is then not that of an "
-                                   "uninterrupted run)",
+                       fmt::format("{} was written for another scenario; {} key{} differ{}: {}; restart with "
+                                   "that scenario, or allow the change with --allow-changes {} (then not "
+                                   "an uninterrupted run's continuation)",
                                    r.path, differing.size(), differing.size() == 1 ? "" : "s",
                                    differing.size() == 1 ? "s" : "", all, keys));
-    // Hundreds of keys (another scenario altogether): the first few, in one line.
-    throw InputError(at,
-                     fmt::format("{} was written for another scenario; {} keys differ, first: {}; restart "
-                                 "with the scenario it was written for, or name the keys that may change "
-                                 "with --allow-changes",
-                                 r.path, differing.size(), summarise_list(refused_keys, ", ", kListBudget)));
+    // Many keys (another scenario altogether): the first few, in one line.
+    throw InputError(
+        at, fmt::format("{} was written for another scenario; {} keys differ, first: {}; restart "
+                        "with that scenario, or allow changes with --allow-changes KEYS",
+                        r.path, differing.size(), summarise_list(refused_keys, ", ", kListBudget - 20)));
   }
   r.changed = !r.changed_keys.empty();
   return r;
