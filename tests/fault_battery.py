@@ -98,10 +98,17 @@ class Battery:
         self.b.write_text(SCENARIO.format(suffix="-other", initial=20, end="16 min"))
         self.ref_a = self.work / "ref_a"
         self.ref_b = self.work / "ref_b"
+        # The run's wall time here, one process and (for the signal trials) 2 ranks: kill and
+        # signal times are drawn within it, or most trials would hit a finished run.
+        self.seconds = {}
         for scenario, ref in ((self.a, self.ref_a), (self.b, self.ref_b)):
+            started = time.monotonic()
             result = self.cli(["run", str(scenario), "--output", str(ref), "--quiet"])
+            self.seconds[scenario] = time.monotonic() - started
             if result.returncode != 0:
                 raise SystemExit(f"fault_battery: the reference run failed: {result.stdout}")
+        self.mpi_seconds = None
+        self.mid_write = Counter()  # per target: kills that landed while its temporary existed
 
     # ---- running ----
     def cli(self, words, launcher=(), timeout=300, **kwargs):
@@ -209,9 +216,9 @@ class Battery:
         start = time.monotonic()
         hit = False
         if target == "any time":
-            time.sleep(self.random.uniform(0.05, 1.8))  # the run takes about 2 s
+            time.sleep(self.random.uniform(0.02, 0.95) * self.seconds[self.a])
         else:
-            pattern = re.compile(rf"{target}_\d+\.h5\.tmp\.\d+$")
+            pattern = re.compile(rf"{target}_\d+\.h5\.tmp\.\d+(@.+)?$")  # <file>.tmp.<pid>@<host>
             while time.monotonic() - start < 20 and process.poll() is None:
                 names = os.listdir(directory) if directory.exists() else []
                 done = sum(1 for n in names if n.startswith(target + "_") and n.endswith(".h5"))
@@ -222,11 +229,20 @@ class Battery:
             time.sleep(self.random.uniform(0, 0.003))
         process.send_signal(signal.SIGKILL)
         process.wait()
+        if hit:
+            self.mid_write[target] += 1
         leftovers = [p.name for p in directory.glob("*.tmp.*")] if directory.exists() else []
+        status = self.status(directory)
         where = f"{target}{' (mid-write)' if hit else ''} after {time.monotonic() - start:.2f} s, " \
-                f"{len(leftovers)} temporaries, summary {self.status(directory)}"
+                f"{len(leftovers)} temporaries, summary {status}"
         if problems := self.directory_problems(directory) if directory.exists() else []:
             return self.record("kill9", "FAIL", f"{where}: {'; '.join(problems[:3])}")
+        if status in ("running", "stopping"):  # killed: check must not take it for a live run
+            check = self.cli(["check", str(self.a), "--set", f"output.directory={directory}"])
+            if "holds a run that was killed" not in check.stdout:
+                return self.record("kill9", "FAIL", f"{where}: check does not report the killed run: "
+                                   f"{check.stdout.strip()[-300:]}")
+            where += ", check: killed"
         if problem := self.restart_bitwise(directory, self.a, self.ref_a):
             return self.record("kill9", "FAIL", f"{where}: {problem}")
         if problems := self.directory_problems(directory):
@@ -362,7 +378,12 @@ class Battery:
         shutil.rmtree(directory, ignore_errors=True)
         launcher = (self.args.mpiexec, "-n", "2")
         name = self.random.choice(["SIGTERM", "SIGUSR1", "SIGINT"])
-        delay = self.random.uniform(0.3, 4.0)
+        if self.mpi_seconds is None:  # the 2-rank run's wall time, start-up included
+            started = time.monotonic()
+            self.cli(["run", str(self.a), "--output", str(self.work / "mpirun_timing"), "--quiet"],
+                     launcher=launcher)
+            self.mpi_seconds = time.monotonic() - started
+        delay = self.random.uniform(0.1, 0.95) * self.mpi_seconds
         process = self.spawn(["run", str(self.a), "--output", str(directory), "--quiet"],
                              directory.with_suffix(".log"), launcher=launcher)
         time.sleep(delay)
@@ -404,7 +425,12 @@ class Battery:
                 except subprocess.TimeoutExpired as e:
                     self.record(kind, "FAIL", f"timed out: {e}")
         summary = ", ".join(f"{kind} {outcome} {count}" for (kind, outcome), count in sorted(self.outcomes.items()))
-        print(f"fault battery ({time.monotonic() - started:.0f} s, seed {self.args.seed}): {summary}")
+        aimed = {kind: count for kind, count in plan}.get("kill9", 0)
+        if aimed >= 10 and not self.mid_write["checkpoint"] + self.mid_write["snapshot"]:
+            self.failures.append("kill9: no kill landed during a write: the trials test nothing")
+        caught = ", ".join(f"{target} {count}" for target, count in sorted(self.mid_write.items()))
+        print(f"fault battery ({time.monotonic() - started:.0f} s, seed {self.args.seed}): {summary}; "
+              f"kills mid-write: {caught or 'none'}")
         if self.failures:
             print(f"FAILED: {len(self.failures)} trial(s)")
         return 1 if self.failures else 0
