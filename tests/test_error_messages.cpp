@@ -83,6 +83,23 @@ TEST(ErrorMessages, QuotedValuesOverLinesStillReadWhereValid) {
   EXPECT_EQ(cyto::parse_scenario(scenario({}, "description: 'it''s'\n"), kFile).description, "it's");
 }
 
+// The error of a one-tissue scenario (s.yaml in `dir`, line 4 the geometry
+// item) when its geometry is loaded, or "accepted".
+std::string geometry_error(const std::filesystem::path& dir, const std::string& voxel,
+                           const std::string& item) {
+  std::ofstream((dir / "s.yaml").string())
+      << "name: t\ngrid: {voxel: " << voxel << "}\ntissues: [{name: liver, label: 1}]\n"
+      << "geometry: [" << item << "]\n"
+      << "species: [{name: TNF, diffusion: 100}]\ntime: {end: 1 h}\noutput: {interval: 10 min}\n";
+  try {
+    const cyto::Scenario s = cyto::load_scenario((dir / "s.yaml").string());
+    cyto::load_geometry(s);
+  } catch (const InputError& e) {
+    return std::string(e.what());
+  }
+  return std::string("accepted");
+}
+
 // A mesh read in the wrong unit: the file's extent in its units and the
 // unit that makes it organ-sized, instead of "no voxels" or a memory figure.
 TEST(ErrorMessages, MeshInTheWrongUnitNamesItsExtentAndTheLikelyUnit) {
@@ -90,17 +107,7 @@ TEST(ErrorMessages, MeshInTheWrongUnitNamesItsExtentAndTheLikelyUnit) {
   std::filesystem::create_directories(dir);
   cyto::write_obj((dir / "lobe.obj").string(), cyto::make_lobed_organ(1), 7);  // about 4 x 3 x 1.8 units
   auto error_with = [&](const std::string& units, const std::string& voxel) {
-    std::ofstream((dir / "s.yaml").string())
-        << "name: t\ngrid: {voxel: " << voxel << "}\ntissues: [{name: liver, label: 1}]\n"
-        << "geometry: [{tissue: liver, mesh: {file: lobe.obj, units: " << units << "}}]\n"
-        << "species: [{name: TNF, diffusion: 100}]\ntime: {end: 1 h}\noutput: {interval: 10 min}\n";
-    try {
-      const cyto::Scenario s = cyto::load_scenario((dir / "s.yaml").string());
-      cyto::load_geometry(s);
-    } catch (const InputError& e) {
-      return std::string(e.what());
-    }
-    return std::string("accepted");
+    return geometry_error(dir, voxel, "{tissue: liver, mesh: {file: lobe.obj, units: " + units + "}}");
   };
   const std::string small = error_with("um", "1 mm");
   EXPECT_NE(small.find("s.yaml:4:"), std::string::npos) << small;
@@ -136,17 +143,7 @@ TEST(ErrorMessages, LabelMapInTheWrongUnitNamesItsExtentAndTheLikelyUnit) {
   for (double& m : in_metres.index_to_world) m *= 1e-3;
   cyto::write_metaimage((dir / "organ_m.mhd").string(), in_metres, false);
   auto error_with = [&](const std::string& file, const std::string& units, const std::string& voxel) {
-    std::ofstream((dir / "s.yaml").string())
-        << "name: t\ngrid: {voxel: " << voxel << "}\ntissues: [{name: liver, label: 1}]\n"
-        << "geometry: [{volume: {file: " << file << ", labels: {1: liver}" << units << "}}]\n"
-        << "species: [{name: TNF, diffusion: 100}]\ntime: {end: 1 h}\noutput: {interval: 10 min}\n";
-    try {
-      const cyto::Scenario s = cyto::load_scenario((dir / "s.yaml").string());
-      cyto::load_geometry(s);
-    } catch (const InputError& e) {
-      return std::string(e.what());
-    }
-    return std::string("accepted");
+    return geometry_error(dir, voxel, "{volume: {file: " + file + ", labels: {1: liver}" + units + "}}");
   };
   const std::string small = error_with("organ_m.mhd", "", "1 mm");
   EXPECT_NE(small.find("s.yaml:4:"), std::string::npos) << small;

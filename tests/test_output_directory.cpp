@@ -52,6 +52,25 @@ pid_t dead_pid() {
   return child;
 }
 
+// A child process that holds the lock of `directory` until killed; its pid
+// once it holds it (-1 if it could not).
+pid_t fork_lock_holder(const std::string& directory) {
+  int ready[2];
+  if (pipe(ready) != 0) return -1;
+  const pid_t holder = fork();
+  if (holder == 0) {
+    DirectoryLock lock(directory, stderr);
+    const char byte = 'y';
+    if (write(ready[1], &byte, 1) != 1) _exit(1);
+    for (;;) pause();
+  }
+  char byte = 0;
+  const bool held = read(ready[0], &byte, 1) == 1;
+  close(ready[0]);
+  close(ready[1]);
+  return held ? holder : -1;
+}
+
 std::string lock_refusal(const std::string& directory) {
   try {
     DirectoryLock lock(directory, stderr);
@@ -79,24 +98,13 @@ TEST_F(OutputDirectory, ASecondLockIsRefusedNamingTheHolderAndIsFreeAgainAfterwa
 // A run killed with SIGKILL holds no lock: the kernel drops it with the
 // process, although its lock file (and record) stay.
 TEST_F(OutputDirectory, AKilledHoldersLockIsStale) {
-  int ready[2];
-  ASSERT_EQ(pipe(ready), 0);
-  const pid_t holder = fork();
-  if (holder == 0) {
-    DirectoryLock lock(dir(), stderr);
-    const char byte = 'y';
-    if (write(ready[1], &byte, 1) != 1) _exit(1);
-    for (;;) pause();
-  }
-  char byte = 0;
-  ASSERT_EQ(read(ready[0], &byte, 1), 1);
+  const pid_t holder = fork_lock_holder(dir());
+  ASSERT_GT(holder, 0);
   EXPECT_NE(lock_refusal(dir()).find(fmt::format("pid {} on host", holder)), std::string::npos);
   kill(holder, SIGKILL);
   waitpid(holder, nullptr, 0);
   EXPECT_TRUE(has(kLockFileName));
   EXPECT_EQ(lock_refusal(dir()), "");
-  close(ready[0]);
-  close(ready[1]);
 }
 
 // Temporaries of a dead writer go; those of live processes (this test's own
@@ -209,17 +217,8 @@ TEST_F(OutputDirectory, AnEarlierRunIsToldEndedInProgressOrKilled) {
 
   // In progress: a live process holds the lock; after SIGKILL the lock file
   // stays but nobody holds it, and the same summary reads as killed.
-  int ready[2];
-  ASSERT_EQ(pipe(ready), 0);
-  const pid_t holder = fork();
-  if (holder == 0) {
-    DirectoryLock lock(dir(), stderr);
-    const char byte = 'y';
-    if (write(ready[1], &byte, 1) != 1) _exit(1);
-    for (;;) pause();
-  }
-  char byte = 0;
-  ASSERT_EQ(read(ready[0], &byte, 1), 1);
+  const pid_t holder = fork_lock_holder(dir());
+  ASSERT_GT(holder, 0);
   summary("running", holder);
   const EarlierRun live = inspect_earlier_run(dir());
   EXPECT_EQ(live.state, EarlierRun::State::InProgress);
@@ -229,8 +228,6 @@ TEST_F(OutputDirectory, AnEarlierRunIsToldEndedInProgressOrKilled) {
   waitpid(holder, nullptr, 0);
   ASSERT_TRUE(has(kLockFileName));
   EXPECT_EQ(inspect_earlier_run(dir()).state, EarlierRun::State::Killed);
-  close(ready[0]);
-  close(ready[1]);
 
   touch("summary.json", "{\"status\": \"runn");
   const EarlierRun unreadable = inspect_earlier_run(dir());

@@ -28,7 +28,7 @@ bool is_allowed(const std::string& key, const std::vector<std::string>& allowed)
 
 // Long lists in a message are cut to about this many characters: a whole
 // message stays one readable line (about 300 characters).
-constexpr std::size_t kListBudget = 120;
+constexpr std::size_t kListBudget = 80;
 
 // "a, b, c" while it fits `budget`, else as many as fit and "... (N in all)".
 std::string summarise_list(const std::vector<std::string>& items, const char* separator, std::size_t budget) {
@@ -131,18 +131,17 @@ std::optional<Restart<Real>> load_restart(const Scenario& s, const RunOptions& o
   if (!differing.empty()) {
     const std::string keys = fmt::format("{}", fmt::join(r.changed_keys, ","));
     const std::string all = fmt::format("{}", fmt::join(differing, ", "));
-    if (all.size() + keys.size() <= kListBudget + 30)
+    if (all.size() + keys.size() <= kListBudget + 20)
       throw InputError(at,
                        fmt::format("{} was written for another scenario; {} key{} differ{}: {}; restart with "
-                                   "that scenario, or allow the change with --allow-changes {} (then not "
-                                   "an uninterrupted run's continuation)",
+                                   "that scenario, or allow the change with --allow-changes {}",
                                    r.path, differing.size(), differing.size() == 1 ? "" : "s",
                                    differing.size() == 1 ? "s" : "", all, keys));
     // Many keys (another scenario altogether): the first few, in one line.
-    throw InputError(
-        at, fmt::format("{} was written for another scenario; {} keys differ, first: {}; restart "
-                        "with that scenario, or allow changes with --allow-changes KEYS",
-                        r.path, differing.size(), summarise_list(refused_keys, ", ", kListBudget - 20)));
+    throw InputError(at,
+                     fmt::format("{} was written for another scenario; {} keys differ, first: {}; restart "
+                                 "with that scenario, or allow changes with --allow-changes KEYS",
+                                 r.path, differing.size(), summarise_list(refused_keys, ", ", kListBudget)));
   }
   r.changed = !r.changed_keys.empty();
   return r;
