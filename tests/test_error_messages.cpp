@@ -42,6 +42,30 @@ TEST(ErrorMessages, OneLineEscapesControlCharactersAndElidesLongValues) {
   EXPECT_NE(cut.find("characters left out"), std::string::npos) << cut;
 }
 
+// Names from the file are quoted with quote_value: its own quotes and
+// backslashes escaped, so that one_line still finds where the value ends
+// and elides a long one. Found by the scenario fuzzer: a runaway quote made
+// a 3,000-character key with '"' inside, and the printed line ran to 700
+// characters because one_line paired the wrong quotes.
+TEST(ErrorMessages, ValuesHoldingQuotesStayOneShortLine) {
+  EXPECT_EQ(cyto::quote_value("plain"), "\"plain\"");
+  EXPECT_EQ(cyto::quote_value("a\"b\\c"), "\"a\\\"b\\\\c\" (5 characters)");
+  EXPECT_EQ(one_line("unknown key " + cyto::quote_value("a\"b") + "; did you mean \"ab\"?"),
+            "unknown key \"a\\\"b\" (3 characters); did you mean \"ab\"?");
+  std::string key;
+  for (int n = 0; n < 120; ++n) key += "x\" # y\\ ";  // an implicit key holds at most 1024
+  const std::string yaml = "name: t\n'" + key + "': 1\n";  // single quotes: '"' and '\\' as they are
+  std::string line;
+  try {
+    cyto::parse_scenario(yaml, kFile);
+  } catch (const InputError& e) {
+    line = one_line(e.what());
+  }
+  EXPECT_NE(line.find("unknown key \"x\\\" # y\\\\ x"), std::string::npos) << line;
+  EXPECT_NE(line.find(" (960 characters)"), std::string::npos) << line;
+  EXPECT_LE(line.size(), 300u) << line;
+}
+
 InputError error_of(const std::string& text) {
   try {
     cyto::parse_scenario(text, kFile);

@@ -30,20 +30,6 @@ bool is_allowed(const std::string& key, const std::vector<std::string>& allowed)
 // message stays one readable line (about 300 characters).
 constexpr std::size_t kListBudget = 80;
 
-// "a, b, c" while it fits `budget`, else as many as fit and "... (N in all)".
-std::string summarise_list(const std::vector<std::string>& items, const char* separator, std::size_t budget) {
-  std::string text;
-  std::size_t shown = 0;
-  for (const std::string& item : items) {
-    const std::string next = (shown ? separator : "") + item;
-    if (text.size() + next.size() > budget && shown > 0) break;
-    text += next.size() > budget ? next.substr(0, budget) + "..." : next;
-    ++shown;
-  }
-  if (shown < items.size()) text += fmt::format("{}... ({} in all)", separator, items.size());
-  return text;
-}
-
 // With several ranks each reads its block, and a file one rank cannot read
 // is refused by all.
 template <class Real>

@@ -13,9 +13,16 @@ std::string SourceLocation::position() const {
   return fmt::format("{}:{}:{}", file, line, column);
 }
 
+// A key path is the file's own keys joined: one the file made long or odd
+// (quotes, backslashes, line breaks in a key) is quoted like a value, so
+// that it stays short and cannot unbalance the message's quotes.
 static std::string compose(const SourceLocation& where, const std::string& message) {
   if (where.key_path.empty()) return fmt::format("{}: {}", where.position(), message);
-  return fmt::format("{}: {}: {}", where.position(), where.key_path, message);
+  const std::string& path = where.key_path;
+  const bool plain = path.size() <= 120 && std::none_of(path.begin(), path.end(), [](char c) {
+                       return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+                     });
+  return fmt::format("{}: {}: {}", where.position(), plain ? path : quote_value(path), message);
 }
 
 namespace {
@@ -25,11 +32,31 @@ constexpr std::size_t kValueHead = 40, kValueTail = 12;
 
 bool spans_lines(std::string_view s) { return s.find_first_of("\n\r") != std::string_view::npos; }
 
-std::string escaped(std::string_view s) {
+// A '"' not escaped by a backslash (an even number of them before it): the
+// start or end of a quoted value in a message.
+bool bare_quote_at(std::string_view s, std::size_t i) {
+  if (s[i] != '"') return false;
+  std::size_t backslashes = 0;
+  while (backslashes < i && s[i - 1 - backslashes] == '\\') ++backslashes;
+  return backslashes % 2 == 0;
+}
+
+std::size_t find_bare_quote(std::string_view s, std::size_t from) {
+  for (std::size_t i = from; i < s.size(); ++i)
+    if (bare_quote_at(s, i)) return i;
+  return std::string_view::npos;
+}
+
+// Control characters made visible; with `in_quotes`, backslashes and quotes
+// escaped too, so that a value's own '"' cannot end its quotes.
+std::string escaped(std::string_view s, bool in_quotes) {
   std::string out;
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);
-    if (c == '\n') {
+    if (in_quotes && (c == '"' || c == '\\')) {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
       out += "\\n";
     } else if (c == '\r') {
       out += "\\r";
@@ -48,31 +75,36 @@ std::string elided(std::string_view value) {
   const std::size_t lines = 1 + static_cast<std::size_t>(std::count(value.begin(), value.end(), '\n'));
   const std::string size = lines > 1 ? fmt::format("{} characters on {} lines", value.size(), lines)
                                      : fmt::format("{} characters", value.size());
-  if (value.size() <= kLongValue) return fmt::format("\"{}\" ({})", escaped(value), size);
-  return fmt::format("\"{} ... {}\" ({})", escaped(value.substr(0, kValueHead)),
-                     escaped(value.substr(value.size() - kValueTail)), size);
+  if (value.size() <= kLongValue) return fmt::format("\"{}\" ({})", escaped(value, true), size);
+  return fmt::format("\"{} ... {}\" ({})", escaped(value.substr(0, kValueHead), true),
+                     escaped(value.substr(value.size() - kValueTail), true), size);
 }
 
 }  // namespace
 
 std::string quote_value(std::string_view value) {
-  if (value.size() <= kLongValue && !spans_lines(value)) return fmt::format("\"{}\"", value);
+  if (value.size() <= kLongValue && value.find_first_of("\"\\\n\r") == std::string_view::npos)
+    return fmt::format("\"{}\"", value);
   return elided(value);
 }
 
 std::string one_line(std::string_view message) {
-  // Quoted runs first, while their quotes still delimit them.
+  // Quoted runs first, while their quotes still delimit them. A short run
+  // is kept as written (it may hold quote_value's escapes); a long one, or
+  // one over several lines, is elided.
   std::string text;
   std::size_t pos = 0;
   while (pos < message.size()) {
-    const std::size_t open = message.find('"', pos);
-    const std::size_t close = open == std::string_view::npos ? open : message.find('"', open + 1);
+    const std::size_t open = find_bare_quote(message, pos);
+    const std::size_t close = open == std::string_view::npos ? open : find_bare_quote(message, open + 1);
     if (close == std::string_view::npos) {
-      text += escaped(message.substr(pos));
+      text += escaped(message.substr(pos), false);
       break;
     }
-    text += escaped(message.substr(pos, open - pos));
-    text += quote_value(message.substr(open + 1, close - open - 1));
+    text += escaped(message.substr(pos, open - pos), false);
+    const std::string_view inner = message.substr(open + 1, close - open - 1);
+    text += inner.size() <= kLongValue && !spans_lines(inner) ? fmt::format("\"{}\"", escaped(inner, false))
+                                                              : elided(inner);
     pos = close + 1;
   }
   if (text.size() <= kMaxErrorLine) return text;
@@ -81,6 +113,19 @@ std::string one_line(std::string_view message) {
       fmt::format(" ... [{} characters left out] ... ", text.size() - (kMaxErrorLine - 40));
   const std::size_t head = kMaxErrorLine - 40 - tail;
   return text.substr(0, head) + cut + text.substr(text.size() - tail);
+}
+
+std::string summarise_list(const std::vector<std::string>& items, const char* separator, std::size_t budget) {
+  std::string text;
+  std::size_t shown = 0;
+  for (const std::string& item : items) {
+    const std::string next = (shown ? separator : "") + item;
+    if (text.size() + next.size() > budget && shown > 0) break;
+    text += next.size() > budget ? next.substr(0, budget) + "..." : next;
+    ++shown;
+  }
+  if (shown < items.size()) text += fmt::format("{}... ({} in all)", separator, items.size());
+  return text;
 }
 
 InputError::InputError(SourceLocation where, const std::string& message)

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cyto {
 
@@ -51,6 +52,10 @@ inline constexpr std::size_t kMaxErrorLine = 1000;
 // spanning lines) as its start and end with its size, e.g.
 // "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx ... xxxxxxxxxx" (10485760 characters).
 std::string quote_value(std::string_view value);
+
+// "a, b, c" while it fits `budget` characters, else as many as fit and
+// "... (N in all)": lists in messages (keys that differ, names defined).
+std::string summarise_list(const std::vector<std::string>& items, const char* separator, std::size_t budget);
 
 // The message as one line of at most kMaxErrorLine characters (plus what
 // the caller prefixes): control characters escaped, long quoted values

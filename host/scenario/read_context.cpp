@@ -33,13 +33,14 @@ int Reading::reference(const Field& f, const std::vector<std::string>& names, st
   const auto it = std::find(names.begin(), names.end(), name);
   if (it != names.end()) return static_cast<int>(it - names.begin());
   const std::string defined =
-      names.empty() ? "none are defined" : fmt::format("defined: {}", fmt::join(names, ", "));
+      names.empty() ? "none are defined" : fmt::format("defined: {}", summarise_list(names, ", ", 120));
   if (std::find(other_names.begin(), other_names.end(), name) != other_names.end())
-    doc.fail(f, fmt::format("unknown {} \"{}\": \"{}\" is {}, not {} ({})", kind, name, name,
-                            with_article(other_kind), with_article(kind), defined));
+    doc.fail(f, fmt::format("unknown {} {}: {} is {}, not {} ({})", kind, quote_value(name),
+                            quote_value(name), with_article(other_kind), with_article(kind), defined));
   const std::string hint = closest_match(name, names);
-  doc.fail(f, hint.empty() ? fmt::format("unknown {} \"{}\" ({})", kind, name, defined)
-                           : fmt::format("unknown {} \"{}\"; did you mean \"{}\"?", kind, name, hint));
+  doc.fail(f, hint.empty()
+                  ? fmt::format("unknown {} {} ({})", kind, quote_value(name), defined)
+                  : fmt::format("unknown {} {}; did you mean \"{}\"?", kind, quote_value(name), hint));
 }
 
 std::vector<int> Reading::species_selection(const Field& f) const {

@@ -108,10 +108,10 @@ std::vector<Variant>::const_iterator read_effect(const Document& doc, const Fiel
   if (variant == variants.end()) {
     const std::string hint =
         closest_match(effect_name, {"neutralisation", "neutralization", "blockade", "suppression"});
-    doc.fail(effect,
-             hint.empty()
-                 ? fmt::format("unknown therapy effect \"{}\" (expected {})", effect_name, expected_effects)
-                 : fmt::format("unknown therapy effect \"{}\"; did you mean \"{}\"?", effect_name, hint));
+    doc.fail(effect, hint.empty() ? fmt::format("unknown therapy effect {} (expected {})",
+                                                quote_value(effect_name), expected_effects)
+                                  : fmt::format("unknown therapy effect {}; did you mean \"{}\"?",
+                                                quote_value(effect_name), hint));
   }
   return variant;
 }
@@ -127,7 +127,8 @@ int rule_ref(const Reading& r, const Field& f) {
   }
   const std::string name = scalar_text(r.doc, f, "a rule name");
   if (names.empty())
-    r.doc.fail(f, fmt::format("unknown rule \"{}\" (no rule has a name; give the rule a \"name\")", name));
+    r.doc.fail(
+        f, fmt::format("unknown rule {} (no rule has a name; give the rule a \"name\")", quote_value(name)));
   return index[static_cast<std::size_t>(r.reference(f, names, "rule"))];
 }
 

@@ -39,9 +39,10 @@ std::vector<Variant>::const_iterator read_rule_type(const Document& doc, const F
       std::find_if(variants.begin(), variants.end(), [&](const Variant& v) { return v.name == type_name; });
   if (variant == variants.end()) {
     const std::string hint = closest_match(type_name, types);
-    doc.fail(type, hint.empty()
-                       ? fmt::format("unknown rule type \"{}\" (expected {})", type_name, join_or(types))
-                       : fmt::format("unknown rule type \"{}\"; did you mean \"{}\"?", type_name, hint));
+    doc.fail(type,
+             hint.empty()
+                 ? fmt::format("unknown rule type {} (expected {})", quote_value(type_name), join_or(types))
+                 : fmt::format("unknown rule type {}; did you mean \"{}\"?", quote_value(type_name), hint));
   }
   return variant;
 }

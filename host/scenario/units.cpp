@@ -10,6 +10,8 @@
 #include <cmath>
 #include <system_error>
 
+#include "host/core/error.hpp"
+
 namespace cyto {
 namespace {
 
@@ -226,8 +228,9 @@ UnitProduct parse_unit_expression(std::string_view expr, const Fail& fail) {
         std::find_if(kUnits.begin(), kUnits.end(), [&](const UnitDef& u) { return u.name == name; });
     if (unit == kUnits.end()) {
       const std::string suggestion = closest_match(name, unit_names());
-      fail(suggestion.empty() ? fmt::format("unknown unit \"{}\"", name)
-                              : fmt::format("unknown unit \"{}\"; did you mean \"{}\"?", name, suggestion));
+      fail(suggestion.empty()
+               ? fmt::format("unknown unit {}", quote_value(name))
+               : fmt::format("unknown unit {}; did you mean \"{}\"?", quote_value(name), suggestion));
     }
     const int e = sign * exponent;
     // Repeated multiplication keeps exact results for the common small powers.

@@ -347,12 +347,14 @@ void MapReader::check_key(const YAML::Node& key, const std::vector<std::string>&
     std::string hint = closest_match(name, allowed);
     if (hint.empty()) hint = closest_match(name, elsewhere);
     doc_.fail(key.Mark(), path,
-              hint.empty() ? fmt::format("unknown {} \"{}\"", key_kind, name)
-                           : fmt::format("unknown {} \"{}\"; did you mean \"{}\"?", key_kind, name, hint));
+              hint.empty()
+                  ? fmt::format("unknown {} {}", key_kind, quote_value(name))
+                  : fmt::format("unknown {} {}; did you mean \"{}\"?", key_kind, quote_value(name), hint));
   }
   if (const Entry* first = find(name)) {
     doc_.fail(key.Mark(), path,
-              fmt::format("duplicate key \"{}\" (first given at line {})", name, first->key_mark.line + 1));
+              fmt::format("duplicate key {} (first given at line {})", quote_value(name),
+                          first->key_mark.line + 1));
   }
 }
 
