@@ -8,8 +8,12 @@ Trials (N of the kill -9 kind, about N/5 of each other kind, at least 2):
               being written (or at a random time); then every file that looks
               good must be good (HDF5 opens, every dataset reads with its
               Fletcher-32 checksums verified), fields.xmf points only at
-              datasets that exist with its shapes, and --restart auto ends
+              datasets that exist with its shapes, a summary left "running"
+              reads as a killed run in `check`, and --restart auto ends
               bitwise equal to an uninterrupted run (tables and snapshots).
+              Times are drawn within the run's measured wall time; the last
+              line counts the kills that landed mid-write, and a long form
+              (10 or more) in which none did fails.
   concurrent  two runs of different scenarios into one directory at once.
               Refused (the output-directory lock) or one coherent set:
               pass. A mix of the two runs' files: FAIL.
