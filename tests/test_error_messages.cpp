@@ -53,7 +53,7 @@ TEST(ErrorMessages, ValuesHoldingQuotesStayOneShortLine) {
   EXPECT_EQ(one_line("unknown key " + cyto::quote_value("a\"b") + "; did you mean \"ab\"?"),
             "unknown key \"a\\\"b\" (3 characters); did you mean \"ab\"?");
   std::string key;
-  for (int n = 0; n < 120; ++n) key += "x\" # y\\ ";  // an implicit key holds at most 1024
+  for (int n = 0; n < 120; ++n) key += "x\" # y\\ ";       // an implicit key holds at most 1024
   const std::string yaml = "name: t\n'" + key + "': 1\n";  // single quotes: '"' and '\\' as they are
   std::string line;
   try {
