@@ -64,6 +64,22 @@ TEST(ErrorMessages, ValuesHoldingQuotesStayOneShortLine) {
   EXPECT_NE(line.find("unknown key \"x\\\" # y\\\\ x"), std::string::npos) << line;
   EXPECT_NE(line.find(" (960 characters)"), std::string::npos) << line;
   EXPECT_LE(line.size(), 300u) << line;
+  // Control characters count as shown (\x02 is four): the fuzzer's third
+  // finding, a key of 73 such bytes printed as 300 characters, in the key
+  // path and in the message.
+  const std::string controls = "tissu" + std::string(73, '\x02') + "e";
+  EXPECT_LE(cyto::quote_value(controls).size(), 80u) << cyto::quote_value(controls);
+  EXPECT_LE(one_line("found \"" + controls + "\"").size(), 90u);
+  std::string escaped_key = "tissu";
+  for (int n = 0; n < 73; ++n) escaped_key += "\\x02";
+  try {
+    cyto::parse_scenario("name: t\n\"" + escaped_key + "e\": 1\n", kFile);
+    ADD_FAILURE() << "accepted";
+  } catch (const InputError& e) {
+    line = one_line(e.what());
+  }
+  EXPECT_NE(line.find("unknown key \"tissu\\x02"), std::string::npos) << line;
+  EXPECT_LE(line.size(), 300u) << line;
 }
 
 InputError error_of(const std::string& text) {

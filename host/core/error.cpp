@@ -47,44 +47,56 @@ std::size_t find_bare_quote(std::string_view s, std::size_t from) {
   return std::string_view::npos;
 }
 
-// Control characters made visible; with `in_quotes`, backslashes and quotes
-// escaped too, so that a value's own '"' cannot end its quotes.
+// One character as a message shows it: control characters made visible;
+// with `in_quotes`, backslashes and quotes escaped too, so that a value's
+// own '"' cannot end its quotes.
+std::string escaped_char(char c, bool in_quotes) {
+  const auto u = static_cast<unsigned char>(c);
+  if (in_quotes && (c == '"' || c == '\\')) return {'\\', c};
+  if (c == '\n') return "\\n";
+  if (c == '\r') return "\\r";
+  if (c == '\t') return " ";
+  if (u < 0x20 || u == 0x7f) return fmt::format("\\x{:02x}", u);
+  return {c};
+}
+
 std::string escaped(std::string_view s, bool in_quotes) {
   std::string out;
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (in_quotes && (c == '"' || c == '\\')) {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += ' ';
-    } else if (u < 0x20 || u == 0x7f) {
-      out += fmt::format("\\x{:02x}", u);
-    } else {
-      out += c;
-    }
-  }
+  for (char c : s) out += escaped_char(c, in_quotes);
   return out;
 }
 
+bool needs_escape(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return escaped_char(c, true) != std::string(1, c); });
+}
+
+// The value quoted, at most kLongValue characters as shown: whole if it
+// fits escaped, else its escaped start and end (at most kValueHead and
+// kValueTail characters shown) around " ... ", with its size.
 std::string elided(std::string_view value) {
   const std::size_t lines = 1 + static_cast<std::size_t>(std::count(value.begin(), value.end(), '\n'));
   const std::string size = lines > 1 ? fmt::format("{} characters on {} lines", value.size(), lines)
                                      : fmt::format("{} characters", value.size());
-  if (value.size() <= kLongValue) return fmt::format("\"{}\" ({})", escaped(value, true), size);
-  return fmt::format("\"{} ... {}\" ({})", escaped(value.substr(0, kValueHead), true),
-                     escaped(value.substr(value.size() - kValueTail), true), size);
+  const std::string whole = escaped(value, true);
+  if (whole.size() <= kLongValue) return fmt::format("\"{}\" ({})", whole, size);
+  std::string head, tail;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const std::string next = escaped_char(value[i], true);
+    if (head.size() + next.size() > kValueHead) break;
+    head += next;
+  }
+  for (std::size_t i = value.size(); i-- > 0;) {
+    const std::string next = escaped_char(value[i], true);
+    if (tail.size() + next.size() > kValueTail) break;
+    tail.insert(0, next);
+  }
+  return fmt::format("\"{} ... {}\" ({})", head, tail, size);
 }
 
 }  // namespace
 
 std::string quote_value(std::string_view value) {
-  if (value.size() <= kLongValue && value.find_first_of("\"\\\n\r") == std::string_view::npos)
-    return fmt::format("\"{}\"", value);
+  if (value.size() <= kLongValue && !needs_escape(value)) return fmt::format("\"{}\"", value);
   return elided(value);
 }
 
@@ -103,8 +115,8 @@ std::string one_line(std::string_view message) {
     }
     text += escaped(message.substr(pos, open - pos), false);
     const std::string_view inner = message.substr(open + 1, close - open - 1);
-    text += inner.size() <= kLongValue && !spans_lines(inner) ? fmt::format("\"{}\"", escaped(inner, false))
-                                                              : elided(inner);
+    const std::string shown = escaped(inner, false);
+    text += shown.size() <= kLongValue && !spans_lines(inner) ? fmt::format("\"{}\"", shown) : elided(inner);
     pos = close + 1;
   }
   if (text.size() <= kMaxErrorLine) return text;
