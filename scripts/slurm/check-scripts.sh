@@ -139,6 +139,8 @@ EOF
 #   exit4: exits 4 (a rank stopped answering)
 #   exit1-stopped: writes a new checkpoint and a "stopped" summary.json, then
 #     exits 1 (mpirun after SIGTERM: its own exit code, whatever the ranks did)
+#   finished-killed: writes a final checkpoint and a "finished" summary.json,
+#     then exits 138 (a launcher killed by SIGUSR1 in its tear-down)
 #   wait: marks OUTPUT/ready.<rank>, waits (up to 60 s) for SIGUSR1, SIGTERM
 #     or SIGINT, logs it, writes a checkpoint and exits 3
 #   no-handlers: marks OUTPUT/ready.<rank> and waits without handlers (a
@@ -171,6 +173,11 @@ case \${FAKE_CYTOSTORM:-exit0} in
   exit3) checkpoint 60; exit 3 ;;
   exit3-no-checkpoint) exit 3 ;;
   exit4) exit 4 ;;
+  finished-killed)
+    checkpoint 178
+    ((rank == 0)) && printf '{\n  "status": "finished"\n}\n' >"\$output/summary.json"
+    exit 138
+    ;;
   exit1-stopped)
     checkpoint 60
     ((rank == 0)) && printf '{\n  "status": "stopped"\n}\n' >"\$output/summary.json"
@@ -468,6 +475,14 @@ expect mpi-unresponsive 4 none "$tmp/mpi-unresponsive.log" "a rank stopped answe
 out=$tmp/mpi-mpirun-term
 launch_mpi mpi-mpirun-term SLURM_JOB_ID=6008 FAKE_SQUEUE=UNLIMITED FAKE_CYTOSTORM=exit1-stopped --
 expect mpi-mpirun-term 3 6008 "$tmp/mpi-mpirun-term.log" "the ranks stopped with a checkpoint (summary.json): exit 3"
+
+# A launcher killed by a signal as the ranks end (128 + n), with the summary saying finished: done (exit 0).
+out=$tmp/mpi-finished-killed
+launch_mpi mpi-finished-killed SLURM_JOB_ID=6009 FAKE_SQUEUE=UNLIMITED FAKE_CYTOSTORM=finished-killed --
+expect mpi-finished-killed 0 none "$tmp/mpi-finished-killed.log" "but the ranks finished the run (summary.json): exit 0"
+# ... but not a bad exit whose summary is an earlier run's: 128 + n only.
+launch_mpi mpi-finished-bad-input SLURM_JOB_ID=6009 FAKE_SQUEUE=UNLIMITED FAKE_CYTOSTORM=exit2 --
+expect mpi-finished-bad-input 2 none "$tmp/mpi-finished-bad-input.log" "bad input (exit 2"
 
 out=$tmp/mpi-max
 launch_mpi mpi-max SLURM_JOB_ID=6005 SLURM_RESTART_COUNT=3 MAX_REQUEUES=3 FAKE_SQUEUE=UNLIMITED FAKE_CYTOSTORM=exit3 --
