@@ -80,6 +80,12 @@ TEST(ErrorMessages, ValuesHoldingQuotesStayOneShortLine) {
   }
   EXPECT_NE(line.find("unknown key \"tissu\\x02"), std::string::npos) << line;
   EXPECT_LE(line.size(), 300u) << line;
+  // A quote never closed (a value quoted raw that held a '"'): what follows
+  // it is the value, elided (the fuzzer's fourth finding, a 1013-character line).
+  const std::string unclosed = one_line("expected a rate, found \"" + std::string(5000, 'v') + "; more");
+  EXPECT_TRUE(unclosed.starts_with("expected a rate, found \"vvvv")) << unclosed;
+  EXPECT_NE(unclosed.find("(5006 characters)"), std::string::npos) << unclosed;
+  EXPECT_LE(unclosed.size(), 120u) << unclosed;
 }
 
 InputError error_of(const std::string& text) {

@@ -103,14 +103,20 @@ std::string quote_value(std::string_view value) {
 std::string one_line(std::string_view message) {
   // Quoted runs first, while their quotes still delimit them. A short run
   // is kept as written (it may hold quote_value's escapes); a long one, or
-  // one over several lines, is elided.
+  // one over several lines, is elided, and so is what follows a quote that
+  // is never closed.
   std::string text;
   std::size_t pos = 0;
   while (pos < message.size()) {
     const std::size_t open = find_bare_quote(message, pos);
     const std::size_t close = open == std::string_view::npos ? open : find_bare_quote(message, open + 1);
     if (close == std::string_view::npos) {
-      text += escaped(message.substr(pos), false);
+      if (open == std::string_view::npos) {
+        text += escaped(message.substr(pos), false);
+      } else {
+        text += escaped(message.substr(pos, open - pos), false);
+        text += elided(message.substr(open + 1));
+      }
       break;
     }
     text += escaped(message.substr(pos, open - pos), false);

@@ -246,7 +246,7 @@ UnitProduct parse_unit_expression(std::string_view expr, const Fail& fail) {
     } else if (expr[pos] == '/') {
       sign = -1;
     } else {
-      fail(fmt::format("expected \"*\" or \"/\" between units, found \"{}\"", expr.substr(pos)));
+      fail(fmt::format("expected \"*\" or \"/\" between units, found {}", quote_value(expr.substr(pos))));
     }
     ++pos;
   }
@@ -288,7 +288,8 @@ std::string default_unit(Quantity q) { return std::string(info(q).unit); }
 double parse_quantity(const std::string& text, Quantity q) {
   const QuantityInfo& expected = info(q);
   const auto fail = [&](const std::string& problem) {
-    throw UnitError(fmt::format("expected {}, found \"{}\"{}", quantity_expectation(q), text, problem));
+    throw UnitError(
+        fmt::format("expected {}, found {}{}", quantity_expectation(q), quote_value(text), problem));
   };
   const std::string_view body = trim(text);
   if (body.empty()) fail(" (an empty value)");

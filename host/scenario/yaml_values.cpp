@@ -24,9 +24,9 @@ double read_quantity(const Document& doc, const Field& f, Quantity q, Bound boun
     doc.fail(f, e.what());
   }
   if (bound == Bound::NonNegative && value < 0)
-    doc.fail(f, fmt::format("expected a {} >= 0, found \"{}\"", quantity_name(q), text));
+    doc.fail(f, fmt::format("expected a {} >= 0, found {}", quantity_name(q), quote_value(text)));
   if (bound == Bound::Positive && value <= 0)
-    doc.fail(f, fmt::format("expected a {} > 0, found \"{}\"", quantity_name(q), text));
+    doc.fail(f, fmt::format("expected a {} > 0, found {}", quantity_name(q), quote_value(text)));
   return value;
 }
 
@@ -47,7 +47,7 @@ int read_int(const Document& doc, const Field& f) {
   int value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || text.empty())
-    doc.fail(f, fmt::format("expected an integer, found \"{}\"", f.node.Scalar()));
+    doc.fail(f, fmt::format("expected an integer, found {}", quote_value(f.node.Scalar())));
   return value;
 }
 
@@ -56,10 +56,10 @@ std::uint64_t read_seed(const Document& doc, const Field& f) {
   std::uint64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec == std::errc::result_out_of_range)
-    doc.fail(f, fmt::format("expected an integer from 0 to {}, found \"{}\"",
-                            std::numeric_limits<std::uint64_t>::max(), f.node.Scalar()));
+    doc.fail(f, fmt::format("expected an integer from 0 to {}, found {}",
+                            std::numeric_limits<std::uint64_t>::max(), quote_value(f.node.Scalar())));
   if (ec != std::errc() || end != text.data() + text.size() || text.empty())
-    doc.fail(f, fmt::format("expected an integer >= 0, found \"{}\"", f.node.Scalar()));
+    doc.fail(f, fmt::format("expected an integer >= 0, found {}", quote_value(f.node.Scalar())));
   return value;
 }
 
@@ -88,7 +88,7 @@ std::int64_t read_count(const Document& doc, const Field& f, std::int64_t lo, st
     }
   }
   if (!whole || too_large || value < lo || value > hi)
-    doc.fail(f, fmt::format("expected {}, found \"{}\"", expected, f.node.Scalar()));
+    doc.fail(f, fmt::format("expected {}, found {}", expected, quote_value(f.node.Scalar())));
   return value;
 }
 
@@ -105,7 +105,7 @@ bool read_bool(const Document& doc, const Field& f) {
   for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (lowered == "true" || lowered == "yes" || lowered == "on") return true;
   if (lowered == "false" || lowered == "no" || lowered == "off") return false;
-  doc.fail(f, fmt::format("expected true or false, found \"{}\"", text));
+  doc.fail(f, fmt::format("expected true or false, found {}", quote_value(text)));
 }
 
 std::string read_identifier(const Document& doc, const Field& f, std::string_view kind) {
@@ -115,9 +115,8 @@ std::string read_identifier(const Document& doc, const Field& f, std::string_vie
                     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
                   });
   if (!ok)
-    doc.fail(f,
-             fmt::format("expected a {} name (a letter, then letters, digits, \"_\" or \"-\"), found \"{}\"",
-                         kind, text));
+    doc.fail(f, fmt::format("expected a {} name (a letter, then letters, digits, \"_\" or \"-\"), found {}",
+                            kind, quote_value(text)));
   return text;
 }
 
