@@ -56,6 +56,17 @@ inline std::string scenario_with(const std::string& text) {
 // The minimal scenario followed by `lines` (from line 8).
 inline std::string scenario_plus(const std::string& lines) { return scenario({}, lines); }
 
+// The error parsing `text` raises, or a failed test.
+inline InputError error_of(const std::string& text) {
+  try {
+    parse_scenario(text, kFile);
+  } catch (const InputError& e) {
+    return e;
+  }
+  ADD_FAILURE() << "accepted:\n" << text;
+  return InputError({}, "accepted");
+}
+
 // A scenario with two populations (line 8) and `rules` from line 9.
 inline std::string with_rules(const std::string& rules,
                               const std::map<std::string, std::string>& replaced = {}) {

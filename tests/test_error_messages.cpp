@@ -20,6 +20,7 @@ namespace {
 
 using cyto::InputError;
 using cyto::one_line;
+using cyto::testing::error_of;
 using cyto::testing::kFile;
 using cyto::testing::scenario;
 
@@ -86,16 +87,6 @@ TEST(ErrorMessages, ValuesHoldingQuotesStayOneShortLine) {
   EXPECT_TRUE(unclosed.starts_with("expected a rate, found \"vvvv")) << unclosed;
   EXPECT_NE(unclosed.find("(5006 characters)"), std::string::npos) << unclosed;
   EXPECT_LE(unclosed.size(), 120u) << unclosed;
-}
-
-InputError error_of(const std::string& text) {
-  try {
-    cyto::parse_scenario(text, kFile);
-  } catch (const InputError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "accepted:\n" << text;
-  return InputError({}, "accepted");
 }
 
 TEST(ErrorMessages, UnclosedQuoteIsBlamedNotTheKeyItSwallowed) {

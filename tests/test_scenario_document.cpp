@@ -13,21 +13,11 @@
 namespace {
 
 using cyto::InputError;
+using cyto::testing::error_of;
 using cyto::testing::kFile;
 using cyto::testing::scenario;
 using cyto::testing::scenario_plus;
 using cyto::testing::scenario_with;
-
-// The error parsing `text` raises, or a failed test.
-InputError error_of(const std::string& text) {
-  try {
-    cyto::parse_scenario(text, kFile);
-  } catch (const InputError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "accepted:\n" << text;
-  return InputError({}, "accepted");
-}
 
 void expect_at(const InputError& e, int line, int column, const std::string& key, const std::string& part) {
   EXPECT_EQ(e.where().file, kFile);

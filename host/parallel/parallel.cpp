@@ -34,14 +34,6 @@ bool mpi_running() {
   return initialised && !finalised;
 }
 
-void check(int code, const char* what) {
-  if (code == MPI_SUCCESS) return;
-  char text[MPI_MAX_ERROR_STRING];
-  int length = 0;
-  MPI_Error_string(code, text, &length);
-  throw RuntimeFailure(fmt::format("MPI {} failed: {}", what, std::string(text, std::size_t(length))));
-}
-
 // A collective as MPI's blocking call, or (while waits are limited) its
 // non-blocking form polled against the deadline. The results are the same
 // whatever order MPI reduces in: sums are of integers, the others are minima
@@ -49,11 +41,11 @@ void check(int code, const char* what) {
 template <class Blocking, class Start>
 void collective(const Comm& comm, const char* what, Blocking blocking, Start start) {
   if (!waits_limited()) {
-    check(blocking(), what);
+    check_mpi(blocking(), what);
     return;
   }
   MPI_Request request = MPI_REQUEST_NULL;
-  check(start(&request), what);
+  check_mpi(start(&request), what);
   complete(request, comm, what);
 }
 
@@ -110,7 +102,7 @@ Session::Session(int& argc, char**& argv) {
 #ifdef CYTOSTORM_HAVE_MPI
   if (ranks > 1 || std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMIX_RANK")) {
     int provided = 0;
-    check(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided), "initialisation");
+    check_mpi(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided), "initialisation");
     // Errors come back as codes and become one clear message, not an abort with a trace.
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     active_ = true;
@@ -314,9 +306,10 @@ void Messages::post(bool sending, void* data, std::size_t bytes, int peer, int t
     requests_.emplace_back();
     peers_.push_back(peer);
     if (sending)
-      check(MPI_Isend(p + done, piece, MPI_BYTE, peer, tag, comm_.handle(), &requests_.back()), "send");
+      check_mpi(MPI_Isend(p + done, piece, MPI_BYTE, peer, tag, comm_.handle(), &requests_.back()), "send");
     else
-      check(MPI_Irecv(p + done, piece, MPI_BYTE, peer, tag, comm_.handle(), &requests_.back()), "receive");
+      check_mpi(MPI_Irecv(p + done, piece, MPI_BYTE, peer, tag, comm_.handle(), &requests_.back()),
+                "receive");
     done += std::size_t(piece);
   } while (done < bytes);
 #else
@@ -341,7 +334,7 @@ void Messages::wait() {
   const int code = MPI_Waitall(int(requests_.size()), requests_.data(), MPI_STATUSES_IGNORE);
   requests_.clear();
   peers_.clear();
-  check(code, "wait for messages");
+  check_mpi(code, "wait for messages");
 #endif
 }
 

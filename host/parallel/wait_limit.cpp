@@ -120,7 +120,12 @@ void poll(const Comm& comm, const char* what, Done done, Peer peer) {
   }
 }
 
-void check(int code, const char* what) {
+#endif
+
+}  // namespace
+
+#ifdef CYTOSTORM_HAVE_MPI
+void check_mpi(int code, const char* what) {
   if (code == MPI_SUCCESS) return;
   char text[MPI_MAX_ERROR_STRING];
   int length = 0;
@@ -128,8 +133,6 @@ void check(int code, const char* what) {
   throw RuntimeFailure(fmt::format("MPI {} failed: {}", what, std::string(text, std::size_t(length))));
 }
 #endif
-
-}  // namespace
 
 void limit_waits(Clock::time_point started, double walltime_s) {
   const double margin = std::clamp(0.05 * walltime_s, 5.0, 60.0);
@@ -153,7 +156,7 @@ void complete(MPI_Request& request, const Comm& comm, const char* what) {
   poll(
       comm, what,
       [&] {
-        check(MPI_Test(&request, &finished, MPI_STATUS_IGNORE), what);
+        check_mpi(MPI_Test(&request, &finished, MPI_STATUS_IGNORE), what);
         return finished != 0;
       },
       [&comm] {
@@ -174,7 +177,7 @@ void complete_all(std::vector<MPI_Request>& requests, const std::vector<int>& pe
       [&] {
         // Completed requests become MPI_REQUEST_NULL: those left name the ranks not heard from.
         int count = 0;
-        check(
+        check_mpi(
             MPI_Testsome(int(requests.size()), requests.data(), &count, indices.data(), MPI_STATUSES_IGNORE),
             what);
         return count == MPI_UNDEFINED;  // no active request left

@@ -35,6 +35,8 @@ bool waits_limited();
 void on_giving_up(std::function<void(const std::string& message)> last_words);
 
 #ifdef CYTOSTORM_HAVE_MPI
+// An MPI call's error code as a RuntimeFailure naming `what` and MPI's text.
+void check_mpi(int code, const char* what);
 // Completes `request` (a collective named `what`, e.g. "sum"); past the
 // limit, ends the job.
 void complete(MPI_Request& request, const Comm& comm, const char* what);
