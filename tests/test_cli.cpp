@@ -208,6 +208,18 @@ TEST_F(Cli, StormModelRunWritesPopulationsAndPlasma) {
   EXPECT_LT(cells.back().get<double>(), cells.front().get<double>());  // cells died
   EXPECT_GT(series["plasma"]["species"]["TNF"].back().get<double>(), 0.0);
   EXPECT_GT(series["drugs"]["antibody"].back().get<double>(), 0.0);
+  // The death rule's front scale, against the 20 um voxel, where it is narrowest (the
+  // tissue exchanging with plasma): sqrt(1200 um^2/min / (0.0275 + 0.01) /min) = 179 um.
+  const auto summary = nlohmann::json::parse(std::ifstream(out / "summary.json"));
+  ASSERT_EQ(summary["fronts"].size(), 1u) << summary.dump(2);
+  EXPECT_EQ(summary["fronts"][0]["rule"], "death");
+  EXPECT_EQ(summary["fronts"][0]["signal_species"], "TNF");
+  EXPECT_EQ(summary["fronts"][0]["verdict"], "resolved");
+  EXPECT_EQ(summary["fronts"][0]["tissue"], "tissue");
+  EXPECT_NEAR(summary["fronts"][0]["front_scale_m"].get<double>(), 178.885e-6, 0.001e-6);
+  EXPECT_NE(r.output.find("fronts of death: front scale L = sqrt(D / loss) = 179 um (TNF in tissue"),
+            std::string::npos)
+      << r.output;
 }
 
 TEST_F(Cli, StormModelBadInputsAreOneClearError) {
@@ -337,7 +349,82 @@ TEST_F(Cli, HugeRequestedDtIsSubSteppedStably) {
   const Result r = run_cli("check " + scenario("", "time: {end: 10 min, dt: 1e8 h}\n"));
   EXPECT_EQ(r.exit_code, 0) << r.output;
   // (20 um)^2 / (6 * 1200 um^2/min) = 3.333 s; 0.9 of it per step, not an overflowed count.
-  EXPECT_NE(r.output.find("Time step used: 3 s"), std::string::npos) << r.output;
+  // The sub-step comes out a hair under 3 s, so each 5 min takes 101 steps of 2.9703 s: the
+  // steps taken, as reported.
+  EXPECT_NE(r.output.find("Time step used: 2.9703 s, under the 3 s cap"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("202 steps to t = 10 min"), std::string::npos) << r.output;
+}
+
+// The steps between two outputs are equal and end on the output time, so
+// they are often shorter than the planned dt: what is reported is what is
+// taken. 5 min / 1.9 s -> 158 steps of 1.89873 s; the last 2 min -> 64 of 1.875 s.
+TEST_F(Cli, TheStepsReportedAreTheStepsTaken) {
+  const std::string file = scenario("", "time: {end: 12 min, dt: 1.9 s}\n");
+  const Result check = run_cli("check " + file);
+  ASSERT_EQ(check.exit_code, 0) << check.output;
+  EXPECT_NE(check.output.find("Time step used: 1.875 to 1.89873 s (median 1.89873 s), under the 1.9 s cap"),
+            std::string::npos)
+      << check.output;
+  EXPECT_NE(check.output.find("380 steps to t = 12 min"), std::string::npos) << check.output;
+  const Result r = run_cli("run " + file + " --threads 2");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("dt 1.875 to 1.89873 s (median 1.89873 s), under the 1.9 s cap"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("steps taken by this run: 380, dt min 1.875 s, median 1.89873 s, max 1.89873 s"),
+            std::string::npos)
+      << r.output;
+  const auto summary = nlohmann::json::parse(std::ifstream(dir_ / "out" / "summary.json"));
+  const auto& time = summary["time"];
+  EXPECT_DOUBLE_EQ(time["dt_s"].get<double>(), 300.0 / 158);
+  EXPECT_DOUBLE_EQ(time["dt_cap_s"].get<double>(), 1.9);
+  EXPECT_EQ(time["steps_taken"]["count"].get<int>(), 380);
+  EXPECT_EQ(time["steps"].get<int>(), 380);
+  EXPECT_DOUBLE_EQ(time["steps_taken"]["min_dt_s"].get<double>(), 120.0 / 64);
+  EXPECT_DOUBLE_EQ(time["steps_taken"]["median_dt_s"].get<double>(), 300.0 / 158);
+  EXPECT_DOUBLE_EQ(time["steps_taken"]["max_dt_s"].get<double>(), 300.0 / 158);
+}
+
+// dt: auto on a scenario whose reactions, plasma and drug set the step
+// (voxels of 40 um, D = 1 um^2/min: a stable step of 4 h): the key outputs
+// against fixed steps of 0.25 s, and the same values at the common output
+// times whatever the output interval.
+TEST_F(Cli, ErrorControlledStepsMeetTheToleranceWhateverTheOutputInterval) {
+  const std::string file = scenario(kModel, "time: {end: 3 h}\n");
+  const std::string small = " --set grid.voxel='40 um' --set species.0.diffusion='1 um^2/min' --threads 1";
+  const auto series = [&](const std::string& name, const std::string& options) {
+    const Result r = run_cli("run " + file + small + " --output " + (dir_ / name).string() + options);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return nlohmann::json::parse(std::ifstream(dir_ / name / "timeseries.json"));
+  };
+  const auto reference = series("fixed", " --set time.dt='0.25 s' --set output.interval='30 min'");
+  const auto adaptive = series("auto", " --set time.tolerance=1e-2 --set output.interval='30 min'");
+  const auto finer_outputs = series("auto10", " --set time.tolerance=1e-2 --set output.interval='10 min'");
+  const auto summary = nlohmann::json::parse(std::ifstream(dir_ / "auto" / "summary.json"));
+  EXPECT_TRUE(summary["time"]["adaptive"].get<bool>());
+  EXPECT_LE(summary["time"]["error_control"]["largest_estimate"].get<double>(), 1e-2);
+  EXPECT_LT(summary["time"]["steps"].get<int>(), 1000);  // against 43200 fixed steps
+  const auto compare = [](const nlohmann::json& a, const nlohmann::json& b, int stride_b) {
+    double worst = 0;
+    const auto& pa = a["plasma"]["species"]["TNF"];
+    const auto& pb = b["plasma"]["species"]["TNF"];
+    const auto& ca = a["populations"]["cells"]["all"]["total_cells"];
+    const auto& cb = b["populations"]["cells"]["all"]["total_cells"];
+    for (std::size_t i = 0; i < pa.size(); ++i) {
+      const std::size_t j = i * std::size_t(stride_b);
+      const double p = pa[i].get<double>(), q = pb[j].get<double>();
+      if (std::max(p, q) > 0) worst = std::max(worst, std::abs(p - q) / std::max(p, q));
+      worst = std::max(worst, std::abs(ca[i].get<double>() - cb[j].get<double>()) / ca[0].get<double>());
+    }
+    return worst;
+  };
+  const double against_fixed = compare(reference, adaptive, 1);
+  const double across_intervals = compare(adaptive, finer_outputs, 3);
+  std::printf(
+      "tolerance 1e-2: largest difference %.3g against fixed 0.25 s steps, %.3g between 30 and 10 min "
+      "outputs\n",
+      against_fixed, across_intervals);
+  EXPECT_LT(against_fixed, 1e-2);
+  EXPECT_LT(across_intervals, 1e-2);
 }
 
 TEST_F(Cli, RegionsThatMissEveryTissueVoxelAreBadInput) {

@@ -96,11 +96,26 @@ std::string describe_time_plan(const Scenario& s, const ValidatedRun& v) {
                        plan.max_diffusion_where);
   else
     out += "Stable explicit dt: unlimited (no diffusion)\n";
-  out +=
-      fmt::format("Time step used: {:.6g} s{}; {} steps to t = {}, {} outputs\n", plan.max_dt,
-                  plan.substepped ? fmt::format(" ({:.0f} sub-steps per requested dt)", plan.substeps_per_dt)
-                                  : std::string(),
-                  v.total_steps, format_sim_time(s.time.end), v.output_times.size());
+  if (plan.adaptive) {
+    out += fmt::format(
+        "Time step: error-controlled (time.tolerance {:g}), at most {}; steps chosen as the run "
+        "goes; {} outputs to t = {}\n",
+        s.time.tolerance, describe_step_cap(plan), v.output_times.size(), format_sim_time(s.time.end));
+    return out;
+  }
+  out += fmt::format(
+      "Time step used: {}{}; {} steps to t = {}, {} outputs\n", describe_step_sizes(v.steps, plan),
+      plan.substepped ? fmt::format(" ({:.0f} sub-steps per requested dt)", plan.substeps_per_dt)
+                      : std::string(),
+      v.total_steps, format_sim_time(s.time.end), v.output_times.size());
+  return out;
+}
+
+// Whether the grid resolves each death rule's fronts.
+std::string describe_fronts(const Scenario& s, const ValidatedRun& v) {
+  if (v.fronts.empty()) return {};
+  std::string out = "Pyroptotic fronts (voxel against the front scale L; docs/numerics/method.md#fronts):\n";
+  for (const FrontResolution& f : v.fronts) out += fmt::format("  {}\n", describe_front_resolution(s, f));
   return out;
 }
 
@@ -161,6 +176,7 @@ std::string check_scenario(Scenario s, const RunOptions& options) {
                      format_bytes(gpu_memory_estimate_bytes(s, disc.grid, tissues.tissue_voxels)));
   out += describe_seeding(s, tissues);
   out += describe_time_plan(s, v);
+  out += describe_fronts(s, v);
   out += fmt::format("GPU: {}\n", gpu_support_summary());
   out += fmt::format("{}\n", par::mpi_summary());
   out += describe_decompositions(tissues);

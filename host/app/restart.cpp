@@ -185,10 +185,12 @@ Continuation continue_from(const Restart<Real>& restart, Simulation<Real>& sim,
   Continuation go_on{c.position, unflatten_timeseries(c.timeseries, c.timeseries_rows, shape)};
   RunPosition& position = go_on.position;
   std::vector<TimeSeriesRow>& rows = go_on.rows;
-  const bool on_schedule = !restart.changed && c.max_dt == max_dt &&
-                           std::size_t(position.next_output) < times.size() + 1 &&
-                           (std::size_t(position.next_output) == times.size() ||
-                            times[std::size_t(position.next_output)] == position.segment_end_time);
+  // The segment ends at the next output time, or (dt: auto) at a stretch's end between it and the one before.
+  const std::size_t next = std::size_t(position.next_output);
+  const bool on_schedule =
+      !restart.changed && c.max_dt == max_dt && next < times.size() + 1 &&
+      (next == times.size() || (position.segment_end_time <= times[next] &&
+                                (next == 0 || position.segment_end_time > times[next - 1])));
   if (on_schedule) return go_on;
   // A changed scenario: continue from the checkpoint's time to the next output time of this one.
   rows.erase(std::remove_if(rows.begin(), rows.end(),

@@ -22,6 +22,7 @@
 #include "host/core/atomic_file.hpp"
 #include "host/core/trace.hpp"
 #include "host/io/output_directory.hpp"
+#include "host/solver/step_control.hpp"
 
 namespace cyto {
 
@@ -102,7 +103,7 @@ class TimeLoop {
  public:
   TimeLoop(const RunContext& run, Simulation<Real>& sim, const ValidatedRun& plan, RunPosition position,
            RunTimings& timings, OutputRecorder<Real>& outputs, CheckpointRecorder<Real>& checkpoints,
-           BackgroundWriter& writer, BlowUpGuard<Real>& guard)
+           BackgroundWriter& writer, BlowUpGuard<Real>& guard, StepControlRecord& control)
       : run_(run),
         sim_(sim),
         times_(plan.output_times),
@@ -114,8 +115,11 @@ class TimeLoop {
         writer_(writer),
         guard_(guard),
         stops_(run, checkpoints.state_bytes()),
-        progress_(run.log, run.scenario.output.progress_interval, plan.total_steps, run.scenario.time.end,
-                  sim.tissues().tissue_voxels, run.options.progress, sim.steps()) {}
+        control_(control),
+        // With dt: auto the step count is not known ahead: progress by simulated time.
+        progress_(run.log, run.scenario.output.progress_interval, plan.plan.adaptive ? 0 : plan.total_steps,
+                  run.scenario.time.end, sim.tissues().tissue_voxels, run.options.progress, sim.steps(),
+                  sim.time()) {}
 
   // Runs to the end of the schedule or to a stop; the reason of the stop, or "" at the end.
   std::string run(bool fresh) {
@@ -131,7 +135,7 @@ class TimeLoop {
       position_.time = sim_.time();
       position_.step = sim_.steps();
       if (reached) {
-        record_outputs();
+        if (sim_.time() == times_[std::size_t(position_.next_output)]) record_outputs();
         next_segment();
       }
       if (!stop_reason_.empty()) break;
@@ -158,21 +162,51 @@ class TimeLoop {
     position_.next_output = 1;
     position_.segment_start_time = 0;
     position_.segment_start_step = 0;
-    position_.segment_end_time = times_.size() > 1 ? times_[1] : 0;
-    position_.segment_steps = steps_between(0, position_.segment_end_time, max_dt_);
+    plan_segment();
   }
 
-  // An output time reached (its outputs written): the segment to the next one.
+  // A segment's end reached (and, at an output time, its outputs written): the next segment.
   void next_segment() {
-    ++position_.next_output;
+    if (sim_.time() == times_[std::size_t(position_.next_output)]) ++position_.next_output;
     position_.segment_start_time = sim_.time();
     position_.segment_start_step = sim_.steps();
     if (!finished()) {
-      position_.segment_end_time = times_[std::size_t(position_.next_output)];
-      position_.segment_steps = steps_between(sim_.time(), position_.segment_end_time, max_dt_);
+      plan_segment();
     } else {
       position_.segment_end_time = sim_.time();
       position_.segment_steps = 0;
+    }
+  }
+
+  // The steps from the current time towards the next output time: one
+  // segment of steps of at most max_dt to it; or, with dt: auto, a stretch
+  // of kStretchSteps steps of the step the error control chooses (the rest
+  // of the way to the output where that is at most 1.5 stretches).
+  void plan_segment() {
+    const double t = sim_.time(), t_output = times_[std::size_t(position_.next_output)];
+    const TimePlan& plan = sim_.time_plan();
+    if (!plan.adaptive) {
+      position_.segment_end_time = t_output;
+      position_.segment_steps = steps_between(t, t_output, max_dt_);
+      return;
+    }
+    const StretchStep step = choose_stretch_step(sim_, position_.next_dt > 0 ? position_.next_dt : max_dt_,
+                                                 run_.scenario.time.tolerance, plan.adaptive_max_dt);
+    control_.record(step);
+    if (step.at_floor && control_.floor_stretches == 1)
+      fmt::print(run_.log,
+                 "warning: at t = {} the error control reached its smallest step ({} s) with the error "
+                 "estimate {:.3g} above time.tolerance {:.3g} ({}); going on at that step\n",
+                 format_sim_time(t), kMinAdaptiveDt, step.error.relative, run_.scenario.time.tolerance,
+                 describe_error_source(run_.scenario, sim_.fields(), step.error));
+    position_.next_dt = step.next_guess;
+    const std::int64_t to_output = steps_between(t, t_output, step.dt);
+    if (to_output <= kStretchSteps + kStretchSteps / 2) {
+      position_.segment_end_time = t_output;
+      position_.segment_steps = to_output;
+    } else {
+      position_.segment_end_time = t + kStretchSteps * step.dt;
+      position_.segment_steps = kStretchSteps;
     }
   }
 
@@ -221,6 +255,7 @@ class TimeLoop {
   BackgroundWriter& writer_;
   BlowUpGuard<Real>& guard_;
   StopConditions stops_;
+  StepControlRecord& control_;
   ProgressReporter progress_;
   std::string stop_reason_;
 };
@@ -252,7 +287,7 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& options) {
     check_restart_matches(*restart, sim, field_names);
     verify_restart_outputs(*restart, run.directory, run.comm, run.log);
   }
-  log_run_start(run, sim, validated.total_steps);
+  log_run_start(run, sim, validated);
   const MovedAside moved =
       prepare_output_directory(run, restart ? std::optional(restart->step()) : std::nullopt, earlier);
   if (run.root) write_running_summary(run);
@@ -288,10 +323,11 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& options) {
         return std::filesystem::is_regular_file(checkpoints.last_path(), ec) ? checkpoints.last_path()
                                                                              : std::string();
       });
-  TimeLoop<Real> loop(run, sim, validated, position, timings, outputs, checkpoints, writer, guard);
+  RunEnd end;
+  TimeLoop<Real> loop(run, sim, validated, position, timings, outputs, checkpoints, writer, guard,
+                      end.step_control);
 
   timings.loop_start = RunClock::now();
-  RunEnd end;
   try {
     end.stop_reason = loop.run(!restart);
   } catch (const RuntimeFailure& failure) {
@@ -314,8 +350,8 @@ nlohmann::json run_with(const Scenario& s, const RunOptions& options) {
       timings.stepping_seconds > 0
           ? double(sim.steps() - (restart ? restart->step() : 0)) / timings.stepping_seconds
           : 0;
-  nlohmann::json summary = summarise_run(run, sim, end, validated.output_times, timings, outputs, checkpoints,
-                                         restart ? &*restart : nullptr);
+  nlohmann::json summary =
+      summarise_run(run, sim, end, validated, timings, outputs, checkpoints, restart ? &*restart : nullptr);
   if (moved.files > 0) {
     summary["previous_outputs"] = {{"moved_to", moved.folder}, {"files", moved.files}};
     if (run.root) write_file_atomically(run.directory + "/summary.json", summary.dump(2) + "\n");

@@ -47,7 +47,7 @@ nlohmann::json process_json(const RunContext& run) {
 }  // namespace
 
 template <class Real>
-void log_run_start(const RunContext& run, const Simulation<Real>& sim, std::int64_t total_steps) {
+void log_run_start(const RunContext& run, const Simulation<Real>& sim, const ValidatedRun& validated) {
   const Scenario& s = run.scenario;
   const DenseGrid& g = sim.discretisation().grid;
   const TimePlan& plan = sim.time_plan();
@@ -59,9 +59,21 @@ void log_run_start(const RunContext& run, const Simulation<Real>& sim, std::int6
              s.populations.empty()
                  ? std::string()
                  : fmt::format(", {} populations, {} rules", s.populations.size(), s.rules.size()));
-  fmt::print(log, "dt {:.6g} s (stability limit {:.6g} s) | {} steps to t = {} | output every {} -> {}\n",
-             plan.max_dt, plan.stability_limit, total_steps, format_sim_time(s.time.end),
-             format_sim_time(s.output.interval), s.output.directory);
+  if (plan.adaptive)
+    fmt::print(log,
+               "dt error-controlled (time.tolerance {:g}), at most {} | to t = {} | output every {} -> {}\n",
+               s.time.tolerance, describe_step_cap(plan), format_sim_time(s.time.end),
+               format_sim_time(s.output.interval), s.output.directory);
+  else
+    fmt::print(log, "dt {} (stability limit {:.6g} s) | {} steps to t = {} | output every {} -> {}\n",
+               describe_step_sizes(validated.steps, plan), plan.stability_limit, validated.total_steps,
+               format_sim_time(s.time.end), format_sim_time(s.output.interval), s.output.directory);
+  for (const FrontResolution& front : validated.fronts)
+    fmt::print(log, "{}fronts of {}\n",
+               front.verdict == FrontVerdict::UnderResolved || front.verdict == FrontVerdict::Pinned
+                   ? "warning: "
+                   : "",
+               describe_front_resolution(s, front));
   if (run.comm.parallel())
     fmt::print(log, "MPI: {} ranks, blocks {} ({}), largest block {:.2f}x the mean tissue | {}\n",
                run.comm.size(), sim.decomposition().text(),
@@ -118,12 +130,13 @@ void write_failed_summary(const RunContext& run, const std::string& error, std::
 
 template <class Real>
 nlohmann::json summarise_run(const RunContext& run, const Simulation<Real>& sim, const RunEnd& end,
-                             const std::vector<double>& times, const RunTimings& timings,
+                             const ValidatedRun& validated, const RunTimings& timings,
                              const OutputRecorder<Real>& outputs, const CheckpointRecorder<Real>& checkpoints,
                              const Restart<Real>* restart) {
   const Scenario& s = run.scenario;
   const DenseGrid& g = sim.discretisation().grid;
   const TimePlan& plan = sim.time_plan();
+  const StepSizes& taken = sim.steps_taken();
   const std::int64_t voxels = sim.tissues().tissue_voxels;
   const double ns = double(s.species.size());
   std::vector<std::string> species, populations;
@@ -143,10 +156,17 @@ nlohmann::json summarise_run(const RunContext& run, const Simulation<Real>& sim,
       {"time",
        {{"end_s", s.time.end},
         {"reached_s", sim.time()},
-        {"dt_s", plan.max_dt},
+        {"dt_s", taken.count() ? taken.median() : validated.steps.median()},
+        {"dt_cap_s", plan.max_dt},
+        {"steps_taken",
+         {{"count", taken.count()},
+          {"min_dt_s", taken.min()},
+          {"median_dt_s", taken.median()},
+          {"max_dt_s", taken.max()}}},
         {"stability_limit_s", plan.stability_limit},
+        {"adaptive", plan.adaptive},
         {"steps", sim.steps()},
-        {"outputs", times.size()}}},
+        {"outputs", validated.output_times.size()}}},
       {"performance",
        {{"wall_s", end.wall_seconds},
         {"wall_all_runs_s", timings.wall_before + end.wall_seconds},
@@ -170,6 +190,20 @@ nlohmann::json summarise_run(const RunContext& run, const Simulation<Real>& sim,
         {"timeseries_csv", directory + "/timeseries.csv"},
         {"timeseries_json", directory + "/timeseries.json"}}},
       {"status", end.stop_reason.empty() ? "finished" : "stopped"}};
+  if (plan.adaptive) {
+    const StepControlRecord& c = end.step_control;
+    summary["time"]["error_control"] = {{"tolerance", s.time.tolerance},
+                                        {"stretches", c.stretches},
+                                        {"probes", c.probes},
+                                        {"largest_estimate", c.max_error},
+                                        {"last_estimate", c.last_error},
+                                        {"stretches_at_smallest_step", c.floor_stretches}};
+  }
+  if (!validated.fronts.empty()) {
+    nlohmann::json fronts = nlohmann::json::array();
+    for (const FrontResolution& front : validated.fronts) fronts.push_back(front_resolution_json(s, front));
+    summary["fronts"] = fronts;
+  }
   if (restart)
     summary["restart"] = {
         {"from", restart->path}, {"step", restart->step()}, {"changed_keys", restart->changed_keys}};
@@ -211,6 +245,16 @@ void log_run_end(const RunContext& run, const Simulation<Real>& sim, const RunEn
   fmt::print(log, "finished: {} steps in {} ({:.3g} voxel-species updates/s stepping)\n", sim.steps(),
              format_duration(end.wall_seconds),
              end.steps_per_second * double(voxels) * double(s.species.size()));
+  const StepSizes& taken = sim.steps_taken();
+  if (taken.count() > 0)
+    fmt::print(log, "  steps taken by this run: {}, dt min {:.6g} s, median {:.6g} s, max {:.6g} s{}\n",
+               taken.count(), taken.min(), taken.median(), taken.max(),
+               sim.time_plan().adaptive
+                   ? fmt::format("; error control: {} stretches, {} probes, largest estimate {:.3g} "
+                                 "(tolerance {:g})",
+                                 end.step_control.stretches, end.step_control.probes,
+                                 end.step_control.max_error, s.time.tolerance)
+                   : std::string());
   for (std::size_t sp = 0; sp < s.species.size(); ++sp)
     fmt::print(log, "  {:<12} total {:.6g} pg   mean {:.6g} pg/mL   max {:.6g} pg/mL\n", s.species[sp].name,
                final_stats.stats[sp][0].total_pg, final_stats.stats[sp][0].mean,
@@ -228,14 +272,14 @@ void log_run_end(const RunContext& run, const Simulation<Real>& sim, const RunEn
              outputs.snapshots() ? ", fields.xmf + HDF5 snapshots" : "");
 }
 
-template void log_run_start<float>(const RunContext&, const Simulation<float>&, std::int64_t);
-template void log_run_start<double>(const RunContext&, const Simulation<double>&, std::int64_t);
+template void log_run_start<float>(const RunContext&, const Simulation<float>&, const ValidatedRun&);
+template void log_run_start<double>(const RunContext&, const Simulation<double>&, const ValidatedRun&);
 template nlohmann::json summarise_run<float>(const RunContext&, const Simulation<float>&, const RunEnd&,
-                                             const std::vector<double>&, const RunTimings&,
+                                             const ValidatedRun&, const RunTimings&,
                                              const OutputRecorder<float>&, const CheckpointRecorder<float>&,
                                              const Restart<float>*);
 template nlohmann::json summarise_run<double>(const RunContext&, const Simulation<double>&, const RunEnd&,
-                                              const std::vector<double>&, const RunTimings&,
+                                              const ValidatedRun&, const RunTimings&,
                                               const OutputRecorder<double>&,
                                               const CheckpointRecorder<double>&, const Restart<double>*);
 template void log_run_end<float>(const RunContext&, const Simulation<float>&, const RunEnd&,

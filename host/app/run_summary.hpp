@@ -10,13 +10,16 @@
 #include "host/app/restart.hpp"
 #include "host/app/run_context.hpp"
 #include "host/app/run_observers.hpp"
+#include "host/app/validation.hpp"
+#include "host/solver/step_control.hpp"
 
 namespace cyto {
 
-// The lines that open a run's log: version, scenario, backend, grid, time
-// step and outputs; the blocks of an MPI run.
+// The lines that open a run's log: version, scenario, backend, grid, the
+// steps to be taken and outputs; whether the grid resolves each death
+// rule's fronts; the blocks of an MPI run.
 template <class Real>
-void log_run_start(const RunContext& run, const Simulation<Real>& sim, std::int64_t total_steps);
+void log_run_start(const RunContext& run, const Simulation<Real>& sim, const ValidatedRun& validated);
 
 // summary.json until the run ends: a killed run is never taken for a finished one.
 void write_running_summary(const RunContext& run);
@@ -33,13 +36,14 @@ struct RunEnd {
   double stall_seconds = 0;
   double steps_per_second = 0;  // while stepping
   double background_seconds = 0;
+  StepControlRecord step_control;  // dt: auto's error control
 };
 
 // The summary of a run that ended (finished or stopped), written to
 // summary.json by rank 0; collective (the ranks' halo timings are gathered).
 template <class Real>
 nlohmann::json summarise_run(const RunContext& run, const Simulation<Real>& sim, const RunEnd& end,
-                             const std::vector<double>& times, const RunTimings& timings,
+                             const ValidatedRun& validated, const RunTimings& timings,
                              const OutputRecorder<Real>& outputs, const CheckpointRecorder<Real>& checkpoints,
                              const Restart<Real>* restart);
 

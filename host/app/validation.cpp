@@ -102,19 +102,30 @@ ValidatedRun validate_run(const Scenario& s, const PlacedGeometry& geometry, con
   v.plan = plan_time(s);
   check_precision_range(s, grid, v.plan.max_dt);
   v.output_times = output_times(s);
-  v.total_steps = planned_steps(v.output_times, v.plan.max_dt);
+  v.steps = planned_step_sizes(v.output_times, v.plan.max_dt);
+  v.total_steps = v.steps.count();
   v.backend = resolve_backend_kind(target.backend);
   check_field_capacity(s, v.backend);
   v.tissues = rasterise_tissues(s, geometry);
   check_stochastic_cell_counts(s, v.tissues);
+  v.fronts = assess_front_resolution(s, v.tissues);
   decompose(v.tissues, target.ranks, target.decomposition);
   return v;
 }
 
-std::int64_t planned_steps(const std::vector<double>& times, double max_dt) {
-  std::int64_t total = 0;
-  for (std::size_t i = 1; i < times.size(); ++i) total += steps_between(times[i - 1], times[i], max_dt);
-  return total;
+std::string describe_step_sizes(const StepSizes& steps, const TimePlan& plan) {
+  if (steps.count() == 0) return "no steps";
+  std::string text = steps.min() == steps.max() ? fmt::format("{:.6g} s", steps.min())
+                                                : fmt::format("{:.6g} to {:.6g} s (median {:.6g} s)",
+                                                              steps.min(), steps.max(), steps.median());
+  if (steps.max() < plan.max_dt * (1 - 1e-12))
+    text += fmt::format(", under the {:.6g} s cap so that every output time ends a step", plan.max_dt);
+  return text;
+}
+
+std::string describe_step_cap(const TimePlan& plan) {
+  if (!std::isfinite(plan.adaptive_max_dt)) return "no limit (no diffusion)";
+  return fmt::format("{:.6g} s (the stable explicit step x time.safety)", plan.adaptive_max_dt);
 }
 
 // Peak memory of a run, from the grid alone (so it can be checked before

@@ -37,6 +37,7 @@
 #include "host/geometry/geometry.hpp"
 #include "host/geometry/placed_geometry.hpp"
 #include "host/model/discretisation.hpp"
+#include "host/model/front_resolution.hpp"
 #include "host/scenario/scenario.hpp"
 
 namespace cyto {
@@ -53,8 +54,10 @@ struct RunTarget {
 struct ValidatedRun {
   BackendKind backend = BackendKind::Cpu;  // the one make_backend builds: Cpu or Gpu
   TimePlan plan;
-  std::vector<double> output_times;  // 0, every output.interval, time.end
-  std::int64_t total_steps = 0;      // steps from t = 0 to time.end
+  std::vector<double> output_times;     // 0, every output.interval, time.end
+  std::int64_t total_steps = 0;         // steps from t = 0 to time.end
+  StepSizes steps;                      // their lengths (max_dt is a cap: outputs are hit exactly)
+  std::vector<FrontResolution> fronts;  // per death rule: does the grid resolve its fronts
   TissueMap tissues;
 };
 
@@ -64,8 +67,11 @@ struct ValidatedRun {
 ValidatedRun validate_run(const Scenario& scenario, const RunTarget& target);
 ValidatedRun validate_run(const Scenario& scenario, const PlacedGeometry& geometry, const RunTarget& target);
 
-// Equal steps of at most max_dt from each output time to the next, added up.
-std::int64_t planned_steps(const std::vector<double>& times, double max_dt);
+// The steps' lengths for logs: "12 s", or "94.7 to 94.74 s (median 94.74 s), under the 96 s cap ...".
+std::string describe_step_sizes(const StepSizes& steps, const TimePlan& plan);
+
+// dt: auto's cap: "12 s (the stable explicit step x time.safety)", or "no limit (no diffusion)".
+std::string describe_step_cap(const TimePlan& plan);
 
 // Peak host memory of a run, from the grid alone; device memory of the GPU
 // backend, given the tissue voxels.

@@ -25,11 +25,12 @@ std::string format_sim_time(double seconds) {
 
 ProgressReporter::ProgressReporter(std::FILE* out, double interval_s, std::int64_t total_steps,
                                    double end_time_s, std::int64_t voxels_per_step, bool enabled,
-                                   std::int64_t first_step)
+                                   std::int64_t first_step, double first_time_s)
     : out_(out),
       interval_s_(interval_s),
       total_steps_(total_steps),
       end_time_s_(end_time_s),
+      first_time_s_(first_time_s),
       voxels_(voxels_per_step),
       enabled_(enabled),
       first_step_(first_step),
@@ -53,11 +54,16 @@ void ProgressReporter::print(std::int64_t step, double time_s, bool final_line) 
   const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
   const double steps_per_s = elapsed > 0 ? double(step - first_step_) / elapsed : 0;
   const double updates_per_s = steps_per_s * double(voxels_);
-  const double remaining = steps_per_s > 0 ? double(total_steps_ - step) / steps_per_s : NAN;
+  const double covered = time_s - first_time_s_;
+  const double remaining = total_steps_ > 0
+                               ? (steps_per_s > 0 ? double(total_steps_ - step) / steps_per_s : NAN)
+                               : (covered > 0 ? elapsed * (end_time_s_ - time_s) / covered : NAN);
   const double percent = end_time_s_ > 0 ? 100.0 * time_s / end_time_s_ : 100.0;
+  const std::string steps =
+      total_steps_ > 0 ? fmt::format("{}/{}", step, total_steps_) : fmt::format("{}", step);
   const std::string line =
-      fmt::format("step {}/{}  t = {} ({:.1f}%)  {:.1f} steps/s  {:.3g} voxel-updates/s  {} {}", step,
-                  total_steps_, format_sim_time(time_s), percent, steps_per_s, updates_per_s,
+      fmt::format("step {}  t = {} ({:.1f}%)  {:.1f} steps/s  {:.3g} voxel-updates/s  {} {}", steps,
+                  format_sim_time(time_s), percent, steps_per_s, updates_per_s,
                   final_line ? "elapsed" : "ETA", format_duration(final_line ? elapsed : remaining));
   if (terminal_)
     fmt::print(out_, "\r\033[K{}{}", line, final_line ? "\n" : "");

@@ -12,8 +12,11 @@ namespace cyto {
 
 class ProgressReporter {
  public:
+  // total_steps 0: not known ahead (adaptive steps); the ETA then comes from
+  // the simulated time covered since first_time_s.
   ProgressReporter(std::FILE* out, double interval_s, std::int64_t total_steps, double end_time_s,
-                   std::int64_t voxels_per_step, bool enabled, std::int64_t first_step = 0);
+                   std::int64_t voxels_per_step, bool enabled, std::int64_t first_step = 0,
+                   double first_time_s = 0);
   // Called after each step; prints when the interval has passed.
   void update(std::int64_t step, double time_s);
   // Prints the final line (always, when enabled).
@@ -27,6 +30,7 @@ class ProgressReporter {
   double interval_s_;
   std::int64_t total_steps_;
   double end_time_s_;
+  double first_time_s_ = 0;
   std::int64_t voxels_;
   bool enabled_;
   std::int64_t first_step_;  // the step this process started from (a restart's)

@@ -34,8 +34,9 @@ struct RunPosition {
   std::int64_t next_output = 0;   // index of the next output time not yet written
   double segment_start_time = 0;  // s
   std::int64_t segment_start_step = 0;
-  double segment_end_time = 0;     // s (= the output time next_output)
+  double segment_end_time = 0;     // s: the output time next_output, or (dt: auto) a stretch's end before it
   std::int64_t segment_steps = 0;  // steps in the segment
+  double next_dt = 0;              // s: dt: auto's first step to try for the next stretch; 0: none yet
 };
 
 template <class Real>

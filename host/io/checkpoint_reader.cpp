@@ -334,6 +334,8 @@ Checkpoint<Real> read_checkpoint_part(const std::string& path, const Box* block)
   p.segment_start_step = in.read_value<std::int64_t>("/state/segment_start_step");
   p.segment_end_time = in.read_value<double>("/state/segment_end_time_s");
   p.segment_steps = in.read_value<std::int64_t>("/state/segment_steps");
+  // Absent from checkpoints of builds before error-controlled steps.
+  p.next_dt = in.has("/state/next_dt_s") ? in.read_value<double>("/state/next_dt_s") : 0.0;
   c.max_dt = in.read_value<double>("/state/max_dt_s");
   c.wall_seconds = in.read_value<double>("/state/wall_seconds");
   c.seed = in.read_value<std::uint64_t>("/rng/seed");
@@ -341,7 +343,8 @@ Checkpoint<Real> read_checkpoint_part(const std::string& path, const Box* block)
       in.read_value<std::int64_t>("/rng/next_step") != p.step)
     refuse(path, "the step and time of /state disagree with the file's header");
   if (p.step < 0 || p.next_output < 0 || p.segment_steps < 0 || p.segment_start_step < 0 ||
-      p.step < p.segment_start_step || p.step > p.segment_start_step + p.segment_steps || !(c.max_dt > 0))
+      p.step < p.segment_start_step || p.step > p.segment_start_step + p.segment_steps || !(c.max_dt > 0) ||
+      !(p.next_dt >= 0) || !std::isfinite(p.next_dt))
     refuse(path, "the run position in /state is inconsistent");
 
   // The fields, in the order /field_order lists them.

@@ -139,6 +139,7 @@ void fill_checkpoint(hid_t file, const Checkpoint<Real>& c, int format_version, 
   write_value(file, "/state/segment_start_step", p.segment_start_step);
   write_value(file, "/state/segment_end_time_s", p.segment_end_time);
   write_value(file, "/state/segment_steps", p.segment_steps);
+  write_value(file, "/state/next_dt_s", p.next_dt);
   write_value(file, "/state/max_dt_s", c.max_dt);
   write_value(file, "/state/wall_seconds", c.wall_seconds);
   h5::create_group(file, "/rng");

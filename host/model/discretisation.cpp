@@ -216,6 +216,8 @@ TimePlan plan_time(const Scenario& s) {
   const double safe = s.time.safety * plan.stability_limit;
   if (!s.time.dt) {
     plan.max_dt = std::min(safe, s.output.interval);
+    plan.adaptive = true;
+    plan.adaptive_max_dt = safe;
   } else if (*s.time.dt <= plan.stability_limit) {
     plan.max_dt = *s.time.dt;
   } else {
@@ -250,6 +252,31 @@ std::int64_t steps_between(double t0, double t1, double max_dt) {
   // The tiny allowance keeps an interval that is an exact multiple of max_dt
   // from gaining a step through round-off in the division.
   return std::max<std::int64_t>(1, std::int64_t(std::ceil((t1 - t0) / max_dt * (1 - 1e-12))));
+}
+
+void StepSizes::add(double dt, std::int64_t steps) {
+  if (steps <= 0) return;
+  counts_[dt] += steps;
+  count_ += steps;
+}
+
+double StepSizes::median() const {
+  const std::int64_t middle = (count_ - 1) / 2;  // 0-based
+  std::int64_t seen = 0;
+  for (const auto& [dt, n] : counts_) {
+    seen += n;
+    if (seen > middle) return dt;
+  }
+  return 0;
+}
+
+StepSizes planned_step_sizes(const std::vector<double>& times, double max_dt) {
+  StepSizes sizes;
+  for (std::size_t i = 1; i < times.size(); ++i) {
+    const std::int64_t n = steps_between(times[i - 1], times[i], max_dt);
+    if (n > 0) sizes.add((times[i] - times[i - 1]) / double(n), n);
+  }
+  return sizes;
 }
 
 }  // namespace cyto

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -54,6 +56,12 @@ struct TimePlan {
   bool substepped = false;          // the requested dt was split into stable sub-steps
   double substeps_per_dt = 1;       // a count, kept in double: a huge requested dt must not overflow
   double total_steps = 0;           // about time.end / max_dt
+  // dt: auto adapts the step to time.tolerance (error-controlled stretches
+  // of steps, host/app); the step never exceeds adaptive_max_dt (the
+  // stable step; infinite without diffusion) and is not tied to the output
+  // interval. max_dt is then the first step tried and what advance_to takes.
+  bool adaptive = false;
+  double adaptive_max_dt = 0;
 };
 
 // More steps than this is refused as bad input (10^12 steps is weeks of GPU time).
@@ -65,5 +73,23 @@ TimePlan plan_time(const Scenario& scenario);
 
 // Equal steps of at most max_dt covering [t0, t1].
 std::int64_t steps_between(double t0, double t1, double max_dt);
+
+// The lengths of a run's steps, as taken: equal within each stretch between
+// two output times, so a handful of distinct lengths (max_dt is a cap).
+class StepSizes {
+ public:
+  void add(double dt, std::int64_t steps);
+  std::int64_t count() const { return count_; }
+  double min() const { return count_ ? counts_.begin()->first : 0.0; }
+  double max() const { return count_ ? counts_.rbegin()->first : 0.0; }
+  double median() const;  // the middle step's length (the lower middle for an even count)
+
+ private:
+  std::map<double, std::int64_t> counts_;
+  std::int64_t count_ = 0;
+};
+
+// The steps from each output time to the next (equal steps of at most max_dt).
+StepSizes planned_step_sizes(const std::vector<double>& output_times, double max_dt);
 
 }  // namespace cyto

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "host/core/progress.hpp"  // format_sim_time
 #include "host/scenario/read_sections.hpp"
 #include "host/scenario/yaml_values.hpp"
 
@@ -64,8 +65,8 @@ void read_field_selection(Reading& r, const Field& f) {
 
 void read_time(Reading& r, const Field& f) {
   const Document& doc = r.doc;
-  const MapReader m(doc, f, {"end", "dt", "substepping", "safety"},
-                    "a time map {end, dt, substepping, safety}");
+  const MapReader m(doc, f, {"end", "dt", "substepping", "safety", "tolerance"},
+                    "a time map {end, dt, substepping, safety, tolerance}");
   TimeSettings& t = r.s.time;
   t.where = doc.locate(f);
   const Field end = m.require("end", "the simulated time to stop at");
@@ -79,6 +80,18 @@ void read_time(Reading& r, const Field& f) {
     if (!(t.safety > 0 && t.safety <= 1))
       doc.fail(*safety, fmt::format("expected a safety factor above 0 and at most 1, found \"{}\"",
                                     safety->node.Scalar()));
+  }
+  if (auto tolerance = m.get("tolerance")) {
+    t.tolerance = read_quantity(doc, *tolerance, Quantity::Dimensionless);
+    if (!(t.tolerance >= 1e-8 && t.tolerance <= 0.5))
+      doc.fail(*tolerance, fmt::format("expected a relative tolerance from 1e-8 to 0.5, found {}",
+                                       quote_value(tolerance->node.Scalar())));
+    t.tolerance_where = doc.locate(*tolerance);
+    t.tolerance_given = true;
+    if (t.dt)
+      doc.fail(*tolerance, fmt::format("a tolerance drives dt: auto, but dt is set to {}: "
+                                       "remove the tolerance or set dt: auto",
+                                       format_sim_time(*t.dt)));
   }
 }
 

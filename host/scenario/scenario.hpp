@@ -166,8 +166,13 @@ struct TimeSettings {
   std::optional<double> dt;  // s; empty = "auto" (largest stable step)
   bool substepping = true;   // split a too-large dt into stable sub-steps
   double safety = 0.9;       // fraction of the explicit stability limit used by auto dt
-  SourceLocation where;      // of the "time" block
-  SourceLocation dt_where;   // of "time.dt" (for the stability error)
+  // dt: auto adapts the step so that the estimated local error of each step,
+  // relative to the fields' size, stays within this (Simulation::step_error).
+  double tolerance = 1e-3;
+  bool tolerance_given = false;
+  SourceLocation tolerance_where;
+  SourceLocation where;     // of the "time" block
+  SourceLocation dt_where;  // of "time.dt" (for the stability error)
 };
 
 struct OutputSettings {

@@ -289,6 +289,9 @@ std::string describe_run_settings(const Scenario& s) {
   line(fmt::format("  end {}, dt {}, substepping {}", time(s.time.end), s.time.dt ? time(*s.time.dt) : "auto",
                    s.time.substepping ? "on" : "off"));
   line(fmt::format("  safety {:g} (fraction of the stability limit used by auto dt)", s.time.safety));
+  if (!s.time.dt)
+    line(
+        fmt::format("  tolerance {:g} (relative local error per step that auto dt keeps)", s.time.tolerance));
 
   std::vector<std::string> fields;
   for (int k : s.output.fields) fields.push_back(s.species[k].name);

@@ -220,26 +220,129 @@ bool Simulation<Real>::advance(const Segment& segment, const std::function<bool(
   const double t0 = segment.t_start, t_target = segment.t_end;
   const std::int64_t n = segment.steps;
   const double dt = (t_target - t0) / double(n);
-  const bool plasma = scenario_.plasma.enabled;
   bool reached = true;
+  const std::int64_t steps_before = steps_;
   for (std::int64_t i = first; i < n; ++i) {
-    const double t = t0 + double(i) * dt;
-    if (plasma) {
-      plasma_.give_infusions(scenario_, t, t + dt);
-      measure_tissue_amounts();
-    }
-    prepare_step(t, dt);
-    step_once();
-    if (plasma) plasma_.update(scenario_, dt, neutralisation_, step_tissue_amounts_);
-    ++steps_;
+    take_step(t0 + double(i) * dt, dt);
     time_ = (i + 1 == n) ? t_target : t0 + double(i + 1) * dt;
     if (after_step && !after_step() && i + 1 < n) {
       reached = false;
       break;
     }
   }
+  taken_.add(dt, steps_ - steps_before);
   backend_->synchronize();  // stepping time is measured to here, and faults surface here
   return reached;
+}
+
+// One step [t, t + dt] of everything: plasma infusions, the step's
+// parameters, the fields (halos included), the plasma; the step count.
+template <class Real>
+void Simulation<Real>::take_step(double t, double dt) {
+  const bool plasma = scenario_.plasma.enabled;
+  if (plasma) {
+    plasma_.give_infusions(scenario_, t, t + dt);
+    measure_tissue_amounts();
+  }
+  prepare_step(t, dt);
+  step_once();
+  if (plasma) plasma_.update(scenario_, dt, neutralisation_, step_tissue_amounts_);
+  ++steps_;
+  time_ = t + dt;
+}
+
+template <class Real>
+StepError Simulation<Real>::step_error(double dt) {
+  TraceRange trace("step error");
+  const int n_fields = fields_.count();
+  const int compared = fields_.n_species + fields_.n_populations;  // not the cumulative budget amounts
+  std::vector<std::vector<Real>> start(static_cast<std::size_t>(n_fields));
+  for (int f = 0; f < n_fields; ++f) backend_->download_field(f, start[std::size_t(f)]);
+  const PlasmaCompartment start_plasma = plasma_;
+  const double t0 = time_;
+  const std::int64_t step0 = steps_;
+  const auto back_to_start = [&] {
+    for (int f = 0; f < n_fields; ++f) backend_->upload_field(f, start[std::size_t(f)]);
+    plasma_ = start_plasma;
+    time_ = t0;
+    steps_ = step0;
+  };
+
+  take_step(t0, dt);
+  std::vector<std::vector<Real>> one(static_cast<std::size_t>(compared));
+  for (int f = 0; f < compared; ++f) backend_->download_field(f, one[std::size_t(f)]);
+  const PlasmaCompartment one_plasma = plasma_;
+  back_to_start();
+  take_step(t0, 0.5 * dt);
+  take_step(t0 + 0.5 * dt, 0.5 * dt);
+
+  // Per field: sum over this rank's tissue of |one step - two half steps| and
+  // of |two half steps|, exact so that the estimate (and the step chosen from
+  // it) is the same for any rank count.
+  const GridLayout& g = disc_.layout;
+  std::vector<std::int64_t> words(std::size_t(2 * compared) * ExactSum::kPackedWords);
+  std::vector<Real> two;
+  for (int f = 0; f < compared; ++f) {
+    backend_->download_field(f, two);
+    const std::vector<Real>& a = one[std::size_t(f)];
+    ExactSum difference, size;
+    for (int k = 0; k < g.nz; ++k)
+      for (int j = 0; j < g.ny; ++j) {
+        const std::int64_t row = g.index(0, j, k);
+        for (int i = 0; i < g.nx; ++i) {
+          if (disc_.material[std::size_t(row + i)] == 0) continue;
+          const double x = double(two[std::size_t(row + i)]);
+          difference.add(std::fabs(double(a[std::size_t(row + i)]) - x));
+          size.add(std::fabs(x));
+        }
+      }
+    const auto d = difference.packed(), n = size.packed();
+    std::copy(d.begin(), d.end(), words.begin() + std::ptrdiff_t(2 * f) * ExactSum::kPackedWords);
+    std::copy(n.begin(), n.end(), words.begin() + std::ptrdiff_t(2 * f + 1) * ExactSum::kPackedWords);
+  }
+  comm_.sum(words.data(), int(words.size()));
+  StepError e;
+  e.dt = dt;
+  // Relative to the size, but not below a level too low to matter: a
+  // species or plasma level of kNegligibleConcentration, a population or
+  // blood density of kNegligibleDensity (a field that starts at 0 would
+  // otherwise count any change as a relative error of 1).
+  const auto relative = [](double difference, double size, double negligible) {
+    return difference / std::max(size, negligible);
+  };
+  const double tissue_voxels = double(tissues_.tissue_voxels);
+  for (int f = 0; f < compared; ++f) {
+    const double difference =
+        ExactSum::from_packed(&words[std::size_t(2 * f) * ExactSum::kPackedWords]).value();
+    const double size =
+        ExactSum::from_packed(&words[std::size_t(2 * f + 1) * ExactSum::kPackedWords]).value();
+    const double negligible =
+        tissue_voxels * (f < fields_.n_species ? kNegligibleConcentration : kNegligibleDensity);
+    const double r = relative(difference, size, negligible);
+    if (r > e.relative) {
+      e.relative = r;
+      e.what = f;
+    }
+  }
+  const auto compare = [&](const std::vector<double>& a, const std::vector<double>& b, int what0,
+                           double negligible) {
+    for (std::size_t q = 0; q < a.size(); ++q) {
+      const double r = relative(std::fabs(a[q] - b[q]), std::fabs(b[q]), negligible);
+      if (r > e.relative) {
+        e.relative = r;
+        e.what = what0 + int(q);
+      }
+    }
+  };
+  compare(one_plasma.plasma(), plasma_.plasma(), kPlasmaFirst, kNegligibleConcentration);
+  compare(one_plasma.blood(), plasma_.blood(), kPlasmaFirst + int(plasma_.plasma().size()),
+          kNegligibleDensity);
+  // The two half steps are about twice as accurate as the one step (first
+  // order): the one step's error is about twice their difference.
+  e.relative *= 2;
+  back_to_start();
+  backend_->synchronize();
+  return e;
 }
 
 template <class Real>

@@ -29,6 +29,20 @@ struct ParallelOptions {
   std::optional<std::array<int, 3>> decomposition;
 };
 
+// The local error of one step (Simulation::step_error).
+struct StepError {
+  double dt = 0;        // s: the step probed
+  double relative = 0;  // estimated relative error of one step of dt
+  // What it is largest for: a field (species, then populations), or
+  // kPlasmaFirst + a species (plasma), then + populations (blood); -1: none.
+  int what = -1;
+};
+inline constexpr int kPlasmaFirst = 1 << 20;
+// Levels below which step_error does not count relative changes: far below
+// any assay (pg/mL) and below one cell in any tissue voxel (cells/mL).
+inline constexpr double kNegligibleConcentration = 1e-6;
+inline constexpr double kNegligibleDensity = 1.0;
+
 template <class Real>
 class Simulation {
  public:
@@ -60,6 +74,9 @@ class Simulation {
 
   double time() const { return time_; }
   std::int64_t steps() const { return steps_; }
+  // The lengths of the steps this object has taken (since construction, not
+  // counting those before a restore).
+  const StepSizes& steps_taken() const { return taken_; }
 
   // Everything that evolves: time, step count, every field (dense), plasma
   // and blood. restore() continues a run from it exactly as if it had not
@@ -93,6 +110,16 @@ class Simulation {
   // after_step (if set) runs after every step and may stop the segment early
   // by returning false. Returns whether the segment's end was reached.
   bool advance(const Segment& segment, const std::function<bool()>& after_step = {});
+
+  // The local error of one step of length dt from the current state (step
+  // doubling): the step is taken, then from the same state two steps of
+  // dt / 2, and the two results compared: per species and population the
+  // difference summed over the tissue relative to the field's sum, plasma
+  // and blood relative to their values; the largest, times 2 (for a
+  // first-order step, the error of the one step). Everything (fields,
+  // plasma, time, step count) is left exactly as it was. Collective; the
+  // sums are exact, so every rank count gives the same estimate.
+  StepError step_error(double dt);
 
   // Steps in equal steps of at most time_plan().max_dt until time() == t_target
   // exactly; after_step (if set) runs after every step.
@@ -137,6 +164,7 @@ class Simulation {
   void set_tables(double dt);     // what is fixed while dt is, to the backend
   void prepare_step(double t, double dt);
   void step_once();  // one step: halos exchanged (overlapping the inner update where the backend can)
+  void take_step(double t, double dt);  // the step [t, t + dt], plasma included; counts it
 
   Scenario scenario_;
   TissueMap tissues_;
@@ -159,6 +187,7 @@ class Simulation {
   std::vector<std::vector<double>> step_tissue_amounts_;  // [species][tissue] at the step's start, pg
   double time_ = 0;
   std::int64_t steps_ = 0;
+  StepSizes taken_;
 };
 
 }  // namespace cyto
