@@ -4,7 +4,8 @@
     scripts/step-accuracy.py REFERENCE_DIR RUN_DIR [RUN_DIR ...]
 
 Each directory is a finished run's output directory. Printed per run: the
-plasma peak and its time per species, the survival at the end per
+plasma peak and its time per species, each species' peak and final
+amount in the tissue, the survival at the end per
 population and region (as an absolute difference of the surviving
 fraction), the cells lost (total deaths), the others as the relative
 difference to the reference; the steps taken and the wall time
@@ -26,6 +27,12 @@ def key_outputs(directory):
         peak = max(range(len(values)), key=lambda i: values[i])
         out[f"plasma {name} peak"] = values[peak]
         out[f"plasma {name} peak time"] = times[peak]
+    for name, regions in series.get("species", {}).items():
+        # Tissue amounts: the peak over the outputs and the end, over all tissue.
+        totals = regions["all"]["total_pg"]
+        peak = max(range(len(totals)), key=lambda i: totals[i])
+        out[f"tissue {name} peak amount"] = totals[peak]
+        out[f"tissue {name} final amount"] = totals[-1]
     for name, regions in series.get("populations", {}).items():
         for region, stats in regions.items():
             cells = stats["total_cells"]

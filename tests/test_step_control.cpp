@@ -92,7 +92,8 @@ TEST(StepControl, TheControllerMeetsTheToleranceAndGrowsTheNextStep) {
   const StretchStep loose = choose_stretch_step(sim, 1.0, 1e-2, 1e9);
   EXPECT_EQ(loose.dt, 1.0);  // well within: taken as it is
   EXPECT_EQ(loose.probes, 1);
-  EXPECT_DOUBLE_EQ(loose.next_guess, 2.0);  // and the next stretch tries twice as long
+  EXPECT_DOUBLE_EQ(loose.next_guess, 4.0);               // and the next stretch tries four times as long,
+  EXPECT_EQ(loose.stretch_steps, kGrowingStretchSteps);  // after a short stretch
   const StretchStep capped = choose_stretch_step(sim, 100.0, 0.5, 30.0);
   EXPECT_EQ(capped.dt, 30.0);  // never above the stable step
 }

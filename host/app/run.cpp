@@ -180,8 +180,8 @@ class TimeLoop {
 
   // The steps from the current time towards the next output time: one
   // segment of steps of at most max_dt to it; or, with dt: auto, a stretch
-  // of kStretchSteps steps of the step the error control chooses (the rest
-  // of the way to the output where that is at most 1.5 stretches).
+  // of the steps the error control chooses (the rest of the way to the
+  // output where that is at most 1.5 stretches).
   void plan_segment() {
     const double t = sim_.time(), t_output = times_[std::size_t(position_.next_output)];
     const TimePlan& plan = sim_.time_plan();
@@ -201,12 +201,12 @@ class TimeLoop {
                  describe_error_source(run_.scenario, sim_.fields(), step.error));
     position_.next_dt = step.next_guess;
     const std::int64_t to_output = steps_between(t, t_output, step.dt);
-    if (to_output <= kStretchSteps + kStretchSteps / 2) {
+    if (to_output <= step.stretch_steps + step.stretch_steps / 2) {
       position_.segment_end_time = t_output;
       position_.segment_steps = to_output;
     } else {
-      position_.segment_end_time = t + kStretchSteps * step.dt;
-      position_.segment_steps = kStretchSteps;
+      position_.segment_end_time = t + step.stretch_steps * step.dt;
+      position_.segment_steps = step.stretch_steps;
     }
   }
 

@@ -251,6 +251,52 @@ void Simulation<Real>::take_step(double t, double dt) {
   time_ = t + dt;
 }
 
+// The largest |a| or |b| over this rank's tissue voxels; NaN if any is NaN.
+template <class Real>
+double Simulation<Real>::largest_in_tissue(const Real* a, const Real* b) const {
+  const GridLayout& g = disc_.layout;
+  const TissueRuns& tr = disc_.runs;
+  const std::int64_t rows = g.rows();
+  double largest = 0;
+  std::int64_t nan = 0;
+#pragma omp parallel for reduction(max : largest) reduction(+ : nan) schedule(static)
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const std::int64_t base = g.index(0, int(r % g.ny), int(r / g.ny));
+    for (std::int64_t q = tr.row_begin[std::size_t(r)]; q < tr.row_begin[std::size_t(r) + 1]; ++q)
+      for (std::int64_t i = base + tr.runs[std::size_t(q)].i_begin; i < base + tr.runs[std::size_t(q)].i_end;
+           ++i) {
+        const double x = std::fabs(double(a[i])), y = std::fabs(double(b[i]));
+        nan += (x != x || y != y) ? 1 : 0;
+        largest = std::max(largest, std::max(x, y));
+      }
+  }
+  return nan > 0 ? std::numeric_limits<double>::quiet_NaN() : largest;
+}
+
+// Over this rank's tissue voxels, sum of |a - b| and of |b|, each value in
+// units of 1 / to_fixed rounded to an integer: the same sums in any order.
+template <class Real>
+void Simulation<Real>::fixed_point_sums(const Real* a, const Real* b, double to_fixed,
+                                        std::int64_t& difference, std::int64_t& size) const {
+  const GridLayout& g = disc_.layout;
+  const TissueRuns& tr = disc_.runs;
+  const std::int64_t rows = g.rows();
+  std::int64_t d = 0, n = 0;
+#pragma omp parallel for reduction(+ : d, n) schedule(static)
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const std::int64_t base = g.index(0, int(r % g.ny), int(r / g.ny));
+    for (std::int64_t q = tr.row_begin[std::size_t(r)]; q < tr.row_begin[std::size_t(r) + 1]; ++q)
+      for (std::int64_t i = base + tr.runs[std::size_t(q)].i_begin; i < base + tr.runs[std::size_t(q)].i_end;
+           ++i) {
+        const double y = double(b[i]);
+        d += std::int64_t(std::fabs(double(a[i]) - y) * to_fixed + 0.5);
+        n += std::int64_t(std::fabs(y) * to_fixed + 0.5);
+      }
+  }
+  difference = d;
+  size = n;
+}
+
 template <class Real>
 StepError Simulation<Real>::step_error(double dt) {
   TraceRange trace("step error");
@@ -276,31 +322,24 @@ StepError Simulation<Real>::step_error(double dt) {
   take_step(t0, 0.5 * dt);
   take_step(t0 + 0.5 * dt, 0.5 * dt);
 
-  // Per field: sum over this rank's tissue of |one step - two half steps| and
-  // of |two half steps|, exact so that the estimate (and the step chosen from
-  // it) is the same for any rank count.
-  const GridLayout& g = disc_.layout;
-  std::vector<std::int64_t> words(std::size_t(2 * compared) * ExactSum::kPackedWords);
-  std::vector<Real> two;
+  // Per field: sums over the tissue of |one step - two half steps| and of
+  // |two half steps|, in integers (fixed point, 2^-28 of the field's largest
+  // value over all ranks): exact and in any order, so the estimate (and the
+  // step chosen from it) is the same for any rank and thread count.
+  std::vector<std::vector<Real>> two(static_cast<std::size_t>(compared));
+  std::vector<double> largest(std::size_t(compared), 0.0);
   for (int f = 0; f < compared; ++f) {
-    backend_->download_field(f, two);
-    const std::vector<Real>& a = one[std::size_t(f)];
-    ExactSum difference, size;
-    for (int k = 0; k < g.nz; ++k)
-      for (int j = 0; j < g.ny; ++j) {
-        const std::int64_t row = g.index(0, j, k);
-        for (int i = 0; i < g.nx; ++i) {
-          if (disc_.material[std::size_t(row + i)] == 0) continue;
-          const double x = double(two[std::size_t(row + i)]);
-          difference.add(std::fabs(double(a[std::size_t(row + i)]) - x));
-          size.add(std::fabs(x));
-        }
-      }
-    const auto d = difference.packed(), n = size.packed();
-    std::copy(d.begin(), d.end(), words.begin() + std::ptrdiff_t(2 * f) * ExactSum::kPackedWords);
-    std::copy(n.begin(), n.end(), words.begin() + std::ptrdiff_t(2 * f + 1) * ExactSum::kPackedWords);
+    backend_->download_field(f, two[std::size_t(f)]);
+    largest[std::size_t(f)] = largest_in_tissue(one[std::size_t(f)].data(), two[std::size_t(f)].data());
   }
-  comm_.sum(words.data(), int(words.size()));
+  comm_.max_keep_nan(largest.data(), compared);
+  std::vector<std::int64_t> sums(std::size_t(2 * compared), 0);
+  for (int f = 0; f < compared; ++f)
+    if (largest[std::size_t(f)] > 0 && std::isfinite(largest[std::size_t(f)]))
+      fixed_point_sums(one[std::size_t(f)].data(), two[std::size_t(f)].data(),
+                       kFixedPointSteps / largest[std::size_t(f)], sums[std::size_t(2 * f)],
+                       sums[std::size_t(2 * f + 1)]);
+  comm_.sum(sums.data(), int(sums.size()));
   StepError e;
   e.dt = dt;
   // Relative to the size, but not below a level too low to matter: a
@@ -312,13 +351,17 @@ StepError Simulation<Real>::step_error(double dt) {
   };
   const double tissue_voxels = double(tissues_.tissue_voxels);
   for (int f = 0; f < compared; ++f) {
-    const double difference =
-        ExactSum::from_packed(&words[std::size_t(2 * f) * ExactSum::kPackedWords]).value();
-    const double size =
-        ExactSum::from_packed(&words[std::size_t(2 * f + 1) * ExactSum::kPackedWords]).value();
-    const double negligible =
-        tissue_voxels * (f < fields_.n_species ? kNegligibleConcentration : kNegligibleDensity);
-    const double r = relative(difference, size, negligible);
+    const double m = largest[std::size_t(f)];
+    double r = 0;
+    if (!std::isfinite(m)) {
+      r = std::numeric_limits<double>::infinity();  // NaN or overflow: no step of this length
+    } else if (m > 0) {
+      const double quantum = m / kFixedPointSteps;
+      const double negligible =
+          tissue_voxels * (f < fields_.n_species ? kNegligibleConcentration : kNegligibleDensity);
+      r = relative(double(sums[std::size_t(2 * f)]) * quantum, double(sums[std::size_t(2 * f + 1)]) * quantum,
+                   negligible);
+    }
     if (r > e.relative) {
       e.relative = r;
       e.what = f;
@@ -327,7 +370,8 @@ StepError Simulation<Real>::step_error(double dt) {
   const auto compare = [&](const std::vector<double>& a, const std::vector<double>& b, int what0,
                            double negligible) {
     for (std::size_t q = 0; q < a.size(); ++q) {
-      const double r = relative(std::fabs(a[q] - b[q]), std::fabs(b[q]), negligible);
+      double r = relative(std::fabs(a[q] - b[q]), std::fabs(b[q]), negligible);
+      if (std::isnan(r)) r = std::numeric_limits<double>::infinity();
       if (r > e.relative) {
         e.relative = r;
         e.what = what0 + int(q);

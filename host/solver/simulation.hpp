@@ -165,6 +165,11 @@ class Simulation {
   void prepare_step(double t, double dt);
   void step_once();  // one step: halos exchanged (overlapping the inner update where the backend can)
   void take_step(double t, double dt);  // the step [t, t + dt], plasma included; counts it
+  // step_error's sums over this rank's tissue voxels (padded layout).
+  double largest_in_tissue(const Real* a, const Real* b) const;
+  void fixed_point_sums(const Real* a, const Real* b, double to_fixed, std::int64_t& difference,
+                        std::int64_t& size) const;
+  static constexpr double kFixedPointSteps = 268435456.0;  // 2^28 steps up to a field's largest value
 
   Scenario scenario_;
   TissueMap tissues_;

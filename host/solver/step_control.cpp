@@ -9,8 +9,8 @@ namespace {
 constexpr int kMaxProbes = 8;
 
 double controller_factor(double error, double tolerance) {
-  if (!(error > 0)) return 2.0;
-  return std::clamp(0.9 * std::sqrt(tolerance / error), 0.2, 2.0);
+  if (!(error > 0)) return 4.0;
+  return std::clamp(0.9 * std::sqrt(tolerance / error), 0.2, 4.0);
 }
 
 }  // namespace
@@ -41,8 +41,9 @@ StretchStep choose_stretch_step(Simulation<Real>& sim, double guess, double tole
     dt = std::max(kMinAdaptiveDt, dt * std::min(0.9, controller_factor(out.error.relative, tolerance)));
   }
   out.dt = dt;
-  out.next_guess =
-      std::min(max_dt, std::max(kMinAdaptiveDt, dt * controller_factor(out.error.relative, tolerance)));
+  const double growth = controller_factor(out.error.relative, tolerance);
+  out.next_guess = std::min(max_dt, std::max(kMinAdaptiveDt, dt * growth));
+  out.stretch_steps = growth >= 2 && dt < max_dt ? kGrowingStretchSteps : kStretchSteps;
   return out;
 }
 

@@ -14,18 +14,22 @@
 
 namespace cyto {
 
-// Steps per stretch: the probe (three steps and two copies of the fields)
-// costs about a tenth of a stretch.
+// Steps per stretch: the probe (three steps and copies of the fields) costs
+// a tenth to a fifth of a stretch. While the step is still growing fast
+// (the estimate far below the tolerance) stretches are short, so that a
+// step cut small by a transient recovers within a few dozen steps.
 inline constexpr int kStretchSteps = 40;
+inline constexpr int kGrowingStretchSteps = 10;
 // The smallest step the controller takes, whatever the estimate (s).
 inline constexpr double kMinAdaptiveDt = 1e-3;
 
 struct StretchStep {
-  double dt = 0;          // s: the step chosen
-  double next_guess = 0;  // s: the first step to try for the next stretch
-  StepError error;        // the estimate of dt
-  int probes = 0;         // step_error calls it took
-  bool at_floor = false;  // kMinAdaptiveDt and still above the tolerance
+  double dt = 0;                      // s: the step chosen
+  double next_guess = 0;              // s: the first step to try for the next stretch
+  int stretch_steps = kStretchSteps;  // steps to take at dt before the next probe
+  StepError error;                    // the estimate of dt
+  int probes = 0;                     // step_error calls it took
+  bool at_floor = false;              // kMinAdaptiveDt and still above the tolerance
 };
 
 // What the error control did over a run, for the log and summary.json.
@@ -51,7 +55,7 @@ std::string describe_error_source(const Scenario& scenario, const FieldLayout& f
 
 // Tries `guess` (at most max_dt), shrinking it until the estimated error is
 // within `tolerance`. First-order steps: the error scales as dt^2, so the
-// factor is 0.9 (tolerance / error)^(1/2), clamped to [0.2, 2].
+// factor is 0.9 (tolerance / error)^(1/2), clamped to [0.2, 4].
 template <class Real>
 StretchStep choose_stretch_step(Simulation<Real>& sim, double guess, double tolerance, double max_dt);
 
