@@ -135,7 +135,7 @@ class TimeLoop {
       position_.time = sim_.time();
       position_.step = sim_.steps();
       if (reached) {
-        if (sim_.time() == times_[std::size_t(position_.next_output)]) record_outputs();
+        if (at_output_time()) record_outputs();
         next_segment();
       }
       if (!stop_reason_.empty()) break;
@@ -151,6 +151,8 @@ class TimeLoop {
 
  private:
   bool finished() const { return std::size_t(position_.next_output) >= times_.size(); }
+  // A segment ends at the next output time, or (dt: auto) at a stretch's end before it.
+  bool at_output_time() const { return sim_.time() == times_[std::size_t(position_.next_output)]; }
 
   typename Simulation<Real>::Segment segment() const {
     return {position_.segment_start_time, position_.segment_start_step, position_.segment_end_time,
@@ -167,7 +169,7 @@ class TimeLoop {
 
   // A segment's end reached (and, at an output time, its outputs written): the next segment.
   void next_segment() {
-    if (sim_.time() == times_[std::size_t(position_.next_output)]) ++position_.next_output;
+    if (at_output_time()) ++position_.next_output;
     position_.segment_start_time = sim_.time();
     position_.segment_start_step = sim_.steps();
     if (!finished()) {

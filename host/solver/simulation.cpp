@@ -251,25 +251,34 @@ void Simulation<Real>::take_step(double t, double dt) {
   time_ = t + dt;
 }
 
+namespace {
+
+// Calls visit(i) for the storage index i of every tissue voxel of row r
+// (r = j + ny k) of the padded layout, run by run.
+template <class Visit>
+void visit_tissue_row(const GridLayout& g, const TissueRuns& tr, std::int64_t r, const Visit& visit) {
+  const std::int64_t base = g.index(0, int(r % g.ny), int(r / g.ny));
+  for (std::int64_t q = tr.row_begin[std::size_t(r)]; q < tr.row_begin[std::size_t(r) + 1]; ++q) {
+    const TissueRun& run = tr.runs[std::size_t(q)];
+    for (std::int64_t i = base + run.i_begin; i < base + run.i_end; ++i) visit(i);
+  }
+}
+
+}  // namespace
+
 // The largest |a| or |b| over this rank's tissue voxels; NaN if any is NaN.
 template <class Real>
 double Simulation<Real>::largest_in_tissue(const Real* a, const Real* b) const {
-  const GridLayout& g = disc_.layout;
-  const TissueRuns& tr = disc_.runs;
-  const std::int64_t rows = g.rows();
+  const std::int64_t rows = disc_.layout.rows();
   double largest = 0;
   std::int64_t nan = 0;
 #pragma omp parallel for reduction(max : largest) reduction(+ : nan) schedule(static)
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const std::int64_t base = g.index(0, int(r % g.ny), int(r / g.ny));
-    for (std::int64_t q = tr.row_begin[std::size_t(r)]; q < tr.row_begin[std::size_t(r) + 1]; ++q)
-      for (std::int64_t i = base + tr.runs[std::size_t(q)].i_begin; i < base + tr.runs[std::size_t(q)].i_end;
-           ++i) {
-        const double x = std::fabs(double(a[i])), y = std::fabs(double(b[i]));
-        nan += (x != x || y != y) ? 1 : 0;
-        largest = std::max(largest, std::max(x, y));
-      }
-  }
+  for (std::int64_t r = 0; r < rows; ++r)
+    visit_tissue_row(disc_.layout, disc_.runs, r, [&](std::int64_t i) {
+      const double x = std::fabs(double(a[i])), y = std::fabs(double(b[i]));
+      nan += (x != x || y != y) ? 1 : 0;
+      largest = std::max(largest, std::max(x, y));
+    });
   return nan > 0 ? std::numeric_limits<double>::quiet_NaN() : largest;
 }
 
@@ -278,21 +287,15 @@ double Simulation<Real>::largest_in_tissue(const Real* a, const Real* b) const {
 template <class Real>
 void Simulation<Real>::fixed_point_sums(const Real* a, const Real* b, double to_fixed,
                                         std::int64_t& difference, std::int64_t& size) const {
-  const GridLayout& g = disc_.layout;
-  const TissueRuns& tr = disc_.runs;
-  const std::int64_t rows = g.rows();
+  const std::int64_t rows = disc_.layout.rows();
   std::int64_t d = 0, n = 0;
 #pragma omp parallel for reduction(+ : d, n) schedule(static)
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const std::int64_t base = g.index(0, int(r % g.ny), int(r / g.ny));
-    for (std::int64_t q = tr.row_begin[std::size_t(r)]; q < tr.row_begin[std::size_t(r) + 1]; ++q)
-      for (std::int64_t i = base + tr.runs[std::size_t(q)].i_begin; i < base + tr.runs[std::size_t(q)].i_end;
-           ++i) {
-        const double y = double(b[i]);
-        d += std::int64_t(std::fabs(double(a[i]) - y) * to_fixed + 0.5);
-        n += std::int64_t(std::fabs(y) * to_fixed + 0.5);
-      }
-  }
+  for (std::int64_t r = 0; r < rows; ++r)
+    visit_tissue_row(disc_.layout, disc_.runs, r, [&](std::int64_t i) {
+      const double y = double(b[i]);
+      d += std::int64_t(std::fabs(double(a[i]) - y) * to_fixed + 0.5);
+      n += std::int64_t(std::fabs(y) * to_fixed + 0.5);
+    });
   difference = d;
   size = n;
 }
