@@ -440,12 +440,13 @@ TEST_F(Cli, RegionsThatMissEveryTissueVoxelAreBadInput) {
 }
 
 TEST_F(Cli, OverflowStopsTheRunNamingSpeciesAndVoxel) {
-  // Uptake far too stiff for the explicit reaction step (clearance x density
-  // x dt = 3e18): the values grow ~1e71 a step and overflow double within
-  // minutes: exit 1 and a message that says where, never a "finished" run
-  // full of infinities. (Values that overflow by themselves, such as a
-  // source of 1e306 pg/mL/s, are refused before the run:
-  // CheckRefusesEverythingRunRefuses.)
+  // A value turned NaN mid-run (CYTOSTORM_FAULT_NAN_AFTER_STEP: no valid
+  // scenario blows up by itself, and stiff uptake, the cause used before,
+  // now takes the exponential step): exit 1 and a message that says where,
+  // never a "finished" run full of NaN. (Values that overflow by
+  // themselves, such as a source of 1e306 pg/mL/s, are refused before the
+  // run: CheckRefusesEverythingRunRefuses.)
+  const cyto::testing::ScopedEnvironment fault("CYTOSTORM_FAULT_NAN_AFTER_STEP", "5");
   const std::string stiff_uptake =
       "precision: double\npopulations: [{name: cells, initial: 1e8 cells/mL}]\n"
       "rules:\n  - {type: uptake, population: cells, species: TNF, clearance: 1e10 mL/cell/s}\n";
@@ -463,6 +464,15 @@ TEST_F(Cli, OverflowStopsTheRunNamingSpeciesAndVoxel) {
   for (const auto& entry : fs::directory_iterator(dir_ / "out"))
     diagnostic |= entry.path().filename().string().rfind("diagnostic_step_", 0) == 0;
   EXPECT_TRUE(diagnostic);
+}
+
+TEST_F(Cli, AMalformedFaultInjectionIsRefused) {
+  for (const char* bad : {"abc", "0", "-3", "12x", "99999999999999999999999"}) {
+    const cyto::testing::ScopedEnvironment fault("CYTOSTORM_FAULT_NAN_AFTER_STEP", bad);
+    expect_one_line_error(run_cli("run " + scenario() + " --quiet"), 2,
+                          "CYTOSTORM_FAULT_NAN_AFTER_STEP: expected a step number of at least 1, found \"" +
+                              std::string(bad) + "\"");
+  }
 }
 
 TEST_F(Cli, RerunReplacesEarlierOutputsAndAKilledRunIsNotFinishedAndReportedKilled) {

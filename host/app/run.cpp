@@ -5,6 +5,8 @@
 
 #include <omp.h>
 
+#include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -95,6 +97,40 @@ MovedAside prepare_output_directory(const RunContext& run, const std::optional<s
   return moved;
 }
 
+// Fault injection for the tests of the failure paths: with
+// CYTOSTORM_FAULT_NAN_AFTER_STEP=N the first tissue voxel of the first field
+// becomes NaN after step N, as a hardware fault or a defect would make it.
+// No valid scenario blows up by itself (the ranges are checked before the
+// run and stiff rules take the exponential step), yet the guard's stop,
+// diagnostic file and last good checkpoint must be tested end to end.
+// One rank only.
+constexpr const char* kFaultNanVariable = "CYTOSTORM_FAULT_NAN_AFTER_STEP";
+
+std::optional<std::int64_t> fault_nan_after_step(const par::Comm& comm) {
+  const char* text = std::getenv(kFaultNanVariable);
+  if (text == nullptr || *text == '\0') return std::nullopt;
+  const SourceLocation where{kFaultNanVariable, 0, 0, ""};
+  char* end = nullptr;
+  errno = 0;
+  const long long step = std::strtoll(text, &end, 10);
+  if (errno != 0 || *end != '\0' || step < 1)
+    throw InputError(where, fmt::format("expected a step number of at least 1, found \"{}\"", text));
+  if (comm.parallel()) throw InputError(where, "fault injection works with one rank only");
+  return step;
+}
+
+template <class Real>
+void make_first_tissue_value_nan(Simulation<Real>& sim) {
+  std::vector<double> values = sim.field(0);
+  const auto& tissue = sim.tissues().tissue;
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (tissue[i] != 0) {
+      values[i] = std::numeric_limits<double>::quiet_NaN();
+      break;
+    }
+  sim.set_field(0, values);
+}
+
 // The time loop: segments of equal steps from one output time to the next
 // (RunPosition), the observers after every step and at every output time,
 // and the checkpoint at a stop or at the end.
@@ -114,6 +150,7 @@ class TimeLoop {
         checkpoints_(checkpoints),
         writer_(writer),
         guard_(guard),
+        fault_nan_step_(fault_nan_after_step(run.comm)),
         stops_(run, checkpoints.state_bytes()),
         control_(control),
         // With dt: auto the step count is not known ahead: progress by simulated time.
@@ -221,6 +258,7 @@ class TimeLoop {
   // After every step: progress, the guard's scan, the reasons to stop and the
   // periodic checkpoints. False stops the segment.
   bool after_step() {
+    if (fault_nan_step_ && sim_.steps() == *fault_nan_step_) make_first_tissue_value_nan(sim_);
     progress_.update(sim_.steps(), sim_.time());
     const auto now = RunClock::now();
     if (sim_.steps() % kGuardInterval == 0) guard_.check("the next output");
@@ -256,6 +294,7 @@ class TimeLoop {
   CheckpointRecorder<Real>& checkpoints_;
   BackgroundWriter& writer_;
   BlowUpGuard<Real>& guard_;
+  std::optional<std::int64_t> fault_nan_step_;  // CYTOSTORM_FAULT_NAN_AFTER_STEP
   StopConditions stops_;
   StepControlRecord& control_;
   ProgressReporter progress_;
