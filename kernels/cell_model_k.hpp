@@ -15,7 +15,10 @@
 //     Philox keyed by seed, voxel, step, population and rule); each dead cell
 //     adds its burst to the voxel in this step, so released = burst x dead exactly;
 //  2. the smooth rules (secretion, uptake, decay, growth, recruitment)
-//     integrated together with one classical Runge-Kutta step.
+//     integrated together with one classical Runge-Kutta step or, where
+//     their fastest loss rate times dt exceeds kStiffStepBound (fast uptake
+//     or turnover), with one exponential step (ETD2RK: exact for constant
+//     rates, second order, stable and non-negative for any dt).
 #pragma once
 
 #include <cmath>
@@ -194,6 +197,172 @@ CYTO_HD void smooth_rates(const CellModel<Real>& m, const std::uint8_t* active, 
   }
 }
 
+// Above this bound on (fastest loss rate) x dt a voxel's smooth rules take
+// the exponential step: RK4's decay factor for a loss rate k is 4e-4 off
+// e^(-k dt) at k dt = 0.5, 2% at 1, and past 2.785 the step is unstable.
+inline constexpr double kStiffStepBound = 0.5;
+
+// An upper bound of the fastest loss rate (1/s) of the smooth rules at state
+// v, summed over the rules (at least the largest rate of any one field), with
+// every Hill activation at its most (1): linear uptake rho k, saturable uptake
+// rho vmax / km (its rate at c -> 0), turnover, growth's |d/drho| <= rate (1 +
+// 2 rho / capacity), recruitment's drive / capacity. Cheap: no Hill factor
+// is evaluated, so every voxel can afford it.
+template <class Real>
+CYTO_HD double smooth_loss_rate_bound(const CellModel<Real>& m, const std::uint8_t* active, const Real* v) {
+  double bound = 0;
+  const SmoothRuleK<Real>* rule = m.smooth;
+  for (int q = 0; q < m.n_smooth; ++q, ++rule) {
+    if (!active[q]) continue;
+    const double rho = double(v[rule->population]);
+    const double rate = double(rule->rate);
+    switch (rule->code) {
+      case RuleCode::kSecretion:
+        break;
+      case RuleCode::kUptakeLinear:
+        bound += rho * rate;
+        break;
+      case RuleCode::kUptakeSaturable:
+        bound += rho * rate / double(rule->half_max);
+        break;
+      case RuleCode::kTurnover:
+        bound += rate;
+        break;
+      case RuleCode::kGrowth:
+        bound += rate * (1.0 + 2.0 * rho * double(rule->inverse_capacity));
+        break;
+      case RuleCode::kRecruitment:
+        bound += double(m.drive[q].recruitment_rate) * double(rule->inverse_capacity);
+        break;
+    }
+  }
+  return bound;
+}
+
+// The smooth rules at state v as gain - loss x level for each field f
+// (species, then populations): gain[f] >= 0 and loss[f] >= 0 (1/s) for
+// non-negative states. Species: secretion, and uptake rates over the level;
+// populations: growth rho and recruitment as gains, turnover and the
+// logistic terms (rate x rho / capacity) as losses.
+template <class Real>
+CYTO_HD void smooth_gains_and_losses(const CellModel<Real>& m, const std::uint8_t* active, const double* v,
+                                     double* gain, double* loss) {
+  const int nf = m.n_species + m.n_populations;
+  for (int f = 0; f < nf; ++f) gain[f] = loss[f] = 0.0;
+  Real state[kMaxGpuFields];  // the Hill factors read the state in Real, as in smooth_rates
+  for (int f = 0; f < nf; ++f) state[f] = Real(v[f]);
+  const SmoothRuleK<Real>* rule = m.smooth;
+  for (int q = 0; q < m.n_smooth; ++q, ++rule) {
+    if (!active[q]) continue;
+    const SmoothRuleK<Real>& r = *rule;
+    const double rho = v[r.population];
+    const double rate = double(r.rate);
+    Real activation, inhibition;
+    hill_products(r, m.drive[q], state, activation, inhibition);
+    switch (r.code) {
+      case RuleCode::kSecretion:
+        gain[r.species] += rho * (rate + double(r.activated_rate) * double(activation)) * double(inhibition) *
+                           double(m.drive[q].suppression);
+        break;
+      case RuleCode::kUptakeLinear:
+        loss[r.species] += rho * rate;
+        break;
+      case RuleCode::kUptakeSaturable: {
+        const double c = v[r.species] > 0.0 ? v[r.species] : 0.0;
+        loss[r.species] += rho * rate / (double(r.half_max) + c);
+        break;
+      }
+      case RuleCode::kTurnover:
+        loss[r.population] += rate;
+        break;
+      case RuleCode::kGrowth: {
+        const double g = rate * double(activation);
+        gain[r.population] += g * rho;
+        loss[r.population] += g * rho * double(r.inverse_capacity);
+        break;
+      }
+      case RuleCode::kRecruitment: {
+        const double g = double(m.drive[q].recruitment_rate) * double(activation);
+        gain[r.population] += g;
+        loss[r.population] += g * double(r.inverse_capacity);
+        break;
+      }
+    }
+  }
+}
+
+// phi1(z) = (1 - e^-z) / z and phi2(z) = (e^-z - 1 + z) / z^2 for z >= 0,
+// the exponential integrators' weights (phi1 -> 1, phi2 -> 1/2 as z -> 0);
+// e^-z is portable_exp2's, the same bits on every backend. Below z = 1/2
+// their series (to z^13, the next term under 3e-17 relative) avoid the
+// cancellation of the closed forms.
+CYTO_HD void exponential_weights(double z, double& decay, double& phi1, double& phi2) {
+  constexpr double kLog2E = 1.4426950408889634074;
+  decay = portable_exp2(-z * kLog2E);
+  if (z < 0.5) {
+    // phi_j(z) = sum_k (-z)^k / (k + j)!, k = 0..13, by Horner from the top.
+    double c1 = 1.0 / 87178291200.0, c2 = 1.0 / 1307674368000.0;  // 1/14!, 1/15!
+    phi1 = c1;
+    phi2 = c2;
+    for (int k = 12; k >= 0; --k) {
+      c1 *= double(k + 2);
+      c2 *= double(k + 3);
+      phi1 = phi1 * -z + c1;
+      phi2 = phi2 * -z + c2;
+    }
+  } else {
+    phi1 = (1.0 - decay) / z;
+    phi2 = (1.0 - phi1) / z;
+  }
+}
+
+// The smooth rules of one voxel over dt by the exponential time-differencing
+// Runge-Kutta pair of Cox and Matthews (ETD2RK, J Comput Phys 176, 2002),
+// each field's loss rate at the step's start as its linear part:
+//   predictor  y^ = y0 e^-z + gain0 dt phi1(z),               z = loss0 dt
+//   corrector  y1 = y^ + (N(y^) - gain0) dt phi2(z),   N(y) = gain(y) - (loss(y) - loss0) y
+// Exact where gains and losses are constant, second order otherwise, and a
+// stiff field follows its quasi-steady state gain / loss at any dt instead
+// of oscillating. In double; levels never go below zero. The budget: the
+// secreted amount is the trapezoidal gain, and what was taken up is what
+// balances the change exactly. A call on the device: only stiff voxels take it.
+template <class Real>
+CYTO_HD_CALL void exponential_smooth_step(const CellModel<Real>& m, const std::uint8_t* active, Real* v) {
+  const int ns = m.n_species;
+  const int nf = ns + m.n_populations;
+  const double dt = double(m.dt);
+  // Zeroed: the Hill factors' field indices are within nf, which the compiler cannot see.
+  double y0[kMaxGpuFields] = {}, y[kMaxGpuFields] = {};
+  double gain0[kMaxGpuFields], loss0[kMaxGpuFields], gain[kMaxGpuFields], loss[kMaxGpuFields];
+  double phi2_dt[kMaxGpuFields];
+  for (int f = 0; f < nf; ++f) y0[f] = double(v[f]);
+  smooth_gains_and_losses(m, active, y0, gain0, loss0);
+  for (int f = 0; f < nf; ++f) {
+    double decay, phi1, phi2;
+    exponential_weights(loss0[f] * dt, decay, phi1, phi2);
+    y[f] = y0[f] * decay + gain0[f] * dt * phi1;
+    phi2_dt[f] = phi2 * dt;
+  }
+  smooth_gains_and_losses(m, active, y, gain, loss);
+  const bool budget = m.budget_first >= 0;
+  for (int f = 0; f < nf; ++f) {
+    const double nonlinear = gain[f] - (loss[f] - loss0[f]) * y[f];
+    double next = y[f] + (nonlinear - gain0[f]) * phi2_dt[f];
+    next = next > 0.0 ? next : 0.0;
+    if (f < ns) {
+      const Real secreted = Real(0.5 * dt * (gain0[f] + gain[f]));
+      const Real taken_up = secreted - (Real(next) - v[f]);
+      v[f] = v[f] + (secreted - taken_up);
+      if (budget) {
+        v[m.budget_first + f] += secreted;
+        v[m.budget_first + 2 * ns + f] += taken_up;
+      }
+    } else {
+      v[f] = Real(next);
+    }
+  }
+}
+
 // Whole cells of a density in a voxel (the nearest count).
 CYTO_HD std::int64_t whole_cells(double density, double voxel_volume_ml) {
   const double count = density * voxel_volume_ml;
@@ -276,6 +445,10 @@ CYTO_HD void react_voxel(const CellModel<Real>& m, int material, std::uint64_t v
         any_smooth ||
         (active[q] && (m.smooth[q].code == RuleCode::kRecruitment || v[m.smooth[q].population] != Real(0)));
   if (!any_smooth) return;
+  if (smooth_loss_rate_bound(m, active, v) * double(m.dt) > kStiffStepBound) {
+    exponential_smooth_step(m, active, v);
+    return;
+  }
 
   // Classical RK4 on (species, populations); secretion and uptake are
   // accumulated apart so that the budget splits the change exactly.

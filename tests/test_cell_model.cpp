@@ -7,9 +7,11 @@
 
 #include <cmath>
 #include <functional>
+#include <optional>
 
 #include "host/app/validation.hpp"
 #include "host/solver/simulation.hpp"
+#include "host/solver/step_control.hpp"
 #include "tests/scenario_builders.hpp"
 #include "tests/test_backend.hpp"
 
@@ -577,6 +579,134 @@ TEST(CellModel, PlasmaExchangeConservesAndEquilibrates) {
   EXPECT_LT(relative_error(sim.plasma()[0], equilibrium), 1e-3);
   const double total = 1500 * sim.field(0)[0] + 3000 * sim.plasma()[0];
   EXPECT_LT(relative_error(total, 1.53e6), 1e-3);
+}
+
+// (f) Stiff rules (issue 17): where a voxel's fastest loss rate times dt
+// exceeds kStiffStepBound, the smooth rules take the exponential step
+// (ETD2RK), so the step is set by accuracy, not by the fastest rate.
+
+// RK4's stability limit on the negative real axis: |k dt| <= 2.785.
+constexpr double kRk4Limit = 2.785;
+
+// One voxel where LPS (decaying with a half-life of 1 h) drives the
+// macrophages' IL-6 secretion, and hepatocytes (linear, rho k = 0.5 /s) and
+// macrophages (saturable, rho vmax / km = 0.2 /s) take IL-6 up fast: IL-6
+// follows its quasi-steady state over hours while its loss rate is 0.5-0.7
+// /s, so RK4 would need steps under 4 s.
+constexpr double kStiffLossBound = 0.7;  // 1/s, smooth_loss_rate_bound of this voxel
+Scenario stiff_uptake_voxel(std::optional<double> dt) {
+  Scenario s = single_voxel(4 * 3600.0, 1.0);
+  s.time.dt = dt;
+  s.species.push_back(make_species("IL6", {0.0}, 0, 0.0));
+  s.species.push_back(make_species("LPS", {0.0}, std::log(2.0) / 3600, 100.0));
+  s.populations.push_back(make_population("macrophages", 1e6));
+  s.populations.push_back(make_population("hepatocytes", 2e8));
+  Rule sec = make_rule(RuleKind::Secretion, 0, 0);
+  sec.base = 0;
+  sec.max = 1e-5;  // up to 10 pg/mL/s
+  sec.activators.push_back(hill(1, 50.0, 2));
+  s.rules.push_back(sec);
+  Rule linear = make_rule(RuleKind::Uptake, 1, 0);
+  linear.clearance = 2.5e-9;
+  s.rules.push_back(linear);
+  Rule saturable = make_rule(RuleKind::Uptake, 0, 0);
+  saturable.vmax = 1e-5;
+  saturable.km = 50;
+  s.rules.push_back(saturable);
+  return s;
+}
+
+// IL-6 at the end of each hour.
+std::vector<double> hourly_il6(Sim& sim) {
+  std::vector<double> values;
+  for (int hour = 1; hour <= 4; ++hour) {
+    sim.advance_to(3600.0 * hour);
+    values.push_back(sim.field(0)[0]);
+  }
+  return values;
+}
+
+std::vector<double> fine_stiff_reference() {
+  const Scenario s = stiff_uptake_voxel(0.25);  // k dt <= 0.175: RK4 throughout
+  Sim sim = make_sim(s);
+  return hourly_il6(sim);
+}
+
+TEST(CellModel, StiffUptakeAtHundredTimesTheExplicitLimitMatchesAFineReference) {
+  const double dt = 400;
+  ASSERT_GE(dt, 100 * kRk4Limit / kStiffLossBound);
+  const std::vector<double> reference = fine_stiff_reference();
+  Sim sim = make_sim(stiff_uptake_voxel(dt));
+  const std::vector<double> coarse = hourly_il6(sim);
+  for (std::size_t h = 0; h < reference.size(); ++h) {
+    EXPECT_GT(reference[h], 0.1) << h;  // IL-6 is there to be taken up
+    EXPECT_LT(relative_error(coarse[h], reference[h]), 1e-2) << "hour " << h + 1;
+  }
+}
+
+// The same voxel with error-controlled steps: they grow past 100x the
+// explicit limit while the hourly outputs stay within 10x the tolerance.
+TEST(CellModel, ErrorControlledStepsOnAStiffVoxelAreSetByAccuracy) {
+  const std::vector<double> reference = fine_stiff_reference();
+  Sim sim = make_sim(stiff_uptake_voxel(std::nullopt));
+  const double tolerance = 1e-3;
+  double guess = 1.0;
+  std::vector<double> values;
+  for (int hour = 1; hour <= 4; ++hour) {
+    const double target = 3600.0 * hour;
+    while (sim.time() < target) {
+      const StretchStep chosen = choose_stretch_step(sim, guess, tolerance, target - sim.time());
+      ASSERT_FALSE(chosen.at_floor);
+      const std::int64_t steps = std::min<std::int64_t>(
+          chosen.stretch_steps, std::int64_t(std::ceil((target - sim.time()) / chosen.dt)));
+      const double end = std::min(target, sim.time() + double(steps) * chosen.dt);
+      sim.advance(Sim::Segment{sim.time(), sim.steps(), end, steps});
+      guess = chosen.next_guess;
+    }
+    values.push_back(sim.field(0)[0]);
+  }
+  // After the first minute's rise the steps grow to hours: the run takes
+  // under a twentieth of the steps RK4 would need at its stability limit.
+  const double explicit_limit = kRk4Limit / kStiffLossBound;
+  EXPECT_GE(sim.steps_taken().max(), 100 * explicit_limit);
+  EXPECT_LT(double(sim.steps_taken().count()), 0.05 * 4 * 3600 / explicit_limit);
+  for (std::size_t h = 0; h < reference.size(); ++h)
+    EXPECT_LT(relative_error(values[h], reference[h]), 10 * tolerance) << "hour " << h + 1;
+}
+
+// With constant gain and loss the exponential step is exact: secretion at
+// 1 pg/mL/s against uptake at 0.05 /s, in steps of k dt = 3 (past RK4's limit).
+TEST(CellModel, ExponentialStepIsExactForConstantRates) {
+  Scenario s = single_voxel(120, 60);
+  s.species.push_back(make_species("IL6", {0.0}, 0, 200.0));
+  s.populations.push_back(make_population("macrophages", 1e6));
+  s.populations.push_back(make_population("hepatocytes", 1e8));
+  Rule sec = make_rule(RuleKind::Secretion, 0, 0);
+  sec.base = 1e-6;
+  sec.max = 1e-6;
+  s.rules.push_back(sec);
+  Rule uptake = make_rule(RuleKind::Uptake, 1, 0);
+  uptake.clearance = 5e-10;
+  s.rules.push_back(uptake);
+  ASSERT_GT(0.05 * 60, kRk4Limit);
+  const double exact = 20 + 180 * std::exp(-0.05 * 120);
+  EXPECT_LT(relative_error(value_at_end(s, 0), exact), 1e-13);
+}
+
+// The budget still balances exactly on the exponential step.
+TEST(CellModel, CytokineBudgetBalancesOnStiffSteps) {
+  Scenario s = stiff_uptake_voxel(400);
+  s.output.budget = true;
+  Sim sim = make_sim(s);
+  const TimeSeriesRow before = sim.statistics();
+  sim.advance_to(s.time.end);
+  const TimeSeriesRow after = sim.statistics();
+  const double change = after.stats[0][0].total_pg - before.stats[0][0].total_pg;
+  const BudgetStats& b = after.budget[0][0];
+  EXPECT_GT(b.secreted_pg, 0);
+  EXPECT_GT(b.taken_up_pg, 0);
+  const double scale = std::max({std::abs(change), b.secreted_pg, b.taken_up_pg});
+  EXPECT_LT(std::abs(change - (b.secreted_pg - b.taken_up_pg)) / scale, 1e-12);
 }
 
 }  // namespace
