@@ -98,5 +98,39 @@ TEST(StepControl, TheControllerMeetsTheToleranceAndGrowsTheNextStep) {
   EXPECT_EQ(capped.dt, 30.0);  // never above the stable step
 }
 
+// The probe on the backend's own copies of the fields gives, bitwise, the
+// estimate of the probe that copies through the host (as on a GPU without
+// room for the copies), and leaves the same state: species, a population,
+// held values, a source field and two tissues.
+TEST(StepControl, TheProbeOnTheBackendEqualsTheProbeThroughTheHost) {
+  Scenario s = testing::two_tissue_scenario(3, {14, 12, 10});
+  s.populations.push_back(testing::make_population("cells", 1e7));
+  Rule uptake = testing::make_rule(RuleKind::Uptake, 0, 1);
+  uptake.clearance = 1e-8;  // rho k = 0.1 /s
+  s.rules.push_back(uptake);
+  Rule turnover = testing::make_rule(RuleKind::Decay, 0);
+  turnover.rate = 0.05;
+  s.rules.push_back(turnover);
+  Sim on_backend(s, testing::backend_under_test<double>(2));
+  Sim through_host(s, testing::backend_under_test<double>(2));
+  through_host.set_probe_through_host(true);
+  const double dt = on_backend.time_plan().max_dt;
+  on_backend.advance_to(20 * dt);
+  through_host.advance_to(20 * dt);
+  for (double probe : {dt, dt / 3, 4 * dt}) {
+    const StepError a = on_backend.step_error(probe), b = through_host.step_error(probe);
+    EXPECT_GT(a.relative, 0) << probe;
+    EXPECT_EQ(a.relative, b.relative) << probe;
+    EXPECT_EQ(a.what, b.what) << probe;
+    const auto state_a = on_backend.state(), state_b = through_host.state();
+    EXPECT_EQ(state_a.fields, state_b.fields) << probe;
+    EXPECT_EQ(state_a.steps, state_b.steps) << probe;
+  }
+  // And both go on alike.
+  on_backend.advance_to(30 * dt);
+  through_host.advance_to(30 * dt);
+  EXPECT_EQ(on_backend.state().fields, through_host.state().fields);
+}
+
 }  // namespace
 }  // namespace cyto

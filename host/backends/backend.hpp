@@ -101,6 +101,23 @@ class Backend {
   virtual Real* pack_face_on_device(int /*face*/, int /*fields*/) { return nullptr; }
   virtual Real* receive_buffer_on_device(int /*face*/, int /*fields*/) { return nullptr; }
   virtual void unpack_face_on_device(int /*face*/, int /*fields*/) {}
+  // The step-error probe (Simulation::step_error) in the backend's own
+  // memory, so that no field crosses to the host: a copy of every field
+  // (halos included) at the probe's start, and a copy of the first
+  // `compared` fields after one whole step. prepare_probe allocates them
+  // once and says whether it could; false (the default, or a GPU without
+  // room for them) leaves the probe to copy through the host.
+  virtual bool prepare_probe(int /*compared*/) { return false; }
+  virtual void save_probe_start() {}
+  virtual void restore_probe_start() {}
+  virtual void save_probe_one_step() {}
+  // Over this backend's tissue voxels, per compared field f: the largest
+  // |one step| or |current| value (NaN where either holds a NaN) ...
+  virtual std::vector<double> probe_largest() const { return {}; }
+  // ... and sums[2 f], sums[2 f + 1]: |one step - current| and |current|,
+  // each voxel's in units of 1 / to_fixed[f] rounded to an integer
+  // (kernels/probe_k.hpp); 0 where to_fixed[f] is 0.
+  virtual std::vector<std::int64_t> probe_sums(const std::vector<double>& /*to_fixed*/) const { return {}; }
   // Waits until every step issued so far is done (the GPU queues them);
   // a device fault surfaces here at the latest.
   virtual void synchronize() {}

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -125,6 +126,39 @@ class CpuBackend final : public Backend<Real> {
     return scan;
   }
 
+  bool prepare_probe(int compared) override {
+    if (probe_start_.size() != current_.size() || int(probe_one_.size()) != compared) {
+      probe_start_.assign(current_.size(), std::vector<Real>(std::size_t(layout_.size)));
+      probe_one_.assign(std::size_t(compared), std::vector<Real>(std::size_t(layout_.size)));
+    }
+    return true;
+  }
+  void save_probe_start() override { copy_fields(current_, probe_start_, probe_start_.size()); }
+  void restore_probe_start() override { copy_fields(probe_start_, current_, probe_start_.size()); }
+  void save_probe_one_step() override { copy_fields(current_, probe_one_, probe_one_.size()); }
+
+  std::vector<double> probe_largest() const override {
+    std::vector<double> largest(probe_one_.size());
+    for (std::size_t f = 0; f < probe_one_.size(); ++f) {
+      const ProbeLargest r =
+          cpu_probe_largest(layout_, material_.data(), probe_one_[f].data(), current_[f].data(), threads_);
+      largest[f] = r.nan > 0 ? std::numeric_limits<double>::quiet_NaN() : r.largest;
+    }
+    return largest;
+  }
+
+  std::vector<std::int64_t> probe_sums(const std::vector<double>& to_fixed) const override {
+    std::vector<std::int64_t> sums(2 * probe_one_.size(), 0);
+    for (std::size_t f = 0; f < probe_one_.size(); ++f) {
+      if (to_fixed[f] == 0) continue;
+      const ProbeSums r = cpu_probe_sums(layout_, material_.data(), probe_one_[f].data(), current_[f].data(),
+                                         to_fixed[f], threads_);
+      sums[2 * f] = r.difference;
+      sums[2 * f + 1] = r.size;
+    }
+    return sums;
+  }
+
   std::vector<double> timed_steps(const StepParameters<Real>& first, int steps) override {
     StepParameters<Real> p = first;
     std::vector<double> seconds;
@@ -174,11 +208,18 @@ class CpuBackend final : public Backend<Real> {
   }
 
  private:
+  void copy_fields(const std::vector<std::vector<Real>>& from, std::vector<std::vector<Real>>& to,
+                   std::size_t fields) const {
+    for (std::size_t f = 0; f < fields; ++f)
+      cpu_copy_field(to[f].data(), from[f].data(), std::int64_t(from[f].size()), threads_);
+  }
+
   int threads_;
   GridLayout layout_;
   std::vector<MaterialId> material_;
   TissueRuns runs_, inner_, shell_;
   std::vector<std::vector<Real>> current_, next_, source_field_;
+  std::vector<std::vector<Real>> probe_start_, probe_one_;  // the step-error probe's copies
   std::vector<const Real*> in_, field_;
   std::vector<Real*> out_;
   TransportTable<Real> transport_;

@@ -139,6 +139,9 @@ class GpuBackend final : public Backend<Real> {
     // Halo staging is sized on first use, for this layout and field count.
     halo_device_ = DeviceBuffer<Real>();
     halo_capacity_ = 0;
+    probe_start_.clear();
+    probe_one_.clear();
+    probe_refused_ = false;
   }
 
   void upload_field(int f, const std::vector<Real>& values) override {
@@ -349,9 +352,8 @@ class GpuBackend final : public Backend<Real> {
 
   FieldScan scan_field(int f) const override {
     TraceRange trace("gpu field scan");
-    cuda_field_scan(current_[f].get(), exchanged_mask_ ? interior_material_.get() : material_.get(),
-                    layout_.size, scan_result_.get(), scan_scratch_.get(), scan_scratch_.size(),
-                    stream_.get());
+    cuda_field_scan(current_[f].get(), tissue_map(), layout_.size, scan_result_.get(), scan_scratch_.get(),
+                    scan_scratch_.size(), stream_.get());
     MinMaxCount result{};
     CYTO_CUDA_CHECK(
         cudaMemcpyAsync(&result, scan_result_.get(), sizeof(result), cudaMemcpyDeviceToHost, stream_.get()));
@@ -361,6 +363,65 @@ class GpuBackend final : public Backend<Real> {
     scan.max = result.max;
     scan.nonfinite = result.nonfinite;
     return scan;
+  }
+
+  // The probe's copies live on the device when they fit (with the same
+  // margin as setup's); else the probe copies through the host.
+  bool prepare_probe(int compared) override {
+    if (probe_refused_) return false;
+    if (probe_start_.size() == std::size_t(n_fields_) && probe_one_.size() == std::size_t(compared))
+      return true;
+    const std::size_t cells = std::size_t(layout_.size);
+    const double needed = double(n_fields_ + compared) * double(cells) * sizeof(Real) + 64.0 * 1024 * 1024;
+    std::size_t free_bytes = 0, total_bytes = 0;
+    CYTO_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
+    if (needed > double(free_bytes)) {
+      probe_refused_ = true;
+      return false;
+    }
+    probe_start_.clear();
+    probe_one_.clear();
+    for (int f = 0; f < n_fields_; ++f) probe_start_.emplace_back(cells);
+    for (int f = 0; f < compared; ++f) probe_one_.emplace_back(cells);
+    probe_largest_ = DeviceBuffer<ProbeLargest>(1);
+    probe_sums_ = DeviceBuffer<ProbeSums>(1);
+    probe_scratch_ = DeviceBuffer<unsigned char>(cuda_probe_scratch_bytes(layout_.size));
+    return true;
+  }
+  void save_probe_start() override { copy_on_device(current_, probe_start_); }
+  void restore_probe_start() override { copy_on_device(probe_start_, current_); }
+  void save_probe_one_step() override { copy_on_device(current_, probe_one_); }
+
+  std::vector<double> probe_largest() const override {
+    TraceRange trace("gpu probe largest");
+    std::vector<double> largest(probe_one_.size());
+    for (std::size_t f = 0; f < probe_one_.size(); ++f) {
+      cuda_probe_largest(probe_one_[f].get(), current_[f].get(), tissue_map(), layout_.size,
+                         probe_largest_.get(), probe_scratch_.get(), probe_scratch_.size(), stream_.get());
+      ProbeLargest r{};
+      CYTO_CUDA_CHECK(
+          cudaMemcpyAsync(&r, probe_largest_.get(), sizeof(r), cudaMemcpyDeviceToHost, stream_.get()));
+      stream_.synchronize();
+      largest[f] = r.nan > 0 ? std::numeric_limits<double>::quiet_NaN() : r.largest;
+    }
+    return largest;
+  }
+
+  std::vector<std::int64_t> probe_sums(const std::vector<double>& to_fixed) const override {
+    TraceRange trace("gpu probe sums");
+    std::vector<std::int64_t> sums(2 * probe_one_.size(), 0);
+    for (std::size_t f = 0; f < probe_one_.size(); ++f) {
+      if (to_fixed[f] == 0) continue;
+      cuda_probe_sums(probe_one_[f].get(), current_[f].get(), to_fixed[f], tissue_map(), layout_.size,
+                      probe_sums_.get(), probe_scratch_.get(), probe_scratch_.size(), stream_.get());
+      ProbeSums r{};
+      CYTO_CUDA_CHECK(
+          cudaMemcpyAsync(&r, probe_sums_.get(), sizeof(r), cudaMemcpyDeviceToHost, stream_.get()));
+      stream_.synchronize();
+      sums[2 * f] = r.difference;
+      sums[2 * f + 1] = r.size;
+    }
+    return sums;
   }
 
   std::vector<double> timed_steps(const StepParameters<Real>& first, int steps) override {
@@ -422,6 +483,18 @@ class GpuBackend final : public Backend<Real> {
   }
 
  private:
+  // The tissue voxels of this block (the halo of an MPI block holds its neighbours' material).
+  const MaterialId* tissue_map() const {
+    return exchanged_mask_ ? interior_material_.get() : material_.get();
+  }
+
+  // Whole padded fields, from[f] -> to[f] for every f of `to`, queued on the stream.
+  void copy_on_device(const std::vector<DeviceBuffer<Real>>& from, std::vector<DeviceBuffer<Real>>& to) {
+    for (std::size_t f = 0; f < to.size(); ++f)
+      CYTO_CUDA_CHECK(cudaMemcpyAsync(to[f].get(), from[f].get(), from[f].bytes(), cudaMemcpyDeviceToDevice,
+                                      stream_.get()));
+  }
+
   // Refuses, before allocating, what the device cannot hold, saying how much
   // was needed and how much the device has.
   void require_device_memory(double bytes, const std::string& what) const {
@@ -535,6 +608,12 @@ class GpuBackend final : public Backend<Real> {
   mutable std::vector<int> tile_region_host_;
   mutable DeviceBuffer<int> tile_region_map_;
   mutable DeviceBuffer<double> tile_sums_device_, tile_max_device_;
+  // The step-error probe's copies (prepare_probe), its results and CUB scratch.
+  std::vector<DeviceBuffer<Real>> probe_start_, probe_one_;
+  DeviceBuffer<ProbeLargest> probe_largest_;
+  DeviceBuffer<ProbeSums> probe_sums_;
+  DeviceBuffer<unsigned char> probe_scratch_;
+  bool probe_refused_ = false;  // too little device memory: through the host
 };
 
 }  // namespace

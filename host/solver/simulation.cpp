@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "host/backends/host_probe.hpp"
 #include "host/core/exact_sum.hpp"
 #include "host/core/trace.hpp"
 #include "host/model/field_layout_copy.hpp"
@@ -251,75 +252,39 @@ void Simulation<Real>::take_step(double t, double dt) {
   time_ = t + dt;
 }
 
-namespace {
-
-// Calls visit(i) for the storage index i of every tissue voxel of row r
-// (r = j + ny k) of the padded layout, run by run.
-template <class Visit>
-void visit_tissue_row(const GridLayout& g, const TissueRuns& tr, std::int64_t r, const Visit& visit) {
-  const std::int64_t base = g.index(0, int(r % g.ny), int(r / g.ny));
-  for (std::int64_t q = tr.row_begin[std::size_t(r)]; q < tr.row_begin[std::size_t(r) + 1]; ++q) {
-    const TissueRun& run = tr.runs[std::size_t(q)];
-    for (std::int64_t i = base + run.i_begin; i < base + run.i_end; ++i) visit(i);
-  }
-}
-
-}  // namespace
-
-// The largest |a| or |b| over this rank's tissue voxels; NaN if any is NaN.
-template <class Real>
-double Simulation<Real>::largest_in_tissue(const Real* a, const Real* b) const {
-  const std::int64_t rows = disc_.layout.rows();
-  double largest = 0;
-  std::int64_t nan = 0;
-#pragma omp parallel for reduction(max : largest) reduction(+ : nan) schedule(static)
-  for (std::int64_t r = 0; r < rows; ++r)
-    visit_tissue_row(disc_.layout, disc_.runs, r, [&](std::int64_t i) {
-      const double x = std::fabs(double(a[i])), y = std::fabs(double(b[i]));
-      nan += (x != x || y != y) ? 1 : 0;
-      largest = std::max(largest, std::max(x, y));
-    });
-  return nan > 0 ? std::numeric_limits<double>::quiet_NaN() : largest;
-}
-
-// Over this rank's tissue voxels, sum of |a - b| and of |b|, each value in
-// units of 1 / to_fixed rounded to an integer: the same sums in any order.
-template <class Real>
-void Simulation<Real>::fixed_point_sums(const Real* a, const Real* b, double to_fixed,
-                                        std::int64_t& difference, std::int64_t& size) const {
-  const std::int64_t rows = disc_.layout.rows();
-  std::int64_t d = 0, n = 0;
-#pragma omp parallel for reduction(+ : d, n) schedule(static)
-  for (std::int64_t r = 0; r < rows; ++r)
-    visit_tissue_row(disc_.layout, disc_.runs, r, [&](std::int64_t i) {
-      const double y = double(b[i]);
-      d += std::int64_t(std::fabs(double(a[i]) - y) * to_fixed + 0.5);
-      n += std::int64_t(std::fabs(y) * to_fixed + 0.5);
-    });
-  difference = d;
-  size = n;
-}
-
 template <class Real>
 StepError Simulation<Real>::step_error(double dt) {
   TraceRange trace("step error");
   const int n_fields = fields_.count();
   const int compared = fields_.n_species + fields_.n_populations;  // not the cumulative budget amounts
-  std::vector<std::vector<Real>> start(static_cast<std::size_t>(n_fields));
-  for (int f = 0; f < n_fields; ++f) backend_->download_field(f, start[std::size_t(f)]);
+  const bool on_backend = !probe_through_host_ && backend_->prepare_probe(compared);
+  HostProbe<Real> host;  // where the backend has no room for the copies
+  const auto save_start = [&] {
+    if (on_backend) return backend_->save_probe_start();
+    host.save_start(*backend_, n_fields);
+  };
+  const auto restore_start = [&] {
+    if (on_backend) return backend_->restore_probe_start();
+    host.restore_start(*backend_);
+  };
+  const auto save_one_step = [&] {
+    if (on_backend) return backend_->save_probe_one_step();
+    host.save_one_step(*backend_, compared);
+  };
+
+  save_start();
   const PlasmaCompartment start_plasma = plasma_;
   const double t0 = time_;
   const std::int64_t step0 = steps_;
   const auto back_to_start = [&] {
-    for (int f = 0; f < n_fields; ++f) backend_->upload_field(f, start[std::size_t(f)]);
+    restore_start();
     plasma_ = start_plasma;
     time_ = t0;
     steps_ = step0;
   };
 
   take_step(t0, dt);
-  std::vector<std::vector<Real>> one(static_cast<std::size_t>(compared));
-  for (int f = 0; f < compared; ++f) backend_->download_field(f, one[std::size_t(f)]);
+  save_one_step();
   const PlasmaCompartment one_plasma = plasma_;
   back_to_start();
   take_step(t0, 0.5 * dt);
@@ -329,19 +294,15 @@ StepError Simulation<Real>::step_error(double dt) {
   // |two half steps|, in integers (fixed point, 2^-28 of the field's largest
   // value over all ranks): exact and in any order, so the estimate (and the
   // step chosen from it) is the same for any rank and thread count.
-  std::vector<std::vector<Real>> two(static_cast<std::size_t>(compared));
-  std::vector<double> largest(std::size_t(compared), 0.0);
-  for (int f = 0; f < compared; ++f) {
-    backend_->download_field(f, two[std::size_t(f)]);
-    largest[std::size_t(f)] = largest_in_tissue(one[std::size_t(f)].data(), two[std::size_t(f)].data());
-  }
+  std::vector<double> largest =
+      on_backend ? backend_->probe_largest() : host.largest(*backend_, disc_.layout, disc_.material);
   comm_.max_keep_nan(largest.data(), compared);
-  std::vector<std::int64_t> sums(std::size_t(2 * compared), 0);
+  std::vector<double> to_fixed(std::size_t(compared), 0.0);
   for (int f = 0; f < compared; ++f)
     if (largest[std::size_t(f)] > 0 && std::isfinite(largest[std::size_t(f)]))
-      fixed_point_sums(one[std::size_t(f)].data(), two[std::size_t(f)].data(),
-                       kFixedPointSteps / largest[std::size_t(f)], sums[std::size_t(2 * f)],
-                       sums[std::size_t(2 * f + 1)]);
+      to_fixed[std::size_t(f)] = kFixedPointSteps / largest[std::size_t(f)];
+  std::vector<std::int64_t> sums =
+      on_backend ? backend_->probe_sums(to_fixed) : host.sums(disc_.layout, disc_.material, to_fixed);
   comm_.sum(sums.data(), int(sums.size()));
   StepError e;
   e.dt = dt;

@@ -120,6 +120,9 @@ class Simulation {
   // plasma, time, step count) is left exactly as it was. Collective; the
   // sums are exact, so every rank count gives the same estimate.
   StepError step_error(double dt);
+  // For tests: the probe copies the fields through the host, as it does
+  // where the backend has no room for its own copies (Backend::prepare_probe).
+  void set_probe_through_host(bool through_host) { probe_through_host_ = through_host; }
 
   // Steps in equal steps of at most time_plan().max_dt until time() == t_target
   // exactly; after_step (if set) runs after every step.
@@ -164,11 +167,7 @@ class Simulation {
   void set_tables(double dt);     // what is fixed while dt is, to the backend
   void prepare_step(double t, double dt);
   void step_once();  // one step: halos exchanged (overlapping the inner update where the backend can)
-  void take_step(double t, double dt);  // the step [t, t + dt], plasma included; counts it
-  // step_error's sums over this rank's tissue voxels (padded layout).
-  double largest_in_tissue(const Real* a, const Real* b) const;
-  void fixed_point_sums(const Real* a, const Real* b, double to_fixed, std::int64_t& difference,
-                        std::int64_t& size) const;
+  void take_step(double t, double dt);                     // the step [t, t + dt], plasma included; counts it
   static constexpr double kFixedPointSteps = 268435456.0;  // 2^28 steps up to a field's largest value
 
   Scenario scenario_;
@@ -193,6 +192,7 @@ class Simulation {
   double time_ = 0;
   std::int64_t steps_ = 0;
   StepSizes taken_;
+  bool probe_through_host_ = false;
 };
 
 }  // namespace cyto

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/probe_k.hpp"
 #include "kernels/step_params.hpp"
 #include "kernels/tissue_runs.hpp"
 
@@ -49,5 +50,20 @@ void cpu_field_scan(const GridLayout& layout, const MaterialId* material, const 
 
 // A plain parallel copy (the bandwidth a step is compared with).
 void cpu_copy(double* dst, const double* src, std::size_t n, int threads);
+
+// The step-error probe's reductions over the tissue voxels (material != 0)
+// of two fields in one layout: the largest |one| or |two| with a count of
+// NaN, and the fixed-point sums of |one - two| and |two| (kernels/probe_k.hpp).
+// Integer sums and a maximum: the same for any thread count.
+template <class Real>
+ProbeLargest cpu_probe_largest(const GridLayout& layout, const MaterialId* material, const Real* one,
+                               const Real* two, int threads);
+template <class Real>
+ProbeSums cpu_probe_sums(const GridLayout& layout, const MaterialId* material, const Real* one,
+                         const Real* two, double to_fixed, int threads);
+
+// A parallel copy of n values of a field (the probe's saved states).
+template <class Real>
+void cpu_copy_field(Real* dst, const Real* src, std::int64_t n, int threads);
 
 }  // namespace cyto

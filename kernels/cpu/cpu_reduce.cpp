@@ -120,4 +120,59 @@ template void cpu_field_scan<float>(const GridLayout&, const MaterialId*, const 
 template void cpu_field_scan<double>(const GridLayout&, const MaterialId*, const double*, int, double&,
                                      double&, std::int64_t&);
 
+template <class Real>
+ProbeLargest cpu_probe_largest(const GridLayout& g, const MaterialId* material, const Real* one,
+                               const Real* two, int threads) {
+  double largest = 0;
+  long long nan = 0;
+#pragma omp parallel for schedule(static) num_threads(threads) reduction(max : largest) reduction(+ : nan)
+  for (int k = 0; k < g.nz; ++k)
+    for (int j = 0; j < g.ny; ++j) {
+      const std::int64_t base = g.index(0, j, k);
+      for (int i = 0; i < g.nx; ++i) {
+        if (material[base + i] == 0) continue;
+        const ProbeLargest term = probe_largest_term(one[base + i], two[base + i]);
+        largest = std::max(largest, term.largest);
+        nan += term.nan;
+      }
+    }
+  return {largest, nan};
+}
+
+template <class Real>
+ProbeSums cpu_probe_sums(const GridLayout& g, const MaterialId* material, const Real* one, const Real* two,
+                         double to_fixed, int threads) {
+  long long difference = 0, size = 0;
+#pragma omp parallel for schedule(static) num_threads(threads) reduction(+ : difference, size)
+  for (int k = 0; k < g.nz; ++k)
+    for (int j = 0; j < g.ny; ++j) {
+      const std::int64_t base = g.index(0, j, k);
+      for (int i = 0; i < g.nx; ++i) {
+        if (material[base + i] == 0) continue;
+        const ProbeSums term = probe_sum_terms(one[base + i], two[base + i], to_fixed);
+        difference += term.difference;
+        size += term.size;
+      }
+    }
+  return {difference, size};
+}
+
+template ProbeLargest cpu_probe_largest<float>(const GridLayout&, const MaterialId*, const float*,
+                                               const float*, int);
+template ProbeLargest cpu_probe_largest<double>(const GridLayout&, const MaterialId*, const double*,
+                                                const double*, int);
+template ProbeSums cpu_probe_sums<float>(const GridLayout&, const MaterialId*, const float*, const float*,
+                                         double, int);
+template ProbeSums cpu_probe_sums<double>(const GridLayout&, const MaterialId*, const double*, const double*,
+                                          double, int);
+
+template <class Real>
+void cpu_copy_field(Real* dst, const Real* src, std::int64_t n, int threads) {
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (std::int64_t i = 0; i < n; ++i) dst[i] = src[i];
+}
+
+template void cpu_copy_field<float>(float*, const float*, std::int64_t, int);
+template void cpu_copy_field<double>(double*, const double*, std::int64_t, int);
+
 }  // namespace cyto

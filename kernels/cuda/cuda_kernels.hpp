@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "kernels/probe_k.hpp"
 #include "kernels/step_params.hpp"
 
 namespace cyto {
@@ -118,5 +119,20 @@ std::size_t cuda_field_scan_scratch_bytes(std::int64_t size);
 template <class Real>
 void cuda_field_scan(const Real* field, const MaterialId* material, std::int64_t size, MinMaxCount* result,
                      void* scratch, std::size_t scratch_bytes, void* stream);
+
+// The step-error probe's reductions over the tissue voxels (material != 0)
+// of two fields (kernels/probe_k.hpp): the largest |one| or |two| with a
+// count of NaN, and the fixed-point sums of |one - two| and |two|. One CUB
+// reduction each over the padded layout; a maximum and integer sums, so the
+// results are the CPU's to the bit. Scratch bytes for `size` elements:
+std::size_t cuda_probe_scratch_bytes(std::int64_t size);
+// Each writes one result to `result` (device), enqueued on `stream`.
+template <class Real>
+void cuda_probe_largest(const Real* one, const Real* two, const MaterialId* material, std::int64_t size,
+                        ProbeLargest* result, void* scratch, std::size_t scratch_bytes, void* stream);
+template <class Real>
+void cuda_probe_sums(const Real* one, const Real* two, double to_fixed, const MaterialId* material,
+                     std::int64_t size, ProbeSums* result, void* scratch, std::size_t scratch_bytes,
+                     void* stream);
 
 }  // namespace cyto

@@ -202,6 +202,42 @@ TEST(GpuBackend, BitwiseEqualToCpuForEveryKernelShapeInDouble) {
   for (int ns : {1, 3, 8, 9, 16}) expect_bitwise_equal_to_cpu<double>(ns);
 }
 
+// The step-error probe on the device's own copies of the fields: the CPU's
+// estimate to the bit (the steps agree bitwise and the probe's sums are
+// exact integers), the same state after it, and the probe through the host
+// on the GPU gives it too. Species, a population with uptake and turnover
+// (the cell model), a Dirichlet species and two tissues.
+template <class Real>
+void expect_probe_equal_to_cpu() {
+  Scenario s = testing::two_tissue_scenario(3, {37, 29, 23});
+  s.populations.push_back(testing::make_population("cells", 1e7));
+  Rule uptake = testing::make_rule(RuleKind::Uptake, 0, 1);
+  uptake.clearance = 1e-8;
+  s.rules.push_back(uptake);
+  Rule turnover = testing::make_rule(RuleKind::Decay, 0);
+  turnover.rate = 0.05;
+  s.rules.push_back(turnover);
+  Simulation<Real> gpu(s, make_gpu_backend<Real>()), cpu(s, make_cpu_backend<Real>(0));
+  Simulation<Real> gpu_host(s, make_gpu_backend<Real>());
+  gpu_host.set_probe_through_host(true);
+  const double dt = cpu.time_plan().max_dt;
+  for (Simulation<Real>* sim : {&gpu, &cpu, &gpu_host}) sim->advance_to(20 * dt);
+  for (double probe : {dt, dt / 3, 4 * dt}) {
+    const StepError a = gpu.step_error(probe), b = cpu.step_error(probe), c = gpu_host.step_error(probe);
+    EXPECT_GT(b.relative, 0) << probe;
+    EXPECT_EQ(a.relative, b.relative) << probe;
+    EXPECT_EQ(a.what, b.what) << probe;
+    EXPECT_EQ(c.relative, b.relative) << probe;
+    for (int f = 0; f < 4; ++f) {
+      EXPECT_EQ(gpu.native_field(f), cpu.native_field(f)) << probe << " field " << f;
+      EXPECT_EQ(gpu_host.native_field(f), cpu.native_field(f)) << probe << " field " << f;
+    }
+  }
+}
+
+TEST(GpuBackend, StepErrorProbeEqualsCpuInFloat) { expect_probe_equal_to_cpu<float>(); }
+TEST(GpuBackend, StepErrorProbeEqualsCpuInDouble) { expect_probe_equal_to_cpu<double>(); }
+
 // Out of memory: the message says how much the scenario needs and how much
 // the device has, before anything is half-allocated.
 TEST(GpuBackend, OutOfMemoryReportsNeededAndAvailable) {
