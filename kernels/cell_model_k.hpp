@@ -7,7 +7,8 @@
 // budget is tracked, three cumulative amounts per species (pg/mL): secreted,
 // released by dying cells, taken up.
 //
-// One reaction step of length dt, after transport (Lie splitting):
+// One reaction step of length dt, between the two halves of the step's
+// linear terms (Strang splitting: kernels/voxel_update_k.hpp, linear_second_half):
 //  1. death rules in order: where the signal sum_k w_k c_k reaches the
 //     threshold (and the priming signal its own), cells die, either
 //     deterministically (a fraction 1 - exp(-rate dt) of the density) or

@@ -95,7 +95,8 @@ CYTO_HD void update_voxel_every_field(const ColumnStepArgs<Real>& a, std::int64_
     // This thread wrote the values just now: plain loads, not the read-only path.
     Real v[NF];
     for (int f = 0; f < NF; ++f) v[f] = a.out[f][idx];
-    react_voxel(a.model, m, philox_voxel_key(a.model, a.layout, idx), v);
+    react_between_linear_halves(a.coeff, a.source_field, a.model, m, philox_voxel_key(a.model, a.layout, idx),
+                                idx, NF, v);
     for (int f = 0; f < NF; ++f)
       if (!a.coeff.fixed[std::int64_t(m) * NF + f]) a.out[f][idx] = v[f];
   }
@@ -197,7 +198,8 @@ CYTO_HD void update_column_plane(const ColumnStepArgs<Real>& a, std::int64_t bas
       Real v[NF];
 #pragma unroll
       for (int f = 0; f < NF; ++f) v[f] = result[f].v[l];
-      react_voxel(a.model, m0, philox_voxel_key(a.model, a.layout, base + l), v);
+      react_between_linear_halves(a.coeff, a.source_field, a.model, m0,
+                                  philox_voxel_key(a.model, a.layout, base + l), base + l, NF, v);
 #pragma unroll
       for (int f = 0; f < NF; ++f) result[f].v[l] = v[f];
     }

@@ -1,7 +1,8 @@
-// The per-voxel transport update of one field (Lie splitting: explicit
-// diffusion, then the exact decay-source step): the one recipe the CPU loop
-// and both GPU paths (the column kernel's vectors and its per-voxel path)
-// call, each voxel on its path: uniform, walled, general or held.
+// The per-voxel transport update of one field (explicit diffusion, then the
+// exact decay-source step; with a cell model, over the first half of the
+// step, and linear_second_half after the cell model): the one recipe the
+// CPU loop and both GPU paths (the column kernel's vectors and its
+// per-voxel path) call, each voxel on its path: uniform, walled, general or held.
 #pragma once
 
 #include "kernels/diffusion_k.hpp"
@@ -158,6 +159,44 @@ CYTO_HD void voxel_update_from_memory(const StepCoefficients<Real>& coeff, const
                           : walled_voxel_update(c0, c_nb[0], c_nb[1], c_nb[2], c_nb[3], c_nb[4], c_nb[5],
                                                 unsigned(path.open), t, false, Real(0));
   }
+}
+
+// Strang splitting of the pointwise terms around the cell model: with a
+// cell model the transport update applied the linear terms (decay, sources,
+// plasma exchange, neutralisation) over the first half of the step (the
+// step's coefficients are those of dt / 2), and this applies the second
+// half to the voxel's fields v (material `material`, storage index idx).
+// Held fields keep their value.
+template <class Real>
+CYTO_HD void linear_second_half(const StepCoefficients<Real>& coeff, const Real* const* source_fields,
+                                std::int64_t idx, int material, int n_fields, Real* v) {
+  for (int f = 0; f < n_fields; ++f) {
+    const std::int64_t ms = std::int64_t(material) * n_fields + f;
+    if (coeff.fixed[ms]) continue;
+    Real rate = load_readonly(coeff.source_rate + ms);
+    if (source_fields && source_fields[f]) rate += load_readonly(source_fields[f] + idx);
+    v[f] = decay_source_update(v[f], load_readonly(coeff.decay_factor + ms), rate,
+                               load_readonly(coeff.source_gain + ms));
+  }
+}
+
+// The cell model of one voxel and the second half of its linear terms.
+// Where the smooth rules are not stiff, the half comes after the cell model
+// (half, cell model, half: Strang splitting, second order). Where they are
+// stiff (the exponential step), it comes before (Lie splitting with the
+// stiff part last): a stiff field then ends the step at the quasi-steady
+// state of the levels the step ends with, instead of those of its midpoint,
+// which at k dt >> 1 would cost far more accuracy than the order gains.
+template <class Real>
+CYTO_HD void react_between_linear_halves(const StepCoefficients<Real>& coeff,
+                                         const Real* const* source_fields, const CellModel<Real>& m,
+                                         int material, std::uint64_t key, std::int64_t idx, int n_fields,
+                                         Real* v) {
+  const std::uint8_t* active = m.active + std::int64_t(material) * (m.n_smooth + m.n_deaths);
+  const bool stiff = smooth_loss_rate_bound(m, active, v) * double(m.dt) > kStiffStepBound;
+  if (stiff) linear_second_half(coeff, source_fields, idx, material, n_fields, v);
+  react_voxel(m, material, key, v);
+  if (!stiff) linear_second_half(coeff, source_fields, idx, material, n_fields, v);
 }
 
 }  // namespace cyto

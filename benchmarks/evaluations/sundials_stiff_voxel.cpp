@@ -66,9 +66,10 @@ int main(int argc, char** argv) {
     if (r == 0) CVodeGetNumSteps(cvode, &steps);
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("{\"rtol\": %g, \"il6_hourly\": [%.12g, %.12g, %.12g, %.12g], \"steps\": %ld, "
-              "\"seconds_per_voxel\": %.6g}\n",
-              rtol, il6[0], il6[1], il6[2], il6[3], steps, seconds / repeats);
+  std::printf(
+      "{\"rtol\": %g, \"il6_hourly\": [%.12g, %.12g, %.12g, %.12g], \"steps\": %ld, "
+      "\"seconds_per_voxel\": %.6g}\n",
+      rtol, il6[0], il6[1], il6[2], il6[3], steps, seconds / repeats);
   SUNLinSolFree(solver);
   SUNMatDestroy(jacobian);
   CVodeFree(&cvode);

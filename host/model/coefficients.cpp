@@ -30,6 +30,10 @@ void fill_step_rates(const Scenario& s, const Discretisation& d, double t, doubl
   const int n_fields = field_count(s);
   const int n_species = int(s.species.size());
   const std::size_t n = std::size_t(d.n_materials()) * n_fields;
+  // With a cell model the kernels apply these linear terms in two halves,
+  // before and after it (Strang splitting, linear_second_half): the factor
+  // and gain of dt / 2. The rate is the step's: the amount a source adds is exact.
+  const double linear_dt = s.rules.empty() ? dt : 0.5 * dt;
   p.decay_factor.assign(n, Real(1));
   p.source_rate.assign(n, Real(0));
   p.source_gain.assign(n, Real(0));
@@ -39,7 +43,7 @@ void fill_step_rates(const Scenario& s, const Discretisation& d, double t, doubl
       const std::size_t ms = std::size_t(m) * n_fields + sp;
       const std::size_t ts = std::size_t(tissue) * n_species + sp;
       const double decay_rate = s.species[sp].decay_rate + (extras ? extras->decay[ts] : 0.0);
-      const DecaySourceCoefficients c = decay_source_coefficients(decay_rate, dt);
+      const DecaySourceCoefficients c = decay_source_coefficients(decay_rate, linear_dt);
       p.decay_factor[ms] = Real(c.decay_factor);
       p.source_gain[ms] = Real(c.source_gain);
       double rate = 0;

@@ -77,7 +77,9 @@ struct TransportExtras {
 
 // The decay factors, source rates and gains of the step [t, t + dt]. A
 // source active for part of the step contributes rate * (overlap / dt), so
-// the injected amount is exact.
+// the injected amount is exact. With rules (a cell model), the factors and
+// gains are those of dt / 2: the kernels apply them before and after the
+// cell model (Strang splitting).
 template <class Real>
 void fill_step_rates(const Scenario& scenario, const Discretisation& disc, double t, double dt,
                      const TransportExtras* extras, StepParameters<Real>& parameters);

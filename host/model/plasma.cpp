@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "kernels/cell_model_k.hpp"  // exponential_weights
 #include "kernels/reaction_k.hpp"
 
 namespace cyto {
@@ -73,42 +74,64 @@ void PlasmaCompartment::give_infusions(const Scenario& s, double t0, double t1) 
   }
 }
 
-void PlasmaCompartment::add_exchange(TransportExtras& extras) const {
+void PlasmaCompartment::add_exchange(TransportExtras& extras, const std::vector<double>& plasma) const {
   const int ns = n_species_;
   for (int tissue = 0; tissue < n_tissues_; ++tissue)
     for (int sp = 0; sp < ns; ++sp) {
       const std::size_t ts = std::size_t(tissue) * ns + sp;
       extras.decay[ts] += exchange_rate_[ts];
-      extras.source[ts] += exchange_rate_[ts] * plasma_[std::size_t(sp)];
+      extras.source[ts] += exchange_rate_[ts] * plasma[std::size_t(sp)];
     }
 }
 
+double PlasmaCompartment::loss_rate(const Scenario& s, int sp,
+                                    const std::vector<double>& neutralisation) const {
+  return s.plasma.clearance[std::size_t(sp)] + plasma_uptake_[std::size_t(sp)] +
+         neutralisation[std::size_t(sp)];
+}
+
+double PlasmaCompartment::source(int sp, const std::vector<std::vector<double>>& amounts) const {
+  double total = 0;
+  if (exchanging_[std::size_t(sp)])
+    for (int tissue = 0; tissue < n_tissues_; ++tissue)
+      total +=
+          plasma_flow_[std::size_t(tissue) * n_species_ + sp] * amounts[std::size_t(sp)][std::size_t(tissue)];
+  return total;
+}
+
+std::vector<double> PlasmaCompartment::midpoint(const Scenario& s, double dt,
+                                                const std::vector<double>& neutralisation,
+                                                const std::vector<std::vector<double>>& amounts_start) const {
+  std::vector<double> levels(plasma_.size());
+  for (int sp = 0; sp < n_species_; ++sp) {
+    const DecaySourceCoefficients c = decay_source_coefficients(loss_rate(s, sp, neutralisation), 0.5 * dt);
+    levels[std::size_t(sp)] =
+        plasma_[std::size_t(sp)] * c.decay_factor + source(sp, amounts_start) * c.source_gain;
+  }
+  return levels;
+}
+
 void PlasmaCompartment::update(const Scenario& s, double dt, const std::vector<double>& neutralisation,
-                               const std::vector<std::vector<double>>& tissue_amounts) {
-  const int ns = n_species_;
-  const int nt = n_tissues_;
-  for (int sp = 0; sp < ns; ++sp) {
-    const double k = s.plasma.clearance[std::size_t(sp)] + plasma_uptake_[std::size_t(sp)] +
-                     neutralisation[std::size_t(sp)];
-    double source = 0;
-    if (exchanging_[std::size_t(sp)])
-      for (int tissue = 0; tissue < nt; ++tissue)
-        source += plasma_flow_[std::size_t(tissue) * ns + sp] *
-                  tissue_amounts[std::size_t(sp)][std::size_t(tissue)];
-    const DecaySourceCoefficients c = decay_source_coefficients(k, dt);
-    plasma_[std::size_t(sp)] = plasma_[std::size_t(sp)] * c.decay_factor + source * c.source_gain;
+                               const std::vector<std::vector<double>>& amounts_start,
+                               const std::vector<std::vector<double>>& amounts_end) {
+  for (int sp = 0; sp < n_species_; ++sp) {
+    const double s0 = source(sp, amounts_start), s1 = source(sp, amounts_end);
+    double decay = 1, phi1 = 1, phi2 = 0.5;
+    exponential_weights(loss_rate(s, sp, neutralisation) * dt, decay, phi1, phi2);
+    plasma_[std::size_t(sp)] = plasma_[std::size_t(sp)] * decay + s0 * dt * phi1 + (s1 - s0) * dt * phi2;
   }
   for (std::size_t p = 0; p < blood_.size(); ++p) blood_[p] *= std::exp(-s.plasma.blood_clearance[p] * dt);
 }
 
 bool transport_extras(const Scenario& s, const PlasmaCompartment& plasma,
-                      const std::vector<double>& neutralisation, TransportExtras& extras) {
+                      const std::vector<double>& plasma_levels, const std::vector<double>& neutralisation,
+                      TransportExtras& extras) {
   if (!s.plasma.enabled && s.therapies.empty()) return false;
   const int ns = int(s.species.size());
   const int nt = int(s.tissues.size());
   extras.decay.assign(std::size_t(nt) * ns, 0.0);
   extras.source.assign(std::size_t(nt) * ns, 0.0);
-  if (s.plasma.enabled) plasma.add_exchange(extras);
+  if (s.plasma.enabled) plasma.add_exchange(extras, plasma_levels);
   for (int tissue = 0; tissue < nt; ++tissue)
     for (int sp = 0; sp < ns; ++sp)
       extras.decay[std::size_t(tissue) * ns + sp] += neutralisation[std::size_t(sp)];

@@ -99,6 +99,7 @@ void Simulation<Real>::restore(const State& st) {
   time_ = st.time;
   steps_ = st.steps;  // the next step's number: the stochastic draws go on from there
   plasma_.restore(st.plasma, st.blood);
+  amounts_measured_ = false;  // summed again from the fields restored: the same exact sums
 }
 
 template <class Real>
@@ -175,7 +176,8 @@ void Simulation<Real>::prepare_step(double t, double dt) {
   bool any_extra = false;
   if (s.plasma.enabled || !s.therapies.empty()) {
     neutralisation_rates(s, t, dt, neutralisation_);
-    any_extra = transport_extras(s, plasma_, neutralisation_, extras_);
+    if (s.plasma.enabled) plasma_midpoint_ = plasma_.midpoint(s, dt, neutralisation_, start_amounts_);
+    any_extra = transport_extras(s, plasma_, plasma_midpoint_, neutralisation_, extras_);
   }
   fill_step_rates(s, disc_, t, dt, any_extra ? &extras_ : nullptr, step_);
   if (!s.rules.empty())
@@ -191,15 +193,15 @@ void Simulation<Real>::step_once() {
     backend_->step(step_);
 }
 
-// The amounts of the species exchanged with plasma in each tissue, at the step's start.
+// The amounts of the species exchanged with plasma in each tissue, now.
 template <class Real>
-void Simulation<Real>::measure_tissue_amounts() {
+void Simulation<Real>::measure_tissue_amounts(std::vector<std::vector<double>>& amounts_by_species) const {
   const std::vector<int> exchanged_species = plasma_.exchanged_species();
   std::vector<std::vector<double>> sums;
   tissue_reductions(exchanged_species, sums, nullptr);  // one collective for all species
-  step_tissue_amounts_.resize(std::size_t(fields_.n_species));
+  amounts_by_species.resize(std::size_t(fields_.n_species));
   for (std::size_t q = 0; q < exchanged_species.size(); ++q) {
-    std::vector<double>& amounts = step_tissue_amounts_[std::size_t(exchanged_species[q])];
+    std::vector<double>& amounts = amounts_by_species[std::size_t(exchanged_species[q])];
     amounts = std::move(sums[q]);
     for (double& amount : amounts) amount *= voxel_volume_ml();
   }
@@ -238,16 +240,25 @@ bool Simulation<Real>::advance(const Segment& segment, const std::function<bool(
 
 // One step [t, t + dt] of everything: plasma infusions, the step's
 // parameters, the fields (halos included), the plasma; the step count.
+// The tissue and the plasma are coupled at second order: the tissue sees
+// the plasma at the step's midpoint, the plasma the tissue amounts at both
+// ends of the step. Those at the end are the next step's start: one
+// reduction a step (two after a restore, which sums them again).
 template <class Real>
 void Simulation<Real>::take_step(double t, double dt) {
   const bool plasma = scenario_.plasma.enabled;
   if (plasma) {
     plasma_.give_infusions(scenario_, t, t + dt);
-    measure_tissue_amounts();
+    if (!amounts_measured_) measure_tissue_amounts(start_amounts_);
   }
   prepare_step(t, dt);
   step_once();
-  if (plasma) plasma_.update(scenario_, dt, neutralisation_, step_tissue_amounts_);
+  if (plasma) {
+    measure_tissue_amounts(end_amounts_);
+    plasma_.update(scenario_, dt, neutralisation_, start_amounts_, end_amounts_);
+    std::swap(start_amounts_, end_amounts_);
+    amounts_measured_ = true;
+  }
   ++steps_;
   time_ = t + dt;
 }
@@ -274,11 +285,15 @@ StepError Simulation<Real>::step_error(double dt) {
 
   save_start();
   const PlasmaCompartment start_plasma = plasma_;
+  const std::vector<std::vector<double>> start_amounts = start_amounts_;
+  const bool amounts_measured = amounts_measured_;
   const double t0 = time_;
   const std::int64_t step0 = steps_;
   const auto back_to_start = [&] {
     restore_start();
     plasma_ = start_plasma;
+    start_amounts_ = start_amounts;
+    amounts_measured_ = amounts_measured;
     time_ = t0;
     steps_ = step0;
   };
@@ -400,6 +415,7 @@ std::vector<double> Simulation<Real>::field(int species) const {
 template <class Real>
 void Simulation<Real>::set_field(int species, const std::vector<double>& dense) {
   backend_->upload_field(species, to_layout(dense));
+  amounts_measured_ = false;
 }
 
 template <class Real>

@@ -163,8 +163,9 @@ class Simulation {
   // Sums over each tissue (exact, all ranks) and maxima of several fields.
   void tissue_reductions(const std::vector<int>& fields, std::vector<std::vector<double>>& sums,
                          std::vector<std::vector<double>>* maxima) const;
-  void measure_tissue_amounts();  // of the species exchanged with plasma, at the step's start
-  void set_tables(double dt);     // what is fixed while dt is, to the backend
+  // Of the species exchanged with plasma, [species][tissue] in pg (collective).
+  void measure_tissue_amounts(std::vector<std::vector<double>>& amounts_by_species) const;
+  void set_tables(double dt);  // what is fixed while dt is, to the backend
   void prepare_step(double t, double dt);
   void step_once();  // one step: halos exchanged (overlapping the inner update where the backend can)
   void take_step(double t, double dt);                     // the step [t, t + dt], plasma included; counts it
@@ -187,8 +188,13 @@ class Simulation {
   TransportExtras extras_;
   std::vector<int> region_of_material_;
   PlasmaCompartment plasma_;
-  std::vector<double> neutralisation_;                    // per species over the current step, 1/s
-  std::vector<std::vector<double>> step_tissue_amounts_;  // [species][tissue] at the step's start, pg
+  std::vector<double> neutralisation_;  // per species over the current step, 1/s
+  // The exchanged species' tissue amounts ([species][tissue], pg) at the
+  // step's start, valid while amounts_measured_ (a step measures those at
+  // its end, the next one's start), and at the step's end.
+  std::vector<std::vector<double>> start_amounts_, end_amounts_;
+  bool amounts_measured_ = false;
+  std::vector<double> plasma_midpoint_;  // the plasma the step's tissue sees (pg/mL per species)
   double time_ = 0;
   std::int64_t steps_ = 0;
   StepSizes taken_;

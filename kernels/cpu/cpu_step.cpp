@@ -67,7 +67,8 @@ void react_row(const StepArgs<Real>& a, const TissueRuns& tissue, std::int64_t r
     for (std::int32_t i = run.i_begin; i < run.i_end; ++i) {
       const std::int64_t idx = base + i;
       for (int f = 0; f < nf; ++f) v[f] = a.out[f][idx];
-      react_voxel(a.model, run.material, philox_voxel_key(a.model, i, j, k), v);
+      react_between_linear_halves(a.coeff, a.source_field, a.model, run.material,
+                                  philox_voxel_key(a.model, i, j, k), idx, nf, v);
       const std::uint8_t* fixed = a.coeff.fixed + std::int64_t(run.material) * nf;
       for (int f = 0; f < nf; ++f)
         if (!fixed[f]) a.out[f][idx] = v[f];  // held (Dirichlet) values stay
