@@ -34,7 +34,7 @@ using Clock = std::chrono::steady_clock;
 std::string config(const std::string& name) { return std::string(CYTOSTORM_SOURCE_DIR) + "/configs/" + name; }
 
 // therapy_timing.yaml cut to 30 h (the first dose at 24 h is inside): a
-// storm with stochastic pyroptosis, plasma, infusions and a drug; 1264 steps.
+// storm with stochastic pyroptosis, plasma, infusions and a drug; 1342 steps.
 // Tolerance 1e-2: these tests are about stopping and restarting (bitwise, with
 // the error-controlled steps), not about accuracy; at the default 1e-3 the
 // storm takes four times the steps.
@@ -135,7 +135,7 @@ TEST_F(Batch, StopAndRestartIsBitwiseTheUninterruptedRun) {
               std::string::npos)
         << last.output;
     expect_same_outputs(out("whole"), out("parts"));
-    EXPECT_EQ(summary(out("parts"))["time"]["steps"], 1264);
+    EXPECT_EQ(summary(out("parts"))["time"]["steps"], 1342);
     fs::remove_all(out("whole"));
     fs::remove_all(out("parts"));
   }

@@ -229,15 +229,17 @@ class TimeLoop {
       position_.segment_steps = steps_between(t, t_output, max_dt_);
       return;
     }
+    const double local_target = kLocalErrorShare * run_.scenario.time.tolerance;
     const StretchStep step = choose_stretch_step(sim_, position_.next_dt > 0 ? position_.next_dt : max_dt_,
-                                                 run_.scenario.time.tolerance, plan.adaptive_max_dt);
+                                                 local_target, plan.adaptive_max_dt);
     control_.record(step);
     if (step.at_floor && control_.floor_stretches == 1)
-      fmt::print(run_.log,
-                 "warning: at t = {} the error control reached its smallest step ({} s) with the error "
-                 "estimate {:.3g} above time.tolerance {:.3g} ({}); going on at that step\n",
-                 format_sim_time(t), kMinAdaptiveDt, step.error.relative, run_.scenario.time.tolerance,
-                 describe_error_source(run_.scenario, sim_.fields(), step.error));
+      fmt::print(
+          run_.log,
+          "warning: at t = {} the error control reached its smallest step ({} s) with the error "
+          "estimate {:.3g} above its target {:.3g} (time.tolerance x {}) ({}); going on at that step\n",
+          format_sim_time(t), kMinAdaptiveDt, step.error.relative, local_target, kLocalErrorShare,
+          describe_error_source(run_.scenario, sim_.fields(), step.error));
     position_.next_dt = step.next_guess;
     const std::int64_t to_output = steps_between(t, t_output, step.dt);
     if (to_output <= step.stretch_steps + step.stretch_steps / 2) {

@@ -11,6 +11,7 @@
 #include "host/core/build_info.hpp"
 #include "host/core/progress.hpp"
 #include "host/parallel/wait_limit.hpp"
+#include "host/solver/step_control.hpp"
 
 namespace cyto {
 namespace {
@@ -193,6 +194,7 @@ nlohmann::json summarise_run(const RunContext& run, const Simulation<Real>& sim,
   if (plan.adaptive) {
     const StepControlRecord& c = end.step_control;
     summary["time"]["error_control"] = {{"tolerance", s.time.tolerance},
+                                        {"local_target", kLocalErrorShare * s.time.tolerance},
                                         {"stretches", c.stretches},
                                         {"probes", c.probes},
                                         {"largest_estimate", c.max_error},
@@ -247,14 +249,15 @@ void log_run_end(const RunContext& run, const Simulation<Real>& sim, const RunEn
              end.steps_per_second * double(voxels) * double(s.species.size()));
   const StepSizes& taken = sim.steps_taken();
   if (taken.count() > 0)
-    fmt::print(log, "  steps taken by this run: {}, dt min {:.6g} s, median {:.6g} s, max {:.6g} s{}\n",
-               taken.count(), taken.min(), taken.median(), taken.max(),
-               sim.time_plan().adaptive
-                   ? fmt::format("; error control: {} stretches, {} probes, largest estimate {:.3g} "
-                                 "(tolerance {:g})",
-                                 end.step_control.stretches, end.step_control.probes,
-                                 end.step_control.max_error, s.time.tolerance)
-                   : std::string());
+    fmt::print(
+        log, "  steps taken by this run: {}, dt min {:.6g} s, median {:.6g} s, max {:.6g} s{}\n",
+        taken.count(), taken.min(), taken.median(), taken.max(),
+        sim.time_plan().adaptive
+            ? fmt::format("; error control: {} stretches, {} probes, largest estimate {:.3g} "
+                          "(target {:g}: tolerance {:g} x {})",
+                          end.step_control.stretches, end.step_control.probes, end.step_control.max_error,
+                          kLocalErrorShare * s.time.tolerance, s.time.tolerance, kLocalErrorShare)
+            : std::string());
   for (std::size_t sp = 0; sp < s.species.size(); ++sp)
     fmt::print(log, "  {:<12} total {:.6g} pg   mean {:.6g} pg/mL   max {:.6g} pg/mL\n", s.species[sp].name,
                final_stats.stats[sp][0].total_pg, final_stats.stats[sp][0].mean,
