@@ -112,6 +112,20 @@ inline Rule make_rule(RuleKind kind, int population, int species = -1) {
 }
 
 // Observed order of convergence from errors at h and h/2.
+// A neutralising antibody on one species: half-life 4 h, distribution
+// volume 5 L, the doses given.
+inline Therapy make_antibody(const std::string& name, int species, double k_on, std::vector<Dose> doses) {
+  Therapy t;
+  t.name = name;
+  t.effect = DrugEffect::Neutralisation;
+  t.species = {species};
+  t.half_life = 4 * 3600.0;
+  t.volume = 5000;
+  t.k_on = k_on;
+  t.doses = std::move(doses);
+  return t;
+}
+
 inline double observed_order(double error_coarse, double error_fine) {
   return std::log2(error_coarse / error_fine);
 }

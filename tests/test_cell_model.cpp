@@ -484,15 +484,7 @@ TEST(CellModel, RandomSeedingIsReproduciblePoisson) {
 
 // (e) Therapy: the PK curve and neutralisation against closed forms.
 Therapy antibody(double k_on) {
-  Therapy t;
-  t.name = "antibody";
-  t.effect = DrugEffect::Neutralisation;
-  t.species = {0};
-  t.half_life = 4 * 3600.0;
-  t.volume = 5000;
-  t.k_on = k_on;
-  t.doses = {{600, 4e8, {}}, {3000, 2e8, {}}};
-  return t;
+  return testing::make_antibody("antibody", 0, k_on, {{600, 4e8, {}}, {3000, 2e8, {}}});
 }
 
 TEST(CellModel, DrugLevelFollowsOneCompartmentPk) {

@@ -180,16 +180,8 @@ Scenario smooth_storm(bool diffusing) {
   s.plasma.clearance = {0.0, std::log(2.0) / 1200, std::log(2.0) / 3600};
   s.plasma.exchange.push_back({0, 1, 2e-4, {}});
   s.plasma.exchange.push_back({0, 2, 2e-4, {}});
-  Therapy antibody;
-  antibody.name = "anti-TNF";
-  antibody.effect = DrugEffect::Neutralisation;
-  antibody.species = {1};
-  antibody.half_life = 4 * 3600.0;
-  antibody.volume = 5000;
-  antibody.k_on = 2e-9;
-  antibody.doses = {
-      {3600, 4e8, {}}};  // at a step boundary for every dt below: the level is smooth within steps
-  s.therapies.push_back(antibody);
+  // Given at a step boundary for every dt below: the level is smooth within steps.
+  s.therapies.push_back(testing::make_antibody("anti-TNF", 1, 2e-9, {{3600, 4e8, {}}}));
   s.time.end = 4 * 3600;
   s.output.interval = s.time.end;
   return s;
